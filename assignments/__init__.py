@@ -1,0 +1,4 @@
+"""Exercise specs, one package per assignment (see ../shared/CURRICULUM.md)."""
+
+#: Assignment packages, in course order; each defines ``ASSIGNMENT``.
+ASSIGNMENT_IDS: tuple[str, ...] = ("a1", "a2")

@@ -1,0 +1,116 @@
+"""Cases: seeded inputs for an exercise, and what a set of functions makes of them.
+
+Cases are a pure function of the exercise id, so every run, every student and every machine
+sees the same inputs: re-grading the same bytes gives the same grade. Public cases are what
+``dlgrade check`` runs; hidden cases are added by ``dlgrade grade``; the stability case uses
+huge magnitudes.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from autograder import gradcheck
+from autograder.spec import Exercise
+
+#: Entries per differentiable input perturbed by the numerical gradient check.
+GRADCHECK_ENTRIES = 12
+#: Main-input shape of the stability case.
+STABILITY_SHAPE = (4, 6)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of an exercise's functions.
+
+    ``dout`` is the upstream gradient handed to a layer's backward pass (None for losses);
+    ``probes`` maps each differentiable input to the indices the gradient check perturbs.
+    """
+
+    label: str
+    inputs: dict[str, np.ndarray]
+    params: dict[str, Any]
+    hidden: bool
+    huge: bool
+    dout: np.ndarray | None
+    probes: dict[str, list[tuple[int, ...]]]
+
+    def describe(self) -> str:
+        """Where a failure happened, without values: ``public case 2 (shape (4, 5), alpha=0.2)``."""
+        shape = next(iter(self.inputs.values())).shape
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.label} (shape {shape}{', ' + params if params else ''})"
+
+
+def seed_for(exercise_id: str, *parts: int) -> np.random.Generator:
+    return np.random.default_rng([zlib.crc32(exercise_id.encode()), *parts])
+
+
+@cache
+def build_cases(exercise: Exercise, hidden: bool) -> tuple[Case, ...]:
+    """The exercise's cases: public ones, plus hidden ones if ``hidden``, plus stability."""
+    from autograder.registry import reference_module
+
+    reference = reference_module(exercise.module)
+    functions = {name: getattr(reference, name) for name in exercise.functions}
+    shapes = [(s, False) for s in exercise.public_shapes]
+    if hidden:
+        shapes += [(s, True) for s in exercise.hidden_shapes]
+    plans = [(shape, params, secret, False) for shape, secret in shapes
+             for params in exercise.params]
+    if exercise.stable:
+        plans += [(STABILITY_SHAPE, params, False, True) for params in exercise.params]
+    cases = []
+    counters = {"public": 0, "hidden": 0, "stability": 0}
+    for number, (shape, params, secret, huge) in enumerate(plans):
+        kind = "stability" if huge else ("hidden" if secret else "public")
+        counters[kind] += 1
+        rng = seed_for(exercise.id, number)
+        inputs = exercise.sample(rng, tuple(shape), huge)
+        dout = None
+        if exercise.kind == "layer":
+            out, _ = functions[exercise.functions[0]](*inputs.values(), **params)
+            dout = rng.standard_normal(np.shape(out))
+        probes = {name: gradcheck.sample_indices(np.shape(inputs[name]), GRADCHECK_ENTRIES, rng)
+                  for name in exercise.wrt}
+        cases.append(Case(f"{kind} case {counters[kind]}", inputs, dict(params), secret, huge,
+                          dout, probes))
+    return tuple(cases)
+
+
+def observe(
+    exercise: Exercise, functions: Mapping[str, Callable[..., Any]], case: Case
+) -> dict[str, Any]:
+    """Run trusted functions (reference, mutant) on a case: ``{"out"|"loss": .., "dx": ..}``."""
+    args = [np.array(v, copy=True) for v in case.inputs.values()]
+    if exercise.kind == "layer":
+        forward, backward = (functions[n] for n in exercise.functions)
+        out, cache_ = forward(*args, **case.params)
+        grads = backward(np.array(case.dout, copy=True), cache_)
+        grads = (grads,) if len(exercise.wrt) == 1 else tuple(grads)
+        values = {"out": np.asarray(out)}
+    else:
+        loss, grad = functions[exercise.functions[0]](*args, **case.params)
+        grads = (grad,)
+        values = {"loss": np.asarray(loss)}
+    values.update({name: np.asarray(g) for name, g in zip(exercise.grad_names, grads, strict=True)})
+    return values
+
+
+def observe_quietly(
+    exercise: Exercise, functions: Mapping[str, Callable[..., Any]], case: Case
+) -> dict[str, Any] | None:
+    """:func:`observe` for functions that may fail (mutants): None instead of an error."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return observe(exercise, functions, case)
+        except Exception:  # noqa: BLE001 - a broken mutant just matches nothing
+            return None

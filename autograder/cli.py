@@ -1,0 +1,208 @@
+"""The ``dlgrade`` command line: a thin click layer over the grading API.
+
+Exit codes: 0 success, 1 something was graded as not (fully) right or validation failed,
+2 bad usage or an error of the grader itself (never a traceback in front of a student).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from autograder import registry, report, templates
+from autograder.gradebook import Gradebook, GradebookError
+from autograder.grading import SubmissionResult, grade_submission
+from autograder.spec import Assignment, SpecError
+from autograder.submission import Submission, SubmissionError, discover, from_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failure(click.ClickException):
+    exit_code = 2
+
+
+def friendly(command: F) -> F:
+    """Turn our known errors into one-line messages and anything else into a short report."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except registry.UnknownName as exc:
+            raise click.UsageError(str(exc.args[0])) from None
+        except (SubmissionError, GradebookError, templates.TemplateError, SpecError,
+                OSError) as exc:
+            raise Failure(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("DLGRADE_DEBUG"):
+                raise
+            raise Failure(
+                f"internal error in dlgrade ({type(exc).__name__}: {exc}). This is a bug in "
+                "the grader, not in your code; set DLGRADE_DEBUG=1 for details."
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dlgrade")
+def main() -> None:
+    """dlgrade: auto-graded deep-learning fundamentals.
+
+    Students: `dlgrade check` in the folder with your files. Instructors: `dlgrade grade`.
+    """
+
+
+@main.command("list")
+@friendly
+def list_command() -> None:
+    """List the assignments and their exercises."""
+    for a in registry.assignments().values():
+        click.echo(f"{a.id}  {a.title}  ({a.module}.py, {a.points:g} points)")
+        for e in a.exercises:
+            click.echo(f"  {e.id:<28} {e.points:>4g} pts  {', '.join(e.functions)}")
+
+
+def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
+    if selector:
+        return registry.resolve(selector)
+    every = list(registry.assignments().values())
+    if path.is_file():
+        return every
+    present = [a for a in every if (path / f"{a.module}.py").is_file()]
+    if not present:
+        names = ", ".join(f"{a.module}.py" for a in every)
+        raise Failure(f"found none of {names} in {path}; pass --assignment or a file")
+    return present
+
+
+@main.command()
+@click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
+@click.option("--assignment", "-a", help="Assignment(s) to check: a1, a1,a2 or all "
+              "(default: those whose files are in PATH).")
+@friendly
+def check(path: Path, assignment: str | None) -> None:
+    """Check your work on the public cases (PATH: your folder or .py file)."""
+    submission = from_path(path)
+    chosen = _infer_assignments(path, assignment)
+    click.echo(f"Checking {path} on {', '.join(a.id for a in chosen)} (public cases)...",
+               err=True)
+    result = grade_submission(submission, chosen, hidden=False)
+    click.echo(report.student_report(result))
+    if any(e.status != "passed" for e in result.exercises):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the scores as JSON to this file.")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("gradebook.sqlite"), show_default=True,
+              help="SQLite gradebook to record the results in.")
+@click.option("--no-gradebook", is_flag=True, help="Do not write a gradebook.")
+@click.option("--details/--no-details", default=False,
+              help="Print every student's feedback after the class table.")
+@friendly
+def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
+          no_gradebook: bool, details: bool) -> None:
+    """Grade a class: SUBMISSIONS holds one folder (or .py file) per student.
+
+    ASSIGNMENT is a1, a2, a1,a2 or all. Public and hidden cases are graded.
+    """
+    chosen = registry.resolve(assignment)
+    students = discover(submissions)
+    book = None if no_gradebook else Gradebook(gradebook)
+    results: list[SubmissionResult] = []
+    try:
+        with click.progressbar(students, label=f"Grading {len(students)} submissions",
+                               file=sys.stderr, item_show_func=_student_name) as bar:
+            for submission in bar:
+                result = grade_submission(submission, chosen, hidden=True)
+                results.append(result)
+                if book is not None:
+                    for a in chosen:
+                        book.record(a, submission.content_hash([a.module]), result)
+    finally:
+        if book is not None:
+            book.close()
+    click.echo(report.class_report(results, chosen))
+    if details:
+        for r in results:
+            click.echo(f"\n===== {r.student} =====")
+            click.echo(report.student_report(r))
+    if json_out is not None:
+        _write_json(json_out, {r.student: {e.id: e.to_json() for e in r.exercises}
+                               for r in results})
+        click.echo(f"Scores written to {json_out}")
+    if book is not None:
+        click.echo(f"Gradebook: {gradebook}")
+
+
+def _student_name(submission: Submission | None) -> str:
+    return submission.student if submission is not None else ""
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Write atomically: a crash never leaves a truncated file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)
+
+
+@main.command()
+@friendly
+def validate() -> None:
+    """Prove the course sound (for CI): references, stubs, templates, mutants, PyTorch."""
+    from autograder.validate import STEPS
+
+    failures = 0
+    for title, step in STEPS:
+        click.echo(f"== {title}")
+        for finding in step():
+            if not finding.ok:
+                failures += 1
+                click.echo(f"  FAIL {finding.topic}: {finding.detail}")
+        click.echo(f"   {'ok' if not failures else f'{failures} failure(s) so far'}")
+    if failures:
+        raise click.ClickException(f"validation failed: {failures} problem(s)")
+    click.echo("Everything is valid.")
+
+
+@main.command("build-templates")
+@click.option("--check", "check_only", is_flag=True,
+              help="Only check that student_templates/ is in sync; exit 1 if not.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the templates here instead of student_templates/.")
+@friendly
+def build_templates(check_only: bool, out: Path | None) -> None:
+    """Generate student_templates/ from reference/ (solution regions become stubs)."""
+    files = templates.plan(out)
+    if check_only:
+        stale = [f for f in files if not f.in_sync()]
+        for f in stale:
+            click.echo(f"out of date: {f.target}")
+        if stale:
+            raise click.ClickException("templates are out of sync; run `dlgrade build-templates`")
+        click.echo(f"{len(files)} templates in sync.")
+        return
+    changed = templates.write(files)
+    for path in changed:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(files)} templates, {len(changed)} updated.")

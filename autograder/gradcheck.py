@@ -1,0 +1,135 @@
+"""The one numerical gradient checker: centred differences as a vector-Jacobian product.
+
+For a function ``f`` of inputs ``(x, ...)`` with output ``out`` and an upstream gradient
+``dout`` (the same shape as ``out``), the gradient of ``L = sum(dout * f(x))`` with respect to
+entry ``i`` of ``x`` is estimated in float64 as
+
+    dL/dx_i ~ (sum(dout * f(x + h e_i)) - sum(dout * f(x - h e_i))) / (2 h)
+
+which is exactly what a backward pass returns for that ``dout``. For a scalar loss the
+upstream gradient is 1. Only ``max_entries`` entries per input are perturbed (chosen with a
+seeded RNG), so big inputs stay cheap.
+
+The checker never calls the function itself: it produces the perturbed argument sets and
+turns the outputs back into gradient estimates. The grader evaluates the *student's own*
+forward in the sandbox; tests and ``validate`` evaluate a reference in-process. Checking a
+backward pass against the student's own forward tells "your backward is wrong" apart from
+"your forward is wrong".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder.compare import Comparison, compare
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Step and tolerances for one precision of the function under test."""
+
+    eps: float
+    rtol: float
+    atol: float
+
+
+#: By the dtype the function returns: float64 needs a tiny step; float32 a larger one,
+#: since rounding error grows like machine-eps / eps.
+SETTINGS: dict[np.dtype, Settings] = {
+    np.dtype(np.float64): Settings(eps=1e-6, rtol=1e-4, atol=1e-6),
+    np.dtype(np.float32): Settings(eps=1e-3, rtol=1e-2, atol=1e-3),
+    np.dtype(np.float16): Settings(eps=3e-2, rtol=5e-2, atol=1e-2),
+}
+
+
+def settings_for(dtype: np.dtype) -> Settings:
+    return SETTINGS.get(np.dtype(dtype), SETTINGS[np.dtype(np.float64)])
+
+
+def sample_indices(
+    shape: tuple[int, ...], max_entries: int, rng: np.random.Generator
+) -> list[tuple[int, ...]]:
+    """All indices of ``shape`` if there are at most ``max_entries``, else a seeded sample."""
+    size = int(np.prod(shape, dtype=np.int64))
+    flat = np.arange(size) if size <= max_entries else np.sort(
+        rng.choice(size, max_entries, replace=False)
+    )
+    return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in flat]
+
+
+def perturbations(
+    inputs: Mapping[str, np.ndarray], name: str, indices: list[tuple[int, ...]], eps: float
+) -> list[dict[str, np.ndarray]]:
+    """Argument sets ``x + eps e_i`` and ``x - eps e_i`` for each index, interleaved."""
+    sets = []
+    for index in indices:
+        for sign in (1.0, -1.0):
+            moved = np.array(inputs[name], dtype=np.float64, copy=True)
+            moved[index] += sign * eps
+            sets.append({**inputs, name: moved})
+    return sets
+
+
+class GradcheckError(ValueError):
+    """The function's outputs cannot be used for a finite difference (wrong shape, not
+    numbers)."""
+
+
+def vjp_from_outputs(
+    outputs: list[object], upstream: np.ndarray | None, eps: float
+) -> np.ndarray:
+    """Gradient estimates from the outputs of :func:`perturbations`' argument sets.
+
+    Args:
+        outputs: ``f`` at each argument set, in order (plus, minus, plus, minus, ...).
+        upstream: ``dout`` with the shape of ``f``'s output, or None for a scalar ``f``.
+        eps: the step used for the perturbations.
+
+    Returns:
+        float64 array with one estimate per perturbed index.
+    """
+    weight = np.float64(1.0) if upstream is None else np.asarray(upstream, np.float64)
+    values = []
+    for out in outputs:
+        if type(out) is not np.ndarray or out.dtype.kind not in "fiu":
+            raise GradcheckError(f"the function returned {type(out).__name__}, not numbers")
+        if out.shape != weight.shape:
+            raise GradcheckError(
+                f"the function returned shape {out.shape} where {weight.shape} was expected"
+            )
+        values.append(float(np.sum(weight * out.astype(np.float64))))
+    pairs = np.asarray(values).reshape(-1, 2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (pairs[:, 0] - pairs[:, 1]) / (2.0 * eps)
+
+
+def check_entries(
+    analytic: object,
+    numerical: np.ndarray,
+    indices: list[tuple[int, ...]],
+    settings: Settings,
+    *,
+    show_values: bool = True,
+) -> Comparison:
+    """Compare an analytic gradient with estimates at ``indices``.
+
+    ``analytic`` must already have the input's shape (the caller compares shapes first).
+    """
+    if type(analytic) is not np.ndarray:
+        return Comparison(False, "type", f"expected an array, got {type(analytic).__name__}")
+    picked = np.array([analytic[i] for i in indices], dtype=np.float64)
+    result = compare(
+        picked, numerical, rtol=settings.rtol, atol=settings.atol, show_values=show_values
+    )
+    if result.ok or result.worst_index is None:
+        return result
+    # Report the index in the input, not in the list of sampled entries.
+    where = indices[result.worst_index[0]]
+    message = result.message.replace(f"index {result.worst_index}", f"index {where}")
+    return Comparison(
+        False, result.reason, message, result.mismatched, result.total,
+        result.max_abs, result.max_rel, where,
+    )

@@ -1,0 +1,87 @@
+"""The SQLite gradebook: one row per student and exercise, written per submission in one
+transaction, so an interrupted run never leaves a half-recorded student."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autograder.grading import SubmissionResult
+from autograder.spec import Assignment
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    student      TEXT NOT NULL,
+    assignment   TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    score        REAL NOT NULL,
+    max_score    REAL NOT NULL,
+    output       TEXT NOT NULL,
+    seconds      REAL NOT NULL,
+    graded_at    TEXT NOT NULL,
+    PRIMARY KEY (student, assignment)
+);
+CREATE TABLE IF NOT EXISTS grades (
+    student     TEXT NOT NULL,
+    assignment  TEXT NOT NULL,
+    exercise    TEXT NOT NULL,
+    score       REAL NOT NULL,
+    max_score   REAL NOT NULL,
+    status      TEXT NOT NULL,
+    feedback    TEXT NOT NULL,  -- JSON: message, hint, checks
+    PRIMARY KEY (student, exercise)
+);
+"""
+
+
+class GradebookError(Exception):
+    """The gradebook file cannot be opened or written."""
+
+
+class Gradebook:
+    """Grades of a class, kept in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(self.path)
+            self.db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise GradebookError(f"cannot use gradebook {self.path}: {exc}") from None
+
+    def record(self, assignment: Assignment, content_hash: str,
+               result: SubmissionResult) -> None:
+        """Store one student's result for one assignment (replacing an older one)."""
+        ids = {e.id for e in assignment.exercises}
+        rows = [e for e in result.exercises if e.id in ids]
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        try:
+            with self.db:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (result.student, assignment.id, content_hash,
+                     round(sum(e.score for e in rows), 4), sum(e.max_score for e in rows),
+                     result.output, result.seconds, now),
+                )
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(result.student, assignment.id, e.id, e.score, e.max_score, e.status,
+                      json.dumps({k: v for k, v in e.to_json().items()
+                                  if k in ("message", "hint", "checks", "title")}))
+                     for e in rows],
+                )
+        except sqlite3.Error as exc:
+            raise GradebookError(f"cannot write gradebook {self.path}: {exc}") from None
+
+    def scores(self, assignment: str) -> dict[str, tuple[float, float]]:
+        """Student -> (score, max score) for one assignment."""
+        rows = self.db.execute(
+            "SELECT student, score, max_score FROM submissions WHERE assignment = ?",
+            (assignment,),
+        )
+        return {student: (score, max_score) for student, score, max_score in rows}
+
+    def close(self) -> None:
+        self.db.close()

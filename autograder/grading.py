@@ -1,0 +1,465 @@
+"""Grade submissions: run the student's functions in a sandboxed child, score in the parent.
+
+For each exercise and case the child is asked for the student's forward value, gradients
+and the forward values at perturbed inputs (for the numerical gradient check). Everything is
+compared here, in the trusted process, with :func:`autograder.compare.compare`; a mismatch is
+explained by :func:`autograder.diagnose.explain`. Reference outputs and the outputs of known
+mistakes are computed once per run and reused for every student.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from autograder import gradcheck
+from autograder.cases import Case, build_cases, observe, observe_quietly
+from autograder.compare import compare
+from autograder.diagnose import explain
+from autograder.registry import mutants, reference_module
+from autograder.sandbox.runner import Handle, Limits, Reply, Session, SessionOver
+from autograder.spec import Assignment, Exercise, Mutant
+from autograder.submission import Submission
+
+IMPORT_TIMEOUT = 20.0
+
+STATUS_TEXT = {
+    "passed": "passed",
+    "partial": "partly right",
+    "failed": "wrong",
+    "not_attempted": "not attempted",
+    "missing": "missing",
+    "error": "raised an error",
+    "syntax": "syntax error",
+    "import": "import failed",
+    "timeout": "timed out",
+    "crash": "crashed",
+}
+
+
+@dataclass
+class CheckResult:
+    """One check of one exercise: its share of the points and its first failure."""
+
+    name: str
+    score: float
+    max_score: float
+    passed: int
+    total: int
+    message: str = ""
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    status: str
+    message: str = ""
+    hint: str = ""
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("id")
+        data["checks"] = {c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+                          for c in self.checks}
+        return data
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    content_hash: str
+    exercises: list[ExerciseResult]
+    output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 4)
+
+
+# ---------------------------------------------------------------- expectations (per run)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    case: Case
+    reference: dict[str, Any]
+    known: tuple[tuple[Mutant, dict[str, Any]], ...]  # what each known mistake produces
+
+
+@cache
+def expectations(exercise: Exercise, hidden: bool) -> tuple[Expectation, ...]:
+    """Reference and known-mistake outputs for every case, computed once per run."""
+    reference = reference_module(exercise.module)
+    ref_functions = {n: getattr(reference, n) for n in exercise.functions}
+    found = []
+    for case in build_cases(exercise, hidden):
+        known = []
+        for mutant in mutants(exercise.id):
+            values = observe_quietly(exercise, {**ref_functions, **mutant.functions}, case)
+            if values is not None:
+                known.append((mutant, values))
+        found.append(Expectation(case, observe(exercise, ref_functions, case), tuple(known)))
+    return tuple(found)
+
+
+# ---------------------------------------------------------------- grading one submission
+
+
+class Grader:
+    """Grades one submission, restarting its child after a timeout or a crash."""
+
+    def __init__(self, submission: Submission, *, hidden: bool, limits: Limits | None = None):
+        self.submission = submission
+        self.hidden = hidden
+        self.limits = limits or Limits()
+        self._session: Session | None = None
+        self._outputs: list[str] = []
+        self._import_errors: dict[str, Reply] = {}
+        self._module_names: list[str] = []
+
+    def grade(self, assignments: Iterable[Assignment],
+              only: set[str] | None = None) -> SubmissionResult:
+        """Grade every exercise of ``assignments`` (or just the exercise ids in ``only``)."""
+        started = time.monotonic()
+        assignments = list(assignments)
+        modules = [a.module for a in assignments]
+        self._module_names = modules
+        results: list[ExerciseResult] = []
+        try:
+            for assignment in assignments:
+                problem = self.submission.problem(assignment.module)
+                if problem is None:
+                    self._import(assignment.module)
+                for exercise in assignment.exercises:
+                    if only is not None and exercise.id not in only:
+                        continue
+                    if problem is not None:
+                        results.append(_zero(exercise, "missing", problem[0].upper()
+                                             + problem[1:] + "."))
+                    else:
+                        results.append(self._grade_exercise(exercise))
+        finally:
+            self._stop()
+        return SubmissionResult(
+            student=self.submission.student,
+            content_hash=self.submission.content_hash(modules),
+            exercises=results,
+            output="".join(self._outputs)[: self.limits.output_bytes],
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    # ------------------------------------------------------------ sessions
+
+    def session(self) -> Session:
+        if self._session is None or not self._session.alive:
+            self._stop()
+            paths = {}
+            for module in self._module_names:
+                path = self.submission.module_path(module)
+                if path is not None:
+                    paths[module] = path.resolve()
+            self._session = Session(paths, self.submission.directory, self.limits)
+        return self._session
+
+    def _stop(self) -> None:
+        if self._session is not None:
+            self._outputs.append(self._session.cleanup())
+            self._session = None
+
+    def _import(self, module: str) -> None:
+        try:
+            reply = self.session().request(
+                {"op": "import", "module": module}, [], IMPORT_TIMEOUT
+            )
+        except SessionOver as over:
+            reply = over.reply
+            if reply.kind == "timeout":
+                reply.message = f"importing {module}.py {reply.message}"
+        if not reply.ok:
+            self._import_errors[module] = reply
+
+    # ------------------------------------------------------------ one exercise
+
+    def _grade_exercise(self, exercise: Exercise) -> ExerciseResult:
+        failed_import = self._import_errors.get(exercise.module)
+        if failed_import is not None:
+            status = failed_import.kind if failed_import.kind in STATUS_TEXT else "import"
+            return _zero(exercise, status, _error_text(failed_import, f"{exercise.module}.py"))
+        run = _ExerciseRun(self, exercise)
+        return run.grade(expectations(exercise, self.hidden))
+
+
+class _ExerciseRun:
+    """The state of grading one exercise: outcomes per check, broken functions, deadline."""
+
+    def __init__(self, grader: Grader, exercise: Exercise) -> None:
+        self.grader = grader
+        self.exercise = exercise
+        self.deadline = time.monotonic() + exercise.time_limit
+        self.outcomes: dict[str, list[tuple[bool, str]]] = {c: [] for c in exercise.checks}
+        self.broken: dict[str, Reply] = {}  # function -> the error it gave (skip it after)
+        self.errors: list[Reply] = []
+        self.over: Reply | None = None
+
+    # -------------------------------------------------------- calling the child
+
+    def _left(self) -> float:
+        return max(0.05, self.deadline - time.monotonic())
+
+    def _call(self, fn: str, args: list[Any], kwargs: dict[str, Any], *,
+              keep: str | None = None, pick: int | None = None,
+              many: list[tuple[list[Any], dict[str, Any]]] | None = None) -> Reply:
+        if fn in self.broken:
+            return self.broken[fn]
+        session = self.grader.session()
+        if many is None:
+            reply = session.call(self.exercise.module, fn, args, kwargs, keep=keep,
+                                 timeout=self._left())
+        else:
+            reply = session.map(self.exercise.module, fn, many, pick=pick,
+                                timeout=self._left())
+        if not reply.ok:
+            self.errors.append(reply)
+            if reply.kind in ("not_implemented", "missing"):
+                self.broken[fn] = reply
+        return reply
+
+    # -------------------------------------------------------- observing the student
+
+    def _student(self, case: Case) -> tuple[dict[str, Any], dict[str, str]]:
+        """The student's values for a case, and why any of them are absent."""
+        ex = self.exercise
+        args = list(case.inputs.values())
+        values: dict[str, Any] = {}
+        missing: dict[str, str] = {}
+        first = ex.functions[0]
+        if ex.kind == "layer":
+            handle = self.grader.session().new_handle()
+            reply = self._call(first, args, case.params, keep=handle)
+            if not reply.ok:
+                missing.update(dict.fromkeys(["out", *ex.grad_names], _error_text(reply, first)))
+                return values, missing
+            values["out"] = reply.value
+            backward = ex.functions[1]
+            reply = self._call(backward, [case.dout, Handle(handle)], {})
+            if not reply.ok:
+                missing.update(dict.fromkeys(ex.grad_names, _error_text(reply, backward)))
+                return values, missing
+            grads = reply.value
+            if len(ex.wrt) == 1:
+                grads = [grads[0]] if isinstance(grads, list) and len(grads) == 1 else [grads]
+            elif not isinstance(grads, list) or len(grads) != len(ex.wrt):
+                names = ", ".join(ex.grad_names)
+                text = f"{backward} must return {len(ex.wrt)} gradients ({names})"
+                missing.update(dict.fromkeys(ex.grad_names, text))
+                return values, missing
+            values.update(zip(ex.grad_names, grads, strict=True))
+        else:
+            reply = self._call(first, args, case.params)
+            if not reply.ok:
+                missing.update(dict.fromkeys(["loss", *ex.grad_names], _error_text(reply, first)))
+                return values, missing
+            if not isinstance(reply.value, list) or len(reply.value) != 2:
+                text = f"{first} must return (loss, {ex.grad_names[0]})"
+                missing.update(dict.fromkeys(["loss", *ex.grad_names], text))
+                return values, missing
+            values["loss"], values[ex.grad_names[0]] = reply.value
+        return values, missing
+
+    def _numerical(self, case: Case, value: Any) -> dict[str, Any]:
+        """Finite-difference gradients of the student's own forward (or a reason string)."""
+        ex = self.exercise
+        if type(value) is not np.ndarray or value.dtype.kind != "f":
+            return dict.fromkeys(ex.grad_names, f"{ex.functions[0]} did not return a float array")
+        settings = gradcheck.settings_for(value.dtype)
+        found: dict[str, Any] = {}
+        for name, grad_name in zip(ex.wrt, ex.grad_names, strict=True):
+            indices = case.probes[name]
+            sets = gradcheck.perturbations(case.inputs, name, indices, settings.eps)
+            reply = self._call(ex.functions[0], [], {}, pick=0,
+                               many=[(list(s.values()), case.params) for s in sets])
+            if not reply.ok:
+                found[grad_name] = _error_text(reply, ex.functions[0])
+                continue
+            try:
+                found[grad_name] = (gradcheck.vjp_from_outputs(reply.value, case.dout,
+                                                              settings.eps), settings)
+            except gradcheck.GradcheckError as exc:
+                found[grad_name] = f"{ex.functions[0]} at perturbed inputs: {exc}"
+        return found
+
+    # -------------------------------------------------------- checks
+
+    def _judge(self, expectation: Expectation) -> None:
+        ex, case, ref = self.exercise, expectation.case, expectation.reference
+        values, missing = self._student(case)
+        show = not case.hidden
+        where = case.describe()
+
+        def verdict(name: str) -> tuple[bool, str]:
+            if name in missing:
+                return False, f"{where}: {missing[name]}"
+            result = compare(values[name], ref[name], show_values=show)
+            if result.ok:
+                return True, ""
+            known = [(m.mistake, v[name]) for m, v in expectation.known if name in v]
+            why = explain(values[name], ref[name], name=name, inputs=case.inputs, known=known,
+                          sizes=_sizes(case))
+            return False, f"{where}: {name} {result.message}" + (f". {why}" if why else "")
+
+        value_names = [ex.value_name, *ex.grad_names]
+        if case.huge:
+            results = [verdict(n) for n in value_names]
+            self._record("stability", results)
+            return
+        value_check, grad_check = ex.checks[0], ex.checks[1]
+        self._record(value_check, [verdict(ex.value_name)])
+        self._record(grad_check, [verdict(n) for n in ex.grad_names])
+        self._record("gradcheck", self._gradcheck(case, values, missing))
+
+    def _gradcheck(self, case: Case, values: dict[str, Any],
+                   missing: dict[str, str]) -> list[tuple[bool, str]]:
+        ex, where = self.exercise, case.describe()
+        if ex.value_name in missing or any(n in missing for n in ex.grad_names):
+            reason = missing.get(ex.grad_names[0]) or missing.get(ex.value_name)
+            return [(False, f"{where}: {reason}")]
+        numerical = self._numerical(case, values[ex.value_name])
+        results = []
+        for name, wrt in zip(ex.grad_names, ex.wrt, strict=True):
+            estimate = numerical[name]
+            if isinstance(estimate, str):
+                results.append((False, f"{where}: {estimate}"))
+                continue
+            grad = values[name]
+            if type(grad) is not np.ndarray or grad.shape != np.shape(case.inputs[wrt]):
+                results.append((False, f"{where}: {name} must be an array shaped like {wrt}"))
+                continue
+            numbers, settings = estimate
+            result = gradcheck.check_entries(grad, numbers, case.probes[wrt], settings,
+                                             show_values=not case.hidden)
+            results.append((result.ok, "" if result.ok else (
+                f"{where}: {name} disagrees with the numerical gradient of your own "
+                f"{ex.functions[0]}: {result.message}")))
+        return results
+
+    def _record(self, check: str, results: list[tuple[bool, str]]) -> None:
+        ok = all(r[0] for r in results)
+        self.outcomes[check].append((ok, next((m for passed, m in results if not passed), "")))
+
+    # -------------------------------------------------------- the whole exercise
+
+    def grade(self, expected: tuple[Expectation, ...]) -> ExerciseResult:
+        ex = self.exercise
+        try:
+            for expectation in expected:
+                self._judge(expectation)
+        except SessionOver as over:
+            self.over = over.reply
+        weights = ex.check_weights()
+        checks = []
+        for name in ex.checks:
+            outcomes = self.outcomes[name]
+            total = sum(1 for e in expected if e.case.huge == (name == "stability"))
+            passed = sum(1 for ok, _ in outcomes if ok) if self.over is None else 0
+            max_score = ex.points * weights[name]
+            message = next((m for ok, m in outcomes if not ok), "")
+            if self.over is not None:
+                message = _error_text(self.over, ex.functions[0])
+            checks.append(CheckResult(name, round(max_score * passed / max(total, 1), 4),
+                                      round(max_score, 4), passed, total, message))
+        score = round(sum(c.score for c in checks), 4)
+        status = self._status(score, checks)
+        return ExerciseResult(
+            id=ex.id, title=ex.title, score=score, max_score=ex.points, status=status,
+            message=self._summary(status, checks), hint="" if status == "passed" else ex.hint,
+            checks=checks,
+        )
+
+    def _status(self, score: float, checks: list[CheckResult]) -> str:
+        if self.over is not None:
+            return self.over.kind if self.over.kind in ("timeout", "crash") else "error"
+        if score >= self.exercise.points - 1e-9:
+            return "passed"
+        kinds = {r.kind for r in self.errors}
+        first = self.broken.get(self.exercise.functions[0])
+        if first is not None:
+            return "not_attempted" if first.kind == "not_implemented" else "missing"
+        if score == 0 and kinds & {"exception", "bad_return", "protocol"}:
+            return "error"
+        return "failed" if score == 0 else "partial"
+
+    def _summary(self, status: str, checks: list[CheckResult]) -> str:
+        if status == "passed":
+            return "All checks passed."
+        if status in ("not_attempted", "missing", "timeout", "crash"):
+            return next(c.message for c in checks if c.message)
+        failed = {c.name for c in checks if c.score < c.max_score}
+        lines = []
+        if self.exercise.kind == "layer" and "gradcheck" not in failed:
+            if {"forward", "backward"} <= failed:
+                lines.append("Your backward pass is the derivative of your forward pass, so the "
+                             "mistake is in the forward pass.")
+        if "gradcheck" in failed and not failed & {"forward", "loss"}:
+            what = "backward pass" if self.exercise.kind == "layer" else "gradient"
+            lines.append(f"Your forward value is right but your {what} is not its derivative.")
+        lines += [f"{c.name}: {c.message}" for c in checks if c.score < c.max_score]
+        return "\n".join(lines)
+
+
+def _zero(exercise: Exercise, status: str, message: str) -> ExerciseResult:
+    weights = exercise.check_weights()
+    checks = [CheckResult(name, 0.0, round(exercise.points * weights[name], 4), 0, 0, message)
+              for name in exercise.checks]
+    return ExerciseResult(exercise.id, exercise.title, 0.0, exercise.points, status, message,
+                          exercise.hint, checks)
+
+
+def _error_text(reply: Reply, fn: str) -> str:
+    if reply.kind == "not_implemented":
+        return f"{fn} is not implemented yet (it raises NotImplementedError)."
+    if reply.kind in ("missing", "timeout", "crash", "protocol"):
+        return f"{reply.message[0].upper()}{reply.message[1:]}."
+    where = f" ({reply.where})" if reply.where else ""
+    if reply.kind == "syntax":
+        line = f": {reply.trace.strip()}" if reply.trace.strip() else ""
+        return f"{reply.message} in {reply.where}{line}"
+    if reply.kind == "import":
+        return f"importing {fn} raised {reply.message}{where}"
+    if reply.kind == "bad_return":
+        return f"{reply.message}"
+    return f"{fn} raised {reply.message}{where}"
+
+
+def _sizes(case: Case) -> dict[str, int]:
+    main = next(iter(case.inputs.values()))
+    sizes = {}
+    if main.ndim >= 1:
+        sizes["N (the batch size)"] = main.shape[0]
+    sizes.setdefault(f"the number of elements ({main.size})", main.size)
+    if main.ndim >= 2:
+        sizes.setdefault("C (the number of classes)", main.shape[-1])
+    unique: dict[int, str] = {}
+    for label, n in sizes.items():
+        unique.setdefault(n, label)
+    return {label: n for n, label in unique.items()}
+
+
+def grade_submission(submission: Submission, assignments: Iterable[Assignment], *,
+                     hidden: bool, only: set[str] | None = None,
+                     limits: Limits | None = None) -> SubmissionResult:
+    """Grade one submission on the given assignments (public cases only unless ``hidden``)."""
+    return Grader(submission, hidden=hidden, limits=limits).grade(assignments, only)

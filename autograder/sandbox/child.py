@@ -1,0 +1,226 @@
+"""The sandboxed child: loads a submission and calls its functions for the grader.
+
+Run as ``python -I child.py --modules JSON --dir DIR --fds R,W --limits JSON``: requests
+arrive on fd R and replies leave on fd W. Before any student code runs it sets its own
+rlimits (hard and soft, so they cannot be raised again). It holds no reference code and
+no expected values: it receives inputs, calls the student's functions and sends back
+whatever they returned, as ``.npy`` frames. The grader (parent) decides what any of it is worth.
+
+Requests (JSON header + frames):
+    {"op": "import", "module": m}
+    {"op": "call", "module": m, "fn": f, "args": [...], "kwargs": {...}, "keep": h | null}
+        with ``keep``, the result must be ``(value, cache)``: the cache stays here under
+        handle ``h`` (it is the student's business) and only ``value`` is sent back.
+        An argument ``{"h": h}`` passes a kept cache.
+    {"op": "map", "module": m, "fn": f, "calls": [{"args", "kwargs"}...], "pick": i | null}
+        several calls, returning element ``pick`` of each result (or the whole result).
+    {"op": "forget"}: drop kept caches.
+Replies: {"ok": true, "value": tree} or {"ok": false, "error": {...}}.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+sys.path.insert(0, _PACKAGE_ROOT)
+import numpy as np  # noqa: E402
+
+from autograder.sandbox import wire  # noqa: E402
+
+sys.path.remove(_PACKAGE_ROOT)
+
+MAX_REQUEST = 1 << 30
+
+
+class StudentError(Exception):
+    """Something about the submission, reported to the grader as data."""
+
+    def __init__(self, kind: str, message: str, *, where: str = "", trace: str = "") -> None:
+        super().__init__(message)
+        self.kind, self.message, self.where, self.trace = kind, message, where, trace
+
+
+class Child:
+    def __init__(self, modules: dict[str, str], directory: str) -> None:
+        self.paths = modules
+        self.directory = os.path.realpath(directory)
+        self.loaded: dict[str, object] = {}
+        self.handles: dict[str, object] = {}
+
+    # ------------------------------------------------------------ student code
+
+    def module(self, name: str) -> object:
+        if name in self.loaded:
+            return self.loaded[name]
+        path = self.paths.get(name)
+        if path is None or not os.path.isfile(path):
+            raise StudentError("missing", f"the submission has no {name}.py")
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            sys.modules.pop(name, None)
+            line = (exc.text or "").rstrip()
+            where = f"{os.path.basename(exc.filename or path)}, line {exc.lineno}"
+            raise StudentError(
+                "syntax", f"SyntaxError: {exc.msg}", where=where, trace=line
+            ) from None
+        except BaseException as exc:  # noqa: BLE001 - anything at import time is the student's
+            sys.modules.pop(name, None)
+            raise self.student_error(exc, "import") from None
+        self.loaded[name] = module
+        return module
+
+    def function(self, module_name: str, fn: str) -> object:
+        target = getattr(self.module(module_name), fn, None)
+        if not callable(target):
+            raise StudentError("missing", f"{module_name}.py does not define {fn}()")
+        return target
+
+    def invoke(self, function: object, args: list, kwargs: dict) -> object:
+        try:
+            return function(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and friends included
+            raise self.student_error(exc, "exception") from None
+
+    def student_error(self, exc: BaseException, kind: str) -> StudentError:
+        if isinstance(exc, NotImplementedError):
+            kind = "not_implemented"
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__)
+            if os.path.realpath(f.filename).startswith(self.directory + os.sep)
+            or os.path.realpath(f.filename) in map(os.path.realpath, self.paths.values())
+        ]
+        where = ""
+        if frames:
+            last = frames[-1]
+            where = f"{os.path.basename(last.filename)}, line {last.lineno}, in {last.name}"
+        for f in frames:
+            f.filename = os.path.basename(f.filename)  # the student's file, not our paths
+        trace = "".join(traceback.format_list(frames[-5:]))
+        message = f"{type(exc).__name__}: {exc}"[:600]
+        return StudentError(kind, message, where=where, trace=trace[:2000])
+
+    # ------------------------------------------------------------ requests
+
+    def argument(self, tree: object, arrays: list[np.ndarray]) -> object:
+        if isinstance(tree, dict) and set(tree) == {"h"}:
+            return self.handles[tree["h"]]
+        if isinstance(tree, dict) and set(tree) == {"list"}:
+            return [self.argument(t, arrays) for t in tree["list"]]
+        value = wire.decode(tree, arrays)
+        if isinstance(value, np.ndarray):
+            return value.copy()  # fresh and writeable: students may modify inputs in place
+        return value
+
+    def handle(self, header: dict, arrays: list[np.ndarray]) -> object:
+        op = header.get("op")
+        if op == "import":
+            self.module(header["module"])
+            return None
+        if op == "forget":
+            self.handles.clear()
+            return None
+        function = self.function(header["module"], header["fn"])
+        if op == "call":
+            args = [self.argument(a, arrays) for a in header.get("args", [])]
+            kwargs = {k: self.argument(v, arrays) for k, v in header.get("kwargs", {}).items()}
+            result = self.invoke(function, args, kwargs)
+            keep = header.get("keep")
+            if keep is None:
+                return result
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise StudentError(
+                    "bad_return",
+                    f"{header['fn']} must return a tuple (out, cache), "
+                    f"got {describe(result)}",
+                )
+            self.handles[keep] = result[1]
+            return result[0]
+        if op == "map":
+            pick = header.get("pick")
+            results = []
+            for call in header["calls"]:
+                args = [self.argument(a, arrays) for a in call.get("args", [])]
+                kwargs = {k: self.argument(v, arrays) for k, v in call.get("kwargs", {}).items()}
+                result = self.invoke(function, args, kwargs)
+                if pick is not None:
+                    if not isinstance(result, (tuple, list)) or len(result) <= pick:
+                        raise StudentError(
+                            "bad_return", f"{header['fn']} returned {describe(result)}"
+                        )
+                    result = result[pick]
+                results.append(result)
+            return results
+        raise StudentError("protocol", f"unknown request {op!r}")
+
+    def serve(self, request_fd: int, reply_fd: int) -> None:
+        reader = wire.Reader(request_fd, max_bytes=MAX_REQUEST)
+        while True:
+            try:
+                header, blobs = reader.read()
+            except wire.Closed:
+                return
+            if header.get("op") == "exit":
+                return
+            arrays = [np.load(io.BytesIO(b), allow_pickle=False) for b in blobs]
+            frames: list[bytes] = []
+            try:
+                value = self.handle(header, arrays)
+                reply = {"ok": True, "value": wire.encode(value, frames)}
+            except StudentError as err:
+                frames = []
+                reply = {"ok": False, "error": {
+                    "kind": err.kind, "message": err.message,
+                    "where": err.where, "trace": err.trace,
+                }}
+            except wire.Unencodable as exc:
+                frames = []
+                reply = {"ok": False, "error": {
+                    "kind": "bad_return", "message": f"returned a value the grader cannot "
+                    f"read: {exc}", "where": "", "trace": "",
+                }}
+            wire.write_message(reply_fd, reply, frames)
+
+
+def describe(value: object) -> str:
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def limit_resources(limits: dict[str, int]) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file"], limits["file"]))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
+
+
+def main() -> None:
+    def arg(name: str) -> str:
+        return sys.argv[sys.argv.index(name) + 1]
+
+    modules = json.loads(arg("--modules"))
+    directory = arg("--dir")
+    request_fd, reply_fd = (int(fd) for fd in arg("--fds").split(","))
+    limit_resources(json.loads(arg("--limits")))
+    np.random.seed(0)  # reproducible even if a student draws random numbers
+    sys.path.insert(0, directory)  # the student's own helper modules
+    Child(modules, directory).serve(request_fd, reply_fd)
+
+
+if __name__ == "__main__":
+    main()

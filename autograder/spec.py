@@ -1,0 +1,196 @@
+"""Exercise specs: what is graded, on which inputs, and for how many points.
+
+An exercise is declarative data. The engine turns it into cases (seeded inputs), runs the
+student's functions on them in a sandboxed child, and scores the checks in the parent.
+
+Two kinds of exercise exist so far:
+
+* ``"layer"``: ``forward(*inputs, **params) -> (out, cache)`` and
+  ``backward(dout, cache) -> grads`` (one array per name in ``wrt``; a bare array when
+  ``wrt`` has one name). Checks: ``forward``, ``backward``, ``gradcheck``, ``stability``.
+* ``"loss"``: ``fn(*inputs, **params) -> (loss, dinput)`` where ``dinput`` is the gradient
+  with respect to ``wrt[0]``. Checks: ``loss``, ``gradient``, ``gradcheck``, ``stability``.
+
+Observation names (the values checks compare) are ``out`` / ``loss`` for the forward value and
+``d<name>`` for the gradient with respect to input ``<name>`` (``dx``, ``dpred``, ``dlogits``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Kind = Literal["layer", "loss"]
+Params = Mapping[str, Any]
+
+#: ``sample(rng, shape, huge) -> {input name: array}``. ``shape`` is the shape of the main
+#: input; ``huge`` asks for the stability case (magnitudes up to about 1e3). Samplers keep
+#: gradient-check inputs away from kinks (ReLU at 0, |r| = delta, hinge margins).
+Sampler = Callable[[np.random.Generator, tuple[int, ...], bool], dict[str, np.ndarray]]
+
+#: ``oracle(inputs, params, dout) -> {observation: array}``: an independent implementation
+#: (torch.nn.functional + autograd in float64) used by ``dlgrade validate`` to prove the
+#: reference right. ``dout`` is the upstream gradient for layers and ``None`` for losses.
+Oracle = Callable[[dict[str, np.ndarray], dict[str, Any], "np.ndarray | None"], dict[str, Any]]
+
+CHECKS: dict[str, tuple[str, ...]] = {
+    "layer": ("forward", "backward", "gradcheck", "stability"),
+    "loss": ("loss", "gradient", "gradcheck", "stability"),
+}
+
+#: Share of an exercise's points per check (renormalised over the checks an exercise has).
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "forward": 0.4,
+    "loss": 0.4,
+    "backward": 0.3,
+    "gradient": 0.3,
+    "gradcheck": 0.1,
+    "stability": 0.2,
+}
+
+ID_PATTERN = re.compile(r"^a[0-9]+\.[a-z0-9_]+$")
+
+
+class SpecError(ValueError):
+    """An exercise, mutant or assignment is declared wrongly (a bug in the course, not in a
+    submission)."""
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: specs hold dicts and callables
+class Exercise:
+    """One graded exercise.
+
+    Attributes:
+        id: ``"<assignment>.<name>"``, e.g. ``"a1.sigmoid"``; also the CLI argument, the
+            nbgrader ``grade_id`` and the Gradescope test name.
+        title: human name shown in tables.
+        module: the student module that defines the functions, e.g. ``"activations"``.
+        kind: ``"layer"`` or ``"loss"`` (see the module docstring).
+        functions: layer: ``(forward name, backward name)``; loss: ``(name,)``.
+        inputs: names of the positional array inputs, in call order.
+        wrt: differentiable inputs, in the order the backward pass returns their gradients.
+        sample: draws the inputs of one case.
+        params: hyper-parameter sets; every shape is graded once per set. ``{}`` means
+            "call with the defaults", which checks the defaults too.
+        public_shapes: main-input shapes of the public cases (``dlgrade check``).
+        hidden_shapes: main-input shapes of the hidden cases (``dlgrade grade`` only).
+        stable: whether a stability case (huge magnitudes) is graded.
+        points: the exercise's maximum score.
+        time_limit: seconds of wall clock for the whole exercise in the child.
+        oracle: the torch oracle for ``dlgrade validate``.
+        hint: one line shown when the exercise is not fully right.
+        weights: optional per-check weights overriding :data:`DEFAULT_WEIGHTS`.
+    """
+
+    id: str
+    title: str
+    module: str
+    kind: Kind
+    functions: tuple[str, ...]
+    inputs: tuple[str, ...]
+    wrt: tuple[str, ...]
+    sample: Sampler
+    params: tuple[Params, ...] = ({},)
+    public_shapes: tuple[tuple[int, ...], ...] = ((4, 5),)
+    hidden_shapes: tuple[tuple[int, ...], ...] = ((1, 7), (3, 4, 6))
+    stable: bool = True
+    points: float = 2.0
+    time_limit: float = 10.0
+    oracle: Oracle | None = None
+    hint: str = ""
+    weights: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def assignment(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.split(".", 1)[1]
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        names = CHECKS[self.kind]
+        return names if self.stable else names[:-1]
+
+    @property
+    def value_name(self) -> str:
+        """Observation name of the forward value: ``out`` or ``loss``."""
+        return "out" if self.kind == "layer" else "loss"
+
+    @property
+    def grad_names(self) -> tuple[str, ...]:
+        """Observation names of the gradients, e.g. ``("dx",)``."""
+        return tuple("d" + name for name in self.wrt)
+
+    def check_weights(self) -> dict[str, float]:
+        """Fraction of the points each check is worth (sums to 1)."""
+        raw = {c: float(self.weights.get(c, DEFAULT_WEIGHTS[c])) for c in self.checks}
+        total = sum(raw.values())
+        return {c: w / total for c, w in raw.items()}
+
+    def validate(self) -> None:
+        """Raise :class:`SpecError` if the declaration is inconsistent."""
+        where = f"exercise {self.id!r}"
+        if not ID_PATTERN.match(self.id):
+            raise SpecError(f"{where}: id must look like 'a1.sigmoid'")
+        if self.kind not in CHECKS:
+            raise SpecError(f"{where}: unknown kind {self.kind!r}")
+        expected_functions = 2 if self.kind == "layer" else 1
+        if len(self.functions) != expected_functions:
+            raise SpecError(f"{where}: a {self.kind} needs {expected_functions} function name(s)")
+        if not self.inputs or not set(self.wrt) <= set(self.inputs):
+            raise SpecError(f"{where}: wrt {self.wrt} must be a subset of inputs {self.inputs}")
+        if self.kind == "loss" and len(self.wrt) != 1:
+            raise SpecError(f"{where}: a loss is differentiated with respect to one input")
+        if self.points <= 0 or self.time_limit <= 0:
+            raise SpecError(f"{where}: points and time_limit must be positive")
+        unknown = set(self.weights) - set(self.checks)
+        if unknown:
+            raise SpecError(f"{where}: weights for unknown checks {sorted(unknown)}")
+        if not self.params:
+            raise SpecError(f"{where}: params needs at least one set (use ({{}},))")
+
+
+@dataclass(frozen=True, eq=False)
+class Mutant:
+    """A known-bad variant of the reference: a realistic student mistake.
+
+    ``dlgrade validate`` grades every mutant and requires it to lose points on its exercise,
+    failing at least the checks in ``fails``. During grading, a student whose outputs match a
+    mutant's is told the mistake by name (``mistake``), which is why it is phrased for students.
+
+    ``functions`` maps student-facing function names (e.g. ``"sigmoid_backward"``) to
+    replacements. A replacement may use only names that the reference module defines (``np``,
+    ``math``, its helpers), because a mutant submission is the reference module's source with
+    the replacements' source appended.
+    """
+
+    exercise: str
+    name: str
+    mistake: str
+    fails: tuple[str, ...]
+    functions: Mapping[str, Callable[..., Any]]
+
+    @property
+    def id(self) -> str:
+        return f"{self.exercise}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A set of exercises living in one student module."""
+
+    id: str
+    title: str
+    module: str
+    exercises: tuple[Exercise, ...]
+    mutants: tuple[Mutant, ...] = ()
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)

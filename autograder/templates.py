@@ -1,0 +1,128 @@
+"""Student templates, generated from ``reference/`` by stripping the solution regions.
+
+In a reference module, the code between a line ``### BEGIN SOLUTION`` and a line
+``### END SOLUTION`` is the solution (nbgrader's delimiters). In the template it becomes
+
+    # YOUR CODE HERE
+    raise NotImplementedError("a1.sigmoid: implement sigmoid_forward")
+
+at the indentation of the BEGIN line, naming the exercise and the enclosing function.
+Everything else (imports, docstrings with formulas and shapes) is copied as is.
+A nested, unterminated, orphaned or misspelt marker is a :class:`TemplateError` naming the
+file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+_MARKER_LIKE = re.compile(r"#.*\b(BEGIN|END)\s*_?SOLUTIONS?\b", re.IGNORECASE)
+_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+class TemplateError(ValueError):
+    """A malformed solution marker in a reference file."""
+
+
+def strip_solutions(source: str, filename: str, exercise_of: dict[str, str]) -> str:
+    """The template text for one reference module.
+
+    Args:
+        source: the reference module's text.
+        filename: shown in errors (``reference/activations.py``).
+        exercise_of: function name -> exercise id, to name the exercise in each stub.
+    """
+    out: list[str] = []
+    enclosing: list[tuple[int, str]] = []  # (indent, name) of the defs around a line
+    begin_line: int | None = None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        stripped = line.strip()
+        if stripped in (BEGIN, END) or _MARKER_LIKE.search(stripped):
+            if stripped not in (BEGIN, END):
+                raise TemplateError(
+                    f"{filename}:{number}: malformed marker {stripped!r}; "
+                    f"write exactly '{BEGIN}' or '{END}'"
+                )
+            indent = line[: len(line) - len(line.lstrip())]
+            if stripped == BEGIN:
+                if begin_line is not None:
+                    raise TemplateError(
+                        f"{filename}:{number}: '{BEGIN}' inside the solution region opened "
+                        f"at line {begin_line}"
+                    )
+                begin_line = number
+                function = _innermost(enclosing, len(indent))
+                if function is None:
+                    raise TemplateError(f"{filename}:{number}: a solution region must be "
+                                        "inside a function")
+                label = exercise_of.get(function)
+                what = f"{label}: implement {function}" if label else f"implement {function}"
+                out.append(f"{indent}# YOUR CODE HERE\n")
+                out.append(f'{indent}raise NotImplementedError("{what}")\n')
+            else:
+                if begin_line is None:
+                    raise TemplateError(f"{filename}:{number}: '{END}' without a matching "
+                                        f"'{BEGIN}'")
+                begin_line = None
+            continue
+        if begin_line is not None:
+            continue
+        match = _DEF.match(line)
+        if match:
+            indent = len(match.group(1))
+            enclosing = [(i, n) for i, n in enclosing if i < indent] + [(indent, match.group(2))]
+        out.append(line)
+    if begin_line is not None:
+        raise TemplateError(f"{filename}:{begin_line}: '{BEGIN}' is never closed by '{END}'")
+    return "".join(out)
+
+
+def _innermost(enclosing: list[tuple[int, str]], indent: int) -> str | None:
+    inside = [name for i, name in enclosing if i < indent]
+    return inside[-1] if inside else None
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    source: Path
+    target: Path
+    text: str
+
+    def in_sync(self) -> bool:
+        return self.target.is_file() and self.target.read_text() == self.text
+
+
+def project_root() -> Path:
+    import reference
+
+    return Path(reference.__file__).resolve().parent.parent
+
+
+def plan(out_dir: Path | None = None) -> list[TemplateFile]:
+    """What ``build-templates`` would write: one template per assignment module."""
+    from autograder.registry import assignments
+
+    root = project_root()
+    out_dir = Path(out_dir) if out_dir is not None else root / "student_templates"
+    files = []
+    for assignment in assignments().values():
+        exercise_of = {fn: e.id for e in assignment.exercises for fn in e.functions}
+        source = root / "reference" / f"{assignment.module}.py"
+        text = strip_solutions(source.read_text(), f"reference/{source.name}", exercise_of)
+        files.append(TemplateFile(source, out_dir / source.name, text))
+    return files
+
+
+def write(files: list[TemplateFile]) -> list[Path]:
+    """Write the templates that changed; return their paths."""
+    changed = []
+    for f in files:
+        if not f.in_sync():
+            f.target.parent.mkdir(parents=True, exist_ok=True)
+            f.target.write_text(f.text)
+            changed.append(f.target)
+    return changed

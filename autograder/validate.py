@@ -1,0 +1,126 @@
+"""``dlgrade validate``: prove the course sound before students see it.
+
+* templates are in sync with ``reference/``;
+* every reference agrees with PyTorch (torch.nn.functional + autograd, float64) on every case;
+* every reference scores full marks and every untouched stub scores 0, through real children;
+* every known-bad mutant loses points on exactly the checks it declares, and its feedback
+  names the mistake.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+import textwrap
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import templates
+from autograder.cases import build_cases, observe
+from autograder.compare import compare
+from autograder.grading import grade_submission
+from autograder.registry import assignments, exercise, mutants, reference_module
+from autograder.spec import Mutant
+from autograder.submission import Submission
+
+
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    topic: str
+    detail: str = ""
+
+
+def check_templates() -> Iterator[Finding]:
+    try:
+        files = templates.plan()
+    except templates.TemplateError as exc:
+        yield Finding(False, "templates", str(exc))
+        return
+    stale = [str(f.target.name) for f in files if not f.in_sync()]
+    yield Finding(not stale, "templates in sync with reference/",
+                  f"out of date: {', '.join(stale)} (run `dlgrade build-templates`)"
+                  if stale else "")
+
+
+def check_oracles() -> Iterator[Finding]:
+    """Reference outputs against the torch oracle on public, hidden and stability cases."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        yield Finding(False, "agreement with PyTorch", "torch is not installed")
+        return
+    for a in assignments().values():
+        reference = reference_module(a.module)
+        for ex in a.exercises:
+            if ex.oracle is None:
+                yield Finding(False, f"{ex.id} agrees with PyTorch", "no oracle declared")
+                continue
+            problems = []
+            for case in build_cases(ex, True):
+                ours = observe(ex, {n: getattr(reference, n) for n in ex.functions}, case)
+                theirs = ex.oracle(dict(case.inputs), dict(case.params), case.dout)
+                for name, value in ours.items():
+                    result = compare(value, theirs[name])
+                    if not result.ok:
+                        problems.append(f"{case.describe()}: {name} {result.message}")
+            yield Finding(not problems, f"{ex.id} agrees with PyTorch", "; ".join(problems[:2]))
+
+
+def check_reference_and_stubs() -> Iterator[Finding]:
+    root = templates.project_root()
+    every = list(assignments().values())
+    ref = grade_submission(Submission("reference", root / "reference"), every, hidden=True)
+    for e in ref.exercises:
+        yield Finding(e.status == "passed", f"{e.id} reference scores full marks",
+                      e.message if e.status != "passed" else "")
+    stub = grade_submission(Submission("stub", root / "student_templates"), every, hidden=True)
+    for e in stub.exercises:
+        yield Finding(e.score == 0 and e.status == "not_attempted",
+                      f"{e.id} stub scores 0", f"{e.score} points, {e.status}")
+
+
+def mutant_source(m: Mutant) -> str:
+    """The reference module with the mutant's replacement functions appended."""
+    module = exercise(m.exercise).module
+    parts = [Path(reference_module(module).__file__).read_text()]
+    for name, function in m.functions.items():
+        parts.append(textwrap.dedent(inspect.getsource(function)))
+        parts.append(f"{name} = {function.__name__}\n")
+    return "\n\n".join(parts)
+
+
+def check_mutant(m: Mutant) -> Finding:
+    ex = exercise(m.exercise)
+    with tempfile.TemporaryDirectory(prefix="dlgrade-mutant-") as tmp:
+        path = Path(tmp) / f"{ex.module}.py"
+        path.write_text(mutant_source(m))
+        a = assignments()[ex.assignment]
+        result = grade_submission(Submission(m.name, path), [a], hidden=True, only={ex.id})
+    graded = result.exercises[0]
+    lost = {c.name for c in graded.checks if c.score < c.max_score}
+    problems = []
+    if graded.score >= graded.max_score:
+        problems.append("not caught: full marks")
+    if lost != set(m.fails):
+        problems.append(f"failed checks {sorted(lost)}, declared {sorted(m.fails)}")
+    if m.mistake not in graded.message:
+        problems.append("feedback does not name the mistake")
+    return Finding(not problems, f"mutant {m.id} is caught", "; ".join(problems))
+
+
+def check_mutants(workers: int | None = None) -> Iterator[Finding]:
+    every = mutants()
+    with ThreadPoolExecutor(workers or os.cpu_count() or 2) as pool:
+        yield from pool.map(check_mutant, every)
+
+
+STEPS: tuple[tuple[str, Callable[[], Iterator[Finding]]], ...] = (
+    ("templates", check_templates),
+    ("PyTorch agreement", check_oracles),
+    ("reference and stubs", check_reference_and_stubs),
+    ("mutants", check_mutants),
+)
