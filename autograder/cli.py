@@ -174,12 +174,12 @@ def validate() -> None:
 
     failures = 0
     for title, step in STEPS:
-        click.echo(f"== {title}")
-        for finding in step():
-            if not finding.ok:
-                failures += 1
-                click.echo(f"  FAIL {finding.topic}: {finding.detail}")
-        click.echo(f"   {'ok' if not failures else f'{failures} failure(s) so far'}")
+        findings = list(step())
+        bad = [f for f in findings if not f.ok]
+        failures += len(bad)
+        click.echo(f"{title}: {len(findings) - len(bad)}/{len(findings)} ok")
+        for finding in bad:
+            click.echo(f"  FAIL {finding.topic}: {finding.detail}")
     if failures:
         raise click.ClickException(f"validation failed: {failures} problem(s)")
     click.echo("Everything is valid.")

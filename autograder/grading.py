@@ -214,6 +214,7 @@ class _ExerciseRun:
         self.broken: dict[str, Reply] = {}  # function -> the error it gave (skip it after)
         self.errors: list[Reply] = []
         self.over: Reply | None = None
+        self.consistent: list[bool] = []  # per standard case: gradient matches own forward
 
     # -------------------------------------------------------- calling the child
 
@@ -327,9 +328,17 @@ class _ExerciseRun:
             self._record("stability", results)
             return
         value_check, grad_check = ex.checks[0], ex.checks[1]
-        self._record(value_check, [verdict(ex.value_name)])
+        value_ok = verdict(ex.value_name)
+        self._record(value_check, [value_ok])
         self._record(grad_check, [verdict(n) for n in ex.grad_names])
-        self._record("gradcheck", self._gradcheck(case, values, missing))
+        consistency = self._gradcheck(case, values, missing)
+        self.consistent.append(all(ok for ok, _ in consistency))
+        if self.consistent[-1] and not value_ok[0]:
+            # Consistent with a wrong forward earns no points (else returning zeros would),
+            # but it still tells the student where the mistake is (see _summary).
+            consistency = [(False, f"{where}: not scored, because your {ex.value_name} is "
+                                   "wrong on this case (your gradient is consistent with it)")]
+        self._record("gradcheck", consistency)
 
     def _gradcheck(self, case: Case, values: dict[str, Any],
                    missing: dict[str, str]) -> list[tuple[bool, str]]:
@@ -408,14 +417,16 @@ class _ExerciseRun:
         if status in ("not_attempted", "missing", "timeout", "crash"):
             return next(c.message for c in checks if c.message)
         failed = {c.name for c in checks if c.score < c.max_score}
+        value_check, grad_check = self.exercise.checks[:2]
+        layer = self.exercise.kind == "layer"
+        what = "backward pass" if layer else "gradient"
+        value = "forward pass" if layer else "loss value"
         lines = []
-        if self.exercise.kind == "layer" and "gradcheck" not in failed:
-            if {"forward", "backward"} <= failed:
-                lines.append("Your backward pass is the derivative of your forward pass, so the "
-                             "mistake is in the forward pass.")
-        if "gradcheck" in failed and not failed & {"forward", "loss"}:
-            what = "backward pass" if self.exercise.kind == "layer" else "gradient"
-            lines.append(f"Your forward value is right but your {what} is not its derivative.")
+        if {value_check, grad_check} <= failed and self.consistent and all(self.consistent):
+            lines.append(f"Your {what} is the derivative of your {value}, so the mistake is in "
+                         f"the {value}.")
+        if "gradcheck" in failed and value_check not in failed:
+            lines.append(f"Your {value} is right but your {what} is not its derivative.")
         lines += [f"{c.name}: {c.message}" for c in checks if c.score < c.max_score]
         return "\n".join(lines)
 

@@ -70,16 +70,16 @@ def encode(value: Any, frames: list[bytes], *, depth: int = 0) -> Any:
         if not all(isinstance(k, str) for k in value):
             raise Unencodable("dict keys must be strings")
         return {"dict": {k: encode(v, frames, depth=depth + 1) for k, v in value.items()}}
-    if isinstance(value, (bool, int, float, np.ndarray, np.generic)):
-        array = np.array(value)  # a plain ndarray copy, even of a subclass
-    elif hasattr(value, "__array__"):
-        array = np.array(value)
+    if isinstance(value, (bool, int, float, np.ndarray, np.generic)) or hasattr(
+        value, "__array__"
+    ):
+        array = np.array(value, order="C")  # a plain C-ordered copy, even of a subclass
     else:
         raise Unencodable(f"{type(value).__name__} is not an array or a number")
     if array.dtype.newbyteorder("<") not in ALLOWED_DTYPES:
         raise Unencodable(f"arrays of dtype {array.dtype} are not supported")
     buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
     frames.append(buffer.getvalue())
     return {"a": len(frames) - 1}
 

@@ -1,0 +1,10 @@
+"""A1: activation functions as layers, forward and backward (``activations.py``)."""
+
+from autograder.spec import Assignment
+
+from .exercises import EXERCISES
+from .mutants import MUTANTS
+
+ASSIGNMENT = Assignment(
+    id="a1", title="Activations", module="activations", exercises=EXERCISES, mutants=MUTANTS
+)

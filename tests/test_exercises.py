@@ -1,0 +1,76 @@
+"""Per exercise, through real children: the reference passes, the stub scores 0, an
+independent correct implementation passes, and every known mistake loses points on exactly
+the checks it declares, with feedback that names it."""
+
+from __future__ import annotations
+
+import builtins
+import dis
+import inspect
+from collections import Counter
+
+import pytest
+
+from autograder import registry
+from autograder.grading import grade_submission
+from autograder.submission import Submission
+from autograder.validate import check_mutant
+
+EXERCISES = list(registry.exercises())
+MUTANTS = registry.mutants()
+
+
+@pytest.fixture(scope="module")
+def graded(root):
+    every = list(registry.assignments().values())
+
+    def run(path):
+        result = grade_submission(Submission(path.name, path), every, hidden=True)
+        return {e.id: e for e in result.exercises}
+
+    return {
+        "reference": run(root / "reference"),
+        "stub": run(root / "student_templates"),
+        "independent": run(root / "tests" / "fixtures" / "independent"),
+    }
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_reference_scores_full_marks(graded, exercise_id):
+    e = graded["reference"][exercise_id]
+    assert e.status == "passed" and e.score == e.max_score, e.message
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_stub_scores_zero_as_not_attempted(graded, exercise_id):
+    e = graded["stub"][exercise_id]
+    assert e.score == 0 and e.status == "not_attempted", e.message
+    assert "NotImplementedError" in e.message
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_independent_implementation_scores_full_marks(graded, exercise_id):
+    e = graded["independent"][exercise_id]
+    assert e.status == "passed", e.message
+
+
+def test_every_exercise_has_at_least_two_mutants():
+    counts = Counter(m.exercise for m in MUTANTS)
+    assert {e: counts[e] for e in EXERCISES if counts[e] < 2} == {}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
+def test_mutant_replacements_fit_into_the_reference_module(mutant):
+    """A mutant submission is the reference source plus the replacements' source, so they
+    may use only np, math and builtins, and must keep the real signatures."""
+    reference = registry.reference_module(registry.exercise(mutant.exercise).module)
+    for name, replacement in mutant.functions.items():
+        used = {i.argval for i in dis.get_instructions(replacement) if i.opname == "LOAD_GLOBAL"}
+        assert used <= {"np", "math", *dir(builtins)}, replacement.__name__
+        assert inspect.signature(replacement) == inspect.signature(getattr(reference, name))
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
+def test_mutant_fails_exactly_its_declared_checks_and_is_named(mutant):
+    finding = check_mutant(mutant)
+    assert finding.ok, finding.detail

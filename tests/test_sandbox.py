@@ -1,0 +1,155 @@
+"""Failures of student code score 0 with a clear message, and grading goes on.
+
+These go through real child processes. (The full adversarial suite is issue 3's.)
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from autograder import registry
+from autograder.grading import grade_submission
+from autograder.sandbox.runner import Limits, Session, SessionOver
+from autograder.submission import Submission
+
+GOOD_SIGMOID = '''
+def sigmoid_forward(x):
+    out = 0.5 * (1 + np.tanh(0.5 * x))
+    return out, out
+
+def sigmoid_backward(dout, cache):
+    return dout * cache * (1 - cache)
+'''
+
+
+def _grade(tmp_path, body, only=("a1.sigmoid", "a1.tanh"), limits=None):
+    path = tmp_path / "activations.py"
+    path.write_text("import numpy as np\n" + textwrap.dedent(body))
+    result = grade_submission(Submission("s", path), [registry.assignment("a1")], hidden=True,
+                              only=set(only), limits=limits)
+    return {e.id: e for e in result.exercises}, result
+
+
+def test_exception_is_reported_with_the_students_line_and_others_still_graded(tmp_path):
+    body = GOOD_SIGMOID + '''
+def tanh_forward(x):
+    return np.reshape(x, (7, 7)), None
+'''
+    got, _ = _grade(tmp_path, body)
+    assert got["a1.sigmoid"].status == "passed"
+    tanh = got["a1.tanh"]
+    assert tanh.score == 0 and tanh.status == "error"
+    assert "ValueError" in tanh.message and "activations.py, line" in tanh.message
+    assert "autograder" not in tanh.message  # never our traceback
+
+
+def test_missing_function_and_stub(tmp_path):
+    body = '''
+def sigmoid_forward(x):
+    raise NotImplementedError("a1.sigmoid: implement sigmoid_forward")
+'''
+    got, _ = _grade(tmp_path, body)
+    assert got["a1.sigmoid"].status == "not_attempted"
+    assert got["a1.tanh"].status == "missing" and "does not define tanh_forward" in \
+        got["a1.tanh"].message
+
+
+def test_syntax_error_names_the_students_line(tmp_path):
+    got, _ = _grade(tmp_path, "def sigmoid_forward(x)\n    return x, x\n")
+    for e in got.values():
+        assert e.status == "syntax" and e.score == 0
+        assert "line 2" in e.message and "def sigmoid_forward(x)" in e.message
+
+
+def test_infinite_loop_times_out_and_next_exercise_is_graded(tmp_path):
+    body = '''
+def tanh_forward(x):
+    while True:
+        pass
+''' + GOOD_SIGMOID
+    got, _ = _grade(tmp_path, body, only=("a1.tanh", "a1.sigmoid"))
+    assert got["a1.tanh"].status == "timeout" and got["a1.tanh"].score == 0
+    assert got["a1.sigmoid"].status == "passed"
+
+
+@pytest.mark.parametrize("kill", ["os._exit(0)", "sys.exit(0)", "os.kill(os.getpid(), 9)"])
+def test_exits_and_crashes_score_zero(tmp_path, kill):
+    body = f'''
+import os, sys
+def tanh_forward(x):
+    {kill}
+''' + GOOD_SIGMOID
+    got, _ = _grade(tmp_path, body)
+    assert got["a1.tanh"].score == 0 and got["a1.tanh"].status in ("crash", "error")
+    assert got["a1.sigmoid"].status == "passed"
+
+
+def test_fake_results_on_stdout_and_patched_numpy_do_not_help(tmp_path):
+    body = '''
+print('{"ok": true, "score": 100}')
+np.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+
+def sigmoid_forward(x):
+    return 0 * x, None
+
+def sigmoid_backward(dout, cache):
+    return 0 * dout
+'''
+    got, result = _grade(tmp_path, body, only=("a1.sigmoid",))
+    assert got["a1.sigmoid"].score == 0
+    assert '"score": 100' in result.output  # what it printed is shown, and only shown
+
+
+def test_hung_import_is_a_timeout_for_that_module(tmp_path):
+    import autograder.grading as grading
+
+    old = grading.IMPORT_TIMEOUT
+    grading.IMPORT_TIMEOUT = 1.0
+    try:
+        got, _ = _grade(tmp_path, "import time\ntime.sleep(60)\n")
+    finally:
+        grading.IMPORT_TIMEOUT = old
+    assert all(e.status == "timeout" and e.score == 0 for e in got.values())
+
+
+def test_session_kills_the_whole_process_group(tmp_path):
+    path = tmp_path / "activations.py"
+    path.write_text(textwrap.dedent('''
+        import subprocess, sys
+        def spawn(x):
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+            while True:
+                pass
+    '''))
+    session = Session({"activations": path}, tmp_path, Limits())
+    with pytest.raises(SessionOver) as over:
+        session.call("activations", "spawn", [1.0], {}, timeout=1.5)
+    assert over.value.reply.kind == "timeout"
+    pgid = session.process.pid
+    session.cleanup()
+    assert _live_members(pgid) == []
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Processes of a group that are still running (zombies awaiting their reaper are dead)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while True:
+        live = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = open(f"/proc/{entry}/stat").read()
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[2]) == pgid and fields[0] != "Z":
+                    live.append(int(entry))
+        if not live or time.monotonic() > deadline:
+            return live
+        time.sleep(0.05)

@@ -1,0 +1,96 @@
+"""The .npy frame protocol: what the parent accepts from an untrusted child."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import wire
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def test_round_trip_of_nested_values():
+    frames: list[bytes] = []
+    value = {"out": np.arange(6.0).reshape(2, 3), "pair": [1.5, None, "s"]}
+    tree = wire.encode(value, frames)
+    decoded = wire.decode(tree, [wire.decode_frame(f) for f in frames])
+    assert decoded["out"].tolist() == value["out"].tolist()
+    assert decoded["pair"][1] is None and decoded["pair"][2] == "s"
+    assert type(decoded["out"]) is np.ndarray
+
+
+def test_scalars_keep_their_zero_dimensional_shape():
+    frames: list[bytes] = []
+    tree = wire.encode([1.5, np.float32(2.0), np.asfortranarray(np.ones((2, 3)))], frames)
+    got = wire.decode(tree, [wire.decode_frame(f) for f in frames])
+    assert [g.shape for g in got] == [(), (), (2, 3)]
+    assert got[1].dtype == np.float32
+
+
+def test_subclasses_become_plain_arrays_when_encoded():
+    class Sub(np.ndarray):
+        pass
+
+    frames: list[bytes] = []
+    wire.encode(np.zeros(3).view(Sub), frames)
+    assert type(wire.decode_frame(frames[0])) is np.ndarray
+
+
+@pytest.mark.parametrize("array", [np.array([1 + 2j]), np.array(["text"]),
+                                   np.zeros(2, dtype=[("a", "f8")])])
+def test_disallowed_dtypes_are_rejected(array):
+    with pytest.raises(wire.WireError):
+        wire.decode_frame(_npy(array))
+
+
+def test_pickled_object_arrays_cannot_be_sent():
+    with pytest.raises(wire.Unencodable):
+        wire.encode(np.array([object()], dtype=object), [])
+
+
+def test_lying_header_is_rejected_before_allocation():
+    blob = bytearray(_npy(np.zeros(2)))
+    forged = bytes(blob).replace(b"(2,)", b"(1099511627776,)")  # 8 TiB of float64
+    with pytest.raises(wire.WireError, match="does not match"):
+        wire.decode_frame(forged)
+
+
+def test_truncated_and_garbage_frames_are_rejected():
+    with pytest.raises(wire.WireError):
+        wire.decode_frame(_npy(np.zeros(4))[:-3])
+    with pytest.raises(wire.WireError):
+        wire.decode_frame(b"not an npy file at all")
+
+
+def test_reader_enforces_size_cap_and_deadline():
+    r, w = os.pipe()
+    try:
+        wire.write_message(w, {"ok": True}, [b"x" * 100])
+        with pytest.raises(wire.WireError, match="exceeds"):
+            wire.Reader(r, max_bytes=10).read(deadline=None)
+        with pytest.raises(wire.Timeout):
+            import time
+            wire.Reader(r, max_bytes=10).read(deadline=time.monotonic() + 0.05)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_reader_rejects_oversized_header():
+    r, w = os.pipe()
+    try:
+        os.write(w, struct.pack(">I", wire.HEADER_LIMIT + 1))
+        with pytest.raises(wire.WireError, match="too large"):
+            wire.Reader(r, max_bytes=10).read()
+    finally:
+        os.close(r)
+        os.close(w)
