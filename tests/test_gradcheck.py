@@ -66,3 +66,21 @@ def test_unusable_outputs_raise_gradcheck_error(bad):
 
 def test_float32_forward_gets_a_larger_step():
     assert gradcheck.settings_for(np.float32).eps > gradcheck.settings_for(np.float64).eps
+
+
+def test_rounding_noise_of_float32_outputs_widens_the_tolerance_only_as_needed():
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-3, 3, 72)
+    settings = gradcheck.settings_for(np.float32)
+    indices = gradcheck.sample_indices(x.shape, 12, rng)
+    sets = gradcheck.perturbations({"x": x}, "x", indices, settings.eps)
+
+    def loss32(v):  # a reduction="sum" loss of about 70 in float32, as students write them
+        return np.asarray(np.sum(np.logaddexp(0, v)), dtype=np.float32)
+
+    estimate = gradcheck.vjp_from_outputs([loss32(s["x"]) for s in sets], None, settings.eps)
+    analytic = (1 / (1 + np.exp(-x))).astype(np.float32)
+    assert gradcheck.check_entries(analytic, estimate, indices, settings).ok
+    assert not gradcheck.check_entries(analytic * 1.2, estimate, indices, settings).ok
+    exact = gradcheck.vjp_from_outputs([np.ones(()), np.ones(())], None, 1e-6)
+    assert exact.noise < 1e-8
