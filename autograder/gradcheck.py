@@ -60,16 +60,28 @@ def sample_indices(
     return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in flat]
 
 
+def points(
+    shape: tuple[int, ...], indices: list[tuple[int, ...]], eps: float
+) -> list[tuple[int, float]]:
+    """``(flat index, +eps)`` and ``(flat index, -eps)`` for each index, interleaved: the
+    moves behind ``x + eps e_i`` and ``x - eps e_i``."""
+    moves = []
+    for index in indices:
+        flat = int(np.ravel_multi_index(index, shape))
+        moves += [(flat, eps), (flat, -eps)]
+    return moves
+
+
 def perturbations(
     inputs: Mapping[str, np.ndarray], name: str, indices: list[tuple[int, ...]], eps: float
 ) -> list[dict[str, np.ndarray]]:
-    """Argument sets ``x + eps e_i`` and ``x - eps e_i`` for each index, interleaved."""
+    """Argument sets ``x + eps e_i`` and ``x - eps e_i`` for each index, interleaved (the
+    in-process form of :func:`points`)."""
     sets = []
-    for index in indices:
-        for sign in (1.0, -1.0):
-            moved = np.array(inputs[name], dtype=np.float64, copy=True)
-            moved[index] += sign * eps
-            sets.append({**inputs, name: moved})
+    for flat, delta in points(np.shape(inputs[name]), indices, eps):
+        moved = np.array(inputs[name], dtype=np.float64, copy=True)
+        moved.flat[flat] += delta
+        sets.append({**inputs, name: moved})
     return sets
 
 
@@ -91,11 +103,14 @@ class Estimate:
     noise: float
 
 
-def vjp_from_outputs(outputs: list[object], upstream: np.ndarray | None, eps: float) -> Estimate:
+def vjp_from_outputs(
+    outputs: list[object] | np.ndarray, upstream: np.ndarray | None, eps: float
+) -> Estimate:
     """Gradient estimates from the outputs of :func:`perturbations`' argument sets.
 
     Args:
-        outputs: ``f`` at each argument set, in order (plus, minus, plus, minus, ...).
+        outputs: ``f`` at each argument set, in order (plus, minus, plus, minus, ...): a
+            list of arrays, or one array stacking them along a new first axis.
         upstream: ``dout`` with the shape of ``f``'s output, or None for a scalar ``f``.
         eps: the step used for the perturbations.
 
@@ -103,22 +118,29 @@ def vjp_from_outputs(outputs: list[object], upstream: np.ndarray | None, eps: fl
         An :class:`Estimate` with one float64 value per perturbed index.
     """
     weight = np.float64(1.0) if upstream is None else np.asarray(upstream, np.float64)
-    values, magnitudes, machine = [], [], 0.0
-    for out in outputs:
-        if type(out) is not np.ndarray or out.dtype.kind not in "fiu":
-            raise GradcheckError(f"the function returned {type(out).__name__}, not numbers")
-        if out.shape != weight.shape:
-            raise GradcheckError(
-                f"the function returned shape {out.shape} where {weight.shape} was expected"
-            )
-        weighted = weight * out.astype(np.float64)
-        values.append(float(np.sum(weighted)))
-        magnitudes.append(float(np.sum(np.abs(weighted))))
-        if out.dtype.kind == "f":
-            machine = max(machine, float(np.finfo(out.dtype).eps))
-    pairs = np.asarray(values).reshape(-1, 2)
-    sizes = np.asarray(magnitudes).reshape(-1, 2).sum(axis=1)
+    if type(outputs) is np.ndarray:
+        rows = outputs
+        if rows.dtype.kind not in "fiu":
+            raise GradcheckError(f"the function returned {rows.dtype} values, not numbers")
+        if rows.shape[1:] != np.shape(weight):
+            raise GradcheckError(f"the function returned shape {rows.shape[1:]} where "
+                                 f"{np.shape(weight)} was expected")
+    else:
+        for out in outputs:
+            if type(out) is not np.ndarray or out.dtype.kind not in "fiu":
+                raise GradcheckError(f"the function returned {type(out).__name__}, not numbers")
+            if out.shape != np.shape(weight):
+                raise GradcheckError(f"the function returned shape {out.shape} where "
+                                     f"{np.shape(weight)} was expected")
+        rows = np.stack(outputs) if outputs else np.zeros((0, *np.shape(weight)))
+    if len(rows) % 2:
+        raise GradcheckError("an odd number of outputs for centred differences")
+    kinds = [rows.dtype] if type(outputs) is np.ndarray else [o.dtype for o in outputs]
+    machine = max((float(np.finfo(k).eps) for k in kinds if k.kind == "f"), default=0.0)
     with np.errstate(invalid="ignore", over="ignore"):
+        weighted = (rows.astype(np.float64) * weight).reshape(len(rows), -1)
+        pairs = weighted.sum(axis=1).reshape(-1, 2)
+        sizes = np.abs(weighted).sum(axis=1).reshape(-1, 2).sum(axis=1)
         estimates = (pairs[:, 0] - pairs[:, 1]) / (2.0 * eps)
         noise = 4.0 * machine * float(np.max(sizes, initial=0.0)) / (2.0 * eps)
     return Estimate(estimates, noise if np.isfinite(noise) else 0.0)

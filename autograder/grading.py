@@ -22,7 +22,7 @@ from autograder.cases import Case, build_cases, observe, observe_quietly
 from autograder.compare import compare
 from autograder.diagnose import explain
 from autograder.registry import mutants, reference_module
-from autograder.sandbox.runner import Handle, Limits, Reply, Session, SessionOver
+from autograder.sandbox.runner import Handle, Limits, Reply, Session, SessionOver, Step
 from autograder.spec import Assignment, Exercise, Mutant
 from autograder.submission import Submission
 
@@ -172,7 +172,8 @@ class Grader:
                 path = self.submission.module_path(module)
                 if path is not None:
                     paths[module] = path.resolve()
-            self._session = Session(paths, self.submission.directory, self.limits)
+            folder = self.submission.path if self.submission.path.is_dir() else None
+            self._session = Session(paths, folder, self.limits)
         return self._session
 
     def _stop(self) -> None:
@@ -204,95 +205,106 @@ class Grader:
 
 
 class _ExerciseRun:
-    """The state of grading one exercise: outcomes per check, broken functions, deadline."""
+    """The state of grading one exercise: outcomes per check, errors, deadline."""
 
     def __init__(self, grader: Grader, exercise: Exercise) -> None:
         self.grader = grader
         self.exercise = exercise
         self.deadline = time.monotonic() + exercise.time_limit
         self.outcomes: dict[str, list[tuple[bool, str]]] = {c: [] for c in exercise.checks}
-        self.broken: dict[str, Reply] = {}  # function -> the error it gave (skip it after)
         self.errors: list[Reply] = []
+        self.first_replies: list[Reply] = []  # the forward call of every case
         self.over: Reply | None = None
         self.consistent: list[bool] = []  # per standard case: gradient matches own forward
-
-    # -------------------------------------------------------- calling the child
 
     def _left(self) -> float:
         return max(0.05, self.deadline - time.monotonic())
 
-    def _call(self, fn: str, args: list[Any], kwargs: dict[str, Any], *,
-              keep: str | None = None, pick: int | None = None,
-              many: list[tuple[list[Any], dict[str, Any]]] | None = None) -> Reply:
-        if fn in self.broken:
-            return self.broken[fn]
-        session = self.grader.session()
-        if many is None:
-            reply = session.call(self.exercise.module, fn, args, kwargs, keep=keep,
-                                 timeout=self._left())
-        else:
-            reply = session.map(self.exercise.module, fn, many, pick=pick,
-                                timeout=self._left())
-        if not reply.ok:
-            self.errors.append(reply)
-            if reply.kind in ("not_implemented", "missing"):
-                self.broken[fn] = reply
-        return reply
+    # -------------------------------------------------------- asking the child
 
-    # -------------------------------------------------------- observing the student
+    def _fd_step(self, case: Case, name: str, eps: float) -> Step:
+        moves = gradcheck.points(np.shape(case.inputs[name]), case.probes[name], eps)
+        position = list(case.inputs).index(name)
+        return Step(self.exercise.functions[0], tuple(case.inputs.values()), case.params,
+                    perturb=(position, moves), pick=0)
 
-    def _student(self, case: Case) -> tuple[dict[str, Any], dict[str, str]]:
+    def _ask(self, expected: tuple[Expectation, ...]) -> list[dict[str, Reply]]:
+        """Every call of the exercise in one batch: per case, the forward (or loss) call,
+        the backward call, and the forward at perturbed inputs (assuming float64)."""
+        ex, steps, slots = self.exercise, [], []
+        eps = gradcheck.settings_for(np.float64).eps
+        for number, expectation in enumerate(expected):
+            case, slot = expectation.case, {}
+            args = tuple(case.inputs.values())
+            if ex.kind == "layer":
+                handle = f"h{number}"
+                slot["value"] = len(steps)
+                steps.append(Step(ex.functions[0], args, case.params, keep=handle))
+                slot["grads"] = len(steps)
+                steps.append(Step(ex.functions[1], (case.dout, Handle(handle))))
+            else:
+                slot["value"] = slot["grads"] = len(steps)
+                steps.append(Step(ex.functions[0], args, case.params))
+            if not case.huge:
+                for name in ex.wrt:
+                    slot[name] = len(steps)
+                    steps.append(self._fd_step(case, name, eps))
+            slots.append(slot)
+        replies = self.grader.session().batch(ex.module, steps, self._left())
+        for reply in replies:
+            if not reply.ok:
+                self.errors.append(reply)
+        self.first_replies = [replies[slot["value"]] for slot in slots]
+        return [{key: replies[index] for key, index in slot.items()} for slot in slots]
+
+    def _student(self, replies: dict[str, Reply]) -> tuple[dict[str, Any], dict[str, str]]:
         """The student's values for a case, and why any of them are absent."""
         ex = self.exercise
-        args = list(case.inputs.values())
         values: dict[str, Any] = {}
         missing: dict[str, str] = {}
         first = ex.functions[0]
-        if ex.kind == "layer":
-            handle = self.grader.session().new_handle()
-            reply = self._call(first, args, case.params, keep=handle)
-            if not reply.ok:
-                missing.update(dict.fromkeys(["out", *ex.grad_names], _error_text(reply, first)))
-                return values, missing
-            values["out"] = reply.value
-            backward = ex.functions[1]
-            reply = self._call(backward, [case.dout, Handle(handle)], {})
-            if not reply.ok:
-                missing.update(dict.fromkeys(ex.grad_names, _error_text(reply, backward)))
-                return values, missing
-            grads = reply.value
-            if len(ex.wrt) == 1:
-                grads = [grads[0]] if isinstance(grads, list) and len(grads) == 1 else [grads]
-            elif not isinstance(grads, list) or len(grads) != len(ex.wrt):
-                names = ", ".join(ex.grad_names)
-                text = f"{backward} must return {len(ex.wrt)} gradients ({names})"
-                missing.update(dict.fromkeys(ex.grad_names, text))
-                return values, missing
-            values.update(zip(ex.grad_names, grads, strict=True))
-        else:
-            reply = self._call(first, args, case.params)
-            if not reply.ok:
-                missing.update(dict.fromkeys(["loss", *ex.grad_names], _error_text(reply, first)))
-                return values, missing
+        reply = replies["value"]
+        if not reply.ok:
+            missing.update(dict.fromkeys([ex.value_name, *ex.grad_names],
+                                         _error_text(reply, first)))
+            return values, missing
+        if ex.kind == "loss":
             if not isinstance(reply.value, list) or len(reply.value) != 2:
                 text = f"{first} must return (loss, {ex.grad_names[0]})"
                 missing.update(dict.fromkeys(["loss", *ex.grad_names], text))
                 return values, missing
             values["loss"], values[ex.grad_names[0]] = reply.value
+            return values, missing
+        values["out"] = reply.value
+        backward, reply = ex.functions[1], replies["grads"]
+        if not reply.ok:
+            missing.update(dict.fromkeys(ex.grad_names, _error_text(reply, backward)))
+            return values, missing
+        grads = reply.value
+        if len(ex.wrt) == 1:
+            grads = [grads[0]] if isinstance(grads, list) and len(grads) == 1 else [grads]
+        elif not isinstance(grads, list) or len(grads) != len(ex.wrt):
+            names = ", ".join(ex.grad_names)
+            missing.update(dict.fromkeys(
+                ex.grad_names, f"{backward} must return {len(ex.wrt)} gradients ({names})"))
+            return values, missing
+        values.update(zip(ex.grad_names, grads, strict=True))
         return values, missing
 
-    def _numerical(self, case: Case, value: Any) -> dict[str, Any]:
+    def _numerical(self, case: Case, value: Any, replies: dict[str, Reply]) -> dict[str, Any]:
         """Finite-difference gradients of the student's own forward (or a reason string)."""
         ex = self.exercise
         if type(value) is not np.ndarray or value.dtype.kind != "f":
             return dict.fromkeys(ex.grad_names, f"{ex.functions[0]} did not return a float array")
         settings = gradcheck.settings_for(value.dtype)
+        if settings != gradcheck.settings_for(np.float64):  # ask again with a wider step
+            again = self.grader.session().batch(
+                ex.module, [self._fd_step(case, name, settings.eps) for name in ex.wrt],
+                self._left())
+            replies = dict(replies, **dict(zip(ex.wrt, again, strict=True)))
         found: dict[str, Any] = {}
         for name, grad_name in zip(ex.wrt, ex.grad_names, strict=True):
-            indices = case.probes[name]
-            sets = gradcheck.perturbations(case.inputs, name, indices, settings.eps)
-            reply = self._call(ex.functions[0], [], {}, pick=0,
-                               many=[(list(s.values()), case.params) for s in sets])
+            reply = replies[name]
             if not reply.ok:
                 found[grad_name] = _error_text(reply, ex.functions[0])
                 continue
@@ -305,9 +317,9 @@ class _ExerciseRun:
 
     # -------------------------------------------------------- checks
 
-    def _judge(self, expectation: Expectation) -> None:
+    def _judge(self, expectation: Expectation, replies: dict[str, Reply]) -> None:
         ex, case, ref = self.exercise, expectation.case, expectation.reference
-        values, missing = self._student(case)
+        values, missing = self._student(replies)
         show = not case.hidden
         where = case.describe()
 
@@ -331,7 +343,7 @@ class _ExerciseRun:
         value_ok = verdict(ex.value_name)
         self._record(value_check, [value_ok])
         self._record(grad_check, [verdict(n) for n in ex.grad_names])
-        consistency = self._gradcheck(case, values, missing)
+        consistency = self._gradcheck(case, values, missing, replies)
         self.consistent.append(all(ok for ok, _ in consistency))
         if self.consistent[-1] and not value_ok[0]:
             # Consistent with a wrong forward earns no points (else returning zeros would),
@@ -340,13 +352,13 @@ class _ExerciseRun:
                                    "wrong on this case (your gradient is consistent with it)")]
         self._record("gradcheck", consistency)
 
-    def _gradcheck(self, case: Case, values: dict[str, Any],
-                   missing: dict[str, str]) -> list[tuple[bool, str]]:
+    def _gradcheck(self, case: Case, values: dict[str, Any], missing: dict[str, str],
+                   replies: dict[str, Reply]) -> list[tuple[bool, str]]:
         ex, where = self.exercise, case.describe()
         if ex.value_name in missing or any(n in missing for n in ex.grad_names):
             reason = missing.get(ex.grad_names[0]) or missing.get(ex.value_name)
             return [(False, f"{where}: {reason}")]
-        numerical = self._numerical(case, values[ex.value_name])
+        numerical = self._numerical(case, values[ex.value_name], replies)
         results = []
         for name, wrt in zip(ex.grad_names, ex.wrt, strict=True):
             estimate = numerical[name]
@@ -374,8 +386,8 @@ class _ExerciseRun:
     def grade(self, expected: tuple[Expectation, ...]) -> ExerciseResult:
         ex = self.exercise
         try:
-            for expectation in expected:
-                self._judge(expectation)
+            for expectation, replies in zip(expected, self._ask(expected), strict=True):
+                self._judge(expectation, replies)
         except SessionOver as over:
             self.over = over.reply
         weights = ex.check_weights()
@@ -404,9 +416,11 @@ class _ExerciseRun:
         if score >= self.exercise.points - 1e-9:
             return "passed"
         kinds = {r.kind for r in self.errors}
-        first = self.broken.get(self.exercise.functions[0])
-        if first is not None:
-            return "not_attempted" if first.kind == "not_implemented" else "missing"
+        first = {r.kind for r in self.first_replies}
+        if first == {"not_implemented"}:
+            return "not_attempted"
+        if first == {"missing"}:
+            return "missing"
         if score == 0 and kinds & {"exception", "bad_return", "protocol"}:
             return "error"
         return "failed" if score == 0 else "partial"

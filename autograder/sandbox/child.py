@@ -14,15 +14,23 @@ Requests (JSON header + frames):
         An argument ``{"h": h}`` passes a kept cache.
     {"op": "map", "module": m, "fn": f, "calls": [{"args", "kwargs"}...], "pick": i | null}
         several calls, returning element ``pick`` of each result (or the whole result).
+    {"op": "perturb", "module": m, "fn": f, "args": [...], "kwargs": {...}, "arg": i,
+     "points": [[flat index, delta], ...], "pick": j}
+        the function at copies of the arguments where entry ``flat index`` of argument ``i``
+        is moved by ``delta`` (the grader's finite differences; the grader does the maths).
+    {"op": "batch", "steps": [call, map or perturb requests]}: several requests in one round trip;
+        each step succeeds or fails on its own.
     {"op": "forget"}: drop kept caches.
-Replies: {"ok": true, "value": tree} or {"ok": false, "error": {...}}.
+Replies: {"ok": true, "value": tree} or {"ok": false, "error": {...}}; a batch replies
+{"ok": true, "results": [one of those per step]}.
 """
 
 from __future__ import annotations
 
-import io
+import importlib.util
 import json
 import os
+import random
 import sys
 import traceback
 from pathlib import Path
@@ -31,7 +39,7 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 sys.path.insert(0, _PACKAGE_ROOT)
 import numpy as np  # noqa: E402
 
-from autograder.sandbox import wire  # noqa: E402
+from autograder.sandbox import jail, wire  # noqa: E402
 
 sys.path.remove(_PACKAGE_ROOT)
 
@@ -61,8 +69,6 @@ class Child:
         path = self.paths.get(name)
         if path is None or not os.path.isfile(path):
             raise StudentError("missing", f"the submission has no {name}.py")
-        import importlib.util
-
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -115,6 +121,8 @@ class Child:
 
     def argument(self, tree: object, arrays: list[np.ndarray]) -> object:
         if isinstance(tree, dict) and set(tree) == {"h"}:
+            if tree["h"] not in self.handles:
+                raise StudentError("skipped", "not run, because the forward pass failed")
             return self.handles[tree["h"]]
         if isinstance(tree, dict) and set(tree) == {"list"}:
             return [self.argument(t, arrays) for t in tree["list"]]
@@ -147,6 +155,18 @@ class Child:
                 )
             self.handles[keep] = result[1]
             return result[0]
+        if op == "perturb":
+            args = [self.argument(a, arrays) for a in header.get("args", [])]
+            kwargs = {k: self.argument(v, arrays) for k, v in header.get("kwargs", {}).items()}
+            position, pick = int(header["arg"]), header.get("pick")
+            results = []
+            for flat, delta in header["points"]:
+                moved = list(args)
+                moved[position] = np.array(args[position], dtype=np.float64, copy=True)
+                moved[position].flat[int(flat)] += float(delta)
+                result = self.invoke(function, moved, dict(kwargs))
+                results.append(self.picked(header["fn"], result, pick))
+            return stacked(results)
         if op == "map":
             pick = header.get("pick")
             results = []
@@ -154,15 +174,31 @@ class Child:
                 args = [self.argument(a, arrays) for a in call.get("args", [])]
                 kwargs = {k: self.argument(v, arrays) for k, v in call.get("kwargs", {}).items()}
                 result = self.invoke(function, args, kwargs)
-                if pick is not None:
-                    if not isinstance(result, (tuple, list)) or len(result) <= pick:
-                        raise StudentError(
-                            "bad_return", f"{header['fn']} returned {describe(result)}"
-                        )
-                    result = result[pick]
-                results.append(result)
+                results.append(self.picked(header["fn"], result, pick))
             return results
         raise StudentError("protocol", f"unknown request {op!r}")
+
+    @staticmethod
+    def picked(fn: str, result: object, pick: int | None) -> object:
+        if pick is None:
+            return result
+        if not isinstance(result, (tuple, list)) or len(result) <= pick:
+            raise StudentError("bad_return", f"{fn} returned {describe(result)}")
+        return result[pick]
+
+    def reply(self, header: dict, arrays: list[np.ndarray], frames: list[bytes]) -> dict:
+        """One request's reply; its arrays are appended to ``frames``."""
+        mark = len(frames)
+        try:
+            return {"ok": True, "value": wire.encode(self.handle(header, arrays), frames)}
+        except StudentError as err:
+            error = {"kind": err.kind, "message": err.message, "where": err.where,
+                     "trace": err.trace}
+        except wire.Unencodable as exc:
+            error = {"kind": "bad_return", "message": f"returned a value the grader cannot "
+                     f"read: {exc}", "where": "", "trace": ""}
+        del frames[mark:]
+        return {"ok": False, "error": error}
 
     def serve(self, request_fd: int, reply_fd: int) -> None:
         reader = wire.Reader(request_fd, max_bytes=MAX_REQUEST)
@@ -173,24 +209,24 @@ class Child:
                 return
             if header.get("op") == "exit":
                 return
-            arrays = [np.load(io.BytesIO(b), allow_pickle=False) for b in blobs]
+            arrays = [wire.decode_frame(b) for b in blobs]
             frames: list[bytes] = []
-            try:
-                value = self.handle(header, arrays)
-                reply = {"ok": True, "value": wire.encode(value, frames)}
-            except StudentError as err:
-                frames = []
-                reply = {"ok": False, "error": {
-                    "kind": err.kind, "message": err.message,
-                    "where": err.where, "trace": err.trace,
-                }}
-            except wire.Unencodable as exc:
-                frames = []
-                reply = {"ok": False, "error": {
-                    "kind": "bad_return", "message": f"returned a value the grader cannot "
-                    f"read: {exc}", "where": "", "trace": "",
-                }}
+            if header.get("op") == "batch":
+                self.handles.clear()  # caches live for one batch (one exercise)
+                results = [self.reply(step, arrays, frames) for step in header["steps"]]
+                reply = {"ok": True, "results": results}
+            else:
+                reply = self.reply(header, arrays, frames)
             wire.write_message(reply_fd, reply, frames)
+
+
+def stacked(results: list[object]) -> object:
+    """One array of all results when they are same-shaped real arrays (one frame instead of
+    one per result); the plain list otherwise, for the grader to judge one by one."""
+    if results and all(type(r) is np.ndarray and r.dtype.kind == "f" for r in results):
+        if len({(r.shape, r.dtype) for r in results}) == 1:
+            return np.stack(results)
+    return results
 
 
 def describe(value: object) -> str:
@@ -201,25 +237,30 @@ def describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def limit_resources(limits: dict[str, int]) -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file"], limits["file"]))
-    resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
+def run(config: dict, request_fd: int, reply_fd: int) -> None:
+    """Enter the sandbox and serve requests until told to exit (never returns)."""
+    code = 0
+    try:
+        jail.enter(config["jail"], keep=(request_fd, reply_fd))
+        np.random.seed(0)  # every child starts alike: reproducible grades
+        random.seed(0)
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.manual_seed(0)
+            torch.set_num_threads(1)  # thread pools inherited through fork can deadlock
+        sys.path.insert(0, config["dir"])  # the student's own helper modules
+        Child(config["modules"], config["dir"]).serve(request_fd, reply_fd)
+    except BaseException:  # noqa: BLE001 - a dying child must not run the zygote's code
+        code = 70
+    finally:
+        sys.stdout.flush()
+        os._exit(code)
 
 
 def main() -> None:
-    def arg(name: str) -> str:
-        return sys.argv[sys.argv.index(name) + 1]
-
-    modules = json.loads(arg("--modules"))
-    directory = arg("--dir")
-    request_fd, reply_fd = (int(fd) for fd in arg("--fds").split(","))
-    limit_resources(json.loads(arg("--limits")))
-    np.random.seed(0)  # reproducible even if a student draws random numbers
-    sys.path.insert(0, directory)  # the student's own helper modules
-    Child(modules, directory).serve(request_fd, reply_fd)
+    config = json.loads(sys.argv[sys.argv.index("--config") + 1])
+    request_fd, reply_fd = config.pop("fds")
+    run(config, request_fd, reply_fd)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Parent side of the sandbox: start a child for one submission and talk to it.
 
-The grading process never imports student code. A :class:`Session` starts
-``python -I child.py`` in a fresh process group with a private scratch directory, a minimal
-environment and resource limits; requests go down one pipe, replies come up another.
-A reply that is late kills the whole process group; a closed pipe means the child died.
-Either way the session is over and the caller starts a new one for the next exercise.
+The grading process never imports student code. A :class:`Session` copies the submission's
+``.py`` files into a private scratch directory and starts a child there: forked from a warm
+zygote when one is available (milliseconds), else by a cold ``python -I child.py`` (the
+fallback, ~0.2 s). The child locks itself down (``jail.py``) before loading the submission.
+Requests go down one pipe, replies come up another. A reply that is late kills the child's
+whole process group; a closed pipe means the child died. Either way the session is over and
+the caller starts a new one for the next exercise.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from autograder.sandbox import wire
+from autograder.sandbox import capabilities, wire
+from autograder.sandbox.zygote import Zygote, ZygoteError
 
 CHILD = Path(__file__).with_name("child.py")
+COPY_LIMIT = (64, 4 << 20)  # at most this many .py files and bytes are copied per submission
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,15 @@ class Limits:
     """Resource limits for one child."""
 
     memory_bytes: int = 4 << 30  # address space
-    file_bytes: int = 16 << 20  # largest file the child may write
+    cpu_seconds: int = 600  # CPU time over the child's whole life (wall clock is per exercise)
+    file_bytes: int = 16 << 20  # largest file the child may write, its output included
+    open_files: int = 256
     output_bytes: int = 64 << 10  # how much of its stdout/stderr is kept
     reply_bytes: int = 256 << 20  # largest reply
-    start_timeout: float = 30.0  # seconds to import numpy and start
+
+    def for_jail(self) -> dict[str, int]:
+        return {"cpu": self.cpu_seconds, "memory": self.memory_bytes,
+                "file": self.file_bytes, "files": self.open_files}
 
 
 @dataclass
@@ -45,11 +55,23 @@ class Reply:
 
     ok: bool
     value: Any = None
-    kind: str = ""  # error kind: exception, not_implemented, missing, syntax, import,
-    # bad_return, timeout, crash, protocol
+    kind: str = ""  # exception, not_implemented, missing, syntax, import, bad_return,
+    # skipped, timeout, crash, protocol
     message: str = ""
     where: str = ""
     trace: str = ""
+
+    @classmethod
+    def from_header(cls, header: Any, arrays: list[np.ndarray]) -> Reply:
+        if not isinstance(header, dict):
+            raise wire.WireError("malformed reply")
+        if header.get("ok") is True:
+            return cls(True, value=wire.decode(header.get("value"), arrays))
+        error = header.get("error")
+        if not isinstance(error, dict):
+            raise wire.WireError("malformed error reply")
+        return cls(False, **{k: str(error.get(k, ""))[:4000]
+                             for k in ("kind", "message", "where", "trace")})
 
 
 class SessionOver(Exception):
@@ -60,81 +82,147 @@ class SessionOver(Exception):
         self.reply = reply
 
 
+class Handle(str):
+    """A reference to a cache kept in the child (see :meth:`Session.call`)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request inside a batch: a call, or the function at perturbed copies of its
+    arguments (``perturb``: the position of the moved argument and its ``(flat index,
+    delta)`` moves), keeping element ``pick`` of each result."""
+
+    fn: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] | None = None
+    keep: str | None = None
+    perturb: tuple[int, list[tuple[int, float]]] | None = None
+    pick: int | None = None
+
+
+# ---------------------------------------------------------------- launching
+
+
+_zygote_lock = threading.Lock()
+_zygotes: dict[tuple[str, ...], Zygote] = {}
+#: How children are started in this process: "zygote" (default) or "cold".
+LAUNCH = {"mode": os.environ.get("DLGRADE_LAUNCH", "zygote"), "fallbacks": 0}
+
+
+def zygote(preload: tuple[str, ...]) -> Zygote | None:
+    """The warm worker for these libraries, started on first use (None: use a cold start)."""
+    if LAUNCH["mode"] != "zygote":
+        return None
+    with _zygote_lock:
+        current = _zygotes.get(preload)
+        if current is None or not current.alive():
+            try:
+                current = _zygotes[preload] = Zygote(preload)
+            except OSError:
+                return None
+        return current
+
+
+def shutdown_zygotes() -> None:
+    with _zygote_lock:
+        for z in _zygotes.values():
+            z.close()
+        _zygotes.clear()
+
+
+class _Process:
+    """The child as the grader sees it: a pid that is also its process group id."""
+
+    def __init__(self, pid: int, popen: subprocess.Popen[bytes] | None,
+                 zygote_: Zygote | None) -> None:
+        self.pid, self._popen, self._zygote = pid, popen, zygote_
+
+    def kill_group(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def wait(self, timeout: float) -> int | None:
+        if self._popen is not None:
+            try:
+                return self._popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return None
+        return self._zygote.wait(self.pid, timeout) if self._zygote is not None else None
+
+
+# ---------------------------------------------------------------- the session
+
+
 class Session:
     """One child process serving one submission.
 
     Args:
         modules: student module name -> path of its file.
-        directory: the submission's folder (put on the child's ``sys.path``).
+        directory: the submission's folder, whose other ``.py`` files (the student's helper
+            modules) are copied for the child too; None for a single-file submission.
         limits: resource limits.
+        preload: libraries the warm worker imports before forking (``numpy``, ``torch``).
     """
 
-    def __init__(self, modules: dict[str, Path], directory: Path, limits: Limits | None = None):
+    def __init__(self, modules: dict[str, Path], directory: Path | None,
+                 limits: Limits | None = None,
+                 *, preload: tuple[str, ...] = ("numpy",)) -> None:
+        capabilities.protect_grader()
         self.limits = limits or Limits()
         self.scratch = Path(tempfile.mkdtemp(prefix="dlgrade-child-"))
         self.output_path = self.scratch / ".output"
+        work = self.scratch / "submission"
+        copied = _copy_submission(modules, directory, work)
+        config = {
+            "modules": {name: str(path) for name, path in copied.items()},
+            "dir": str(work),
+            "jail": capabilities.jail_config(self.scratch, self.limits.for_jail()),
+        }
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
-        env = {
-            "PATH": os.defpath,
-            "HOME": str(self.scratch),
-            "TMPDIR": str(self.scratch),
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-        }
-        command = [
-            sys.executable, "-I", "-u", str(CHILD),
-            "--modules", json.dumps({k: str(v) for k, v in modules.items()}),
-            "--dir", str(directory),
-            "--fds", f"{request_r},{reply_w}",
-            "--limits", json.dumps({"memory": self.limits.memory_bytes,
-                                    "file": self.limits.file_bytes}),
-        ]
-        with open(self.output_path, "wb") as output:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=self.scratch,
-                env=env,
-                pass_fds=(request_r, reply_w),
-                start_new_session=True,  # its own process group, killed as a whole
-            )
-        os.close(request_r)
-        os.close(reply_w)
+        try:
+            self.process = self._launch(config, request_r, reply_w, preload)
+        finally:
+            os.close(request_r)
+            os.close(reply_w)
         self._reader = wire.Reader(self._reply_r, max_bytes=self.limits.reply_bytes)
         self.alive = True
         self.counter = 0
 
+    def _launch(self, config: dict[str, Any], request_r: int, reply_w: int,
+                preload: tuple[str, ...]) -> _Process:
+        warm = zygote(preload)
+        if warm is not None:
+            try:
+                pid = warm.spawn(config, request_r, reply_w, self.scratch, self.output_path)
+                return _Process(pid, None, warm)
+            except ZygoteError:
+                LAUNCH["fallbacks"] += 1  # recovery: the next session starts a new zygote
+        command = [sys.executable, "-I", "-u", str(CHILD), "--config",
+                   json.dumps({**config, "fds": [request_r, reply_w]})]
+        with open(self.output_path, "wb") as output:
+            popen = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                cwd=self.scratch, env=capabilities.minimal_environment(str(self.scratch)),
+                pass_fds=(request_r, reply_w), start_new_session=True,
+            )
+        return _Process(popen.pid, popen, None)
+
     # ------------------------------------------------------------ requests
 
-    def request(self, header: dict[str, Any], arrays: list[np.ndarray], timeout: float) -> Reply:
-        """Send one request and wait for its reply.
-
-        Raises:
-            SessionOver: the child did not answer in time, died, or sent garbage; the
-                session is closed and the reply describes what happened.
-        """
+    def _exchange(self, header: dict[str, Any], arrays: list[np.ndarray],
+                  timeout: float) -> tuple[dict[str, Any], list[np.ndarray]]:
         if not self.alive:
             raise SessionOver(Reply(False, kind="crash", message="the child is not running"))
-        frames = []
+        frames: list[bytes] = []
         for array in arrays:
             wire.encode(array, frames)
         try:
             wire.write_message(self._request_w, header, frames)
-            reply_header, blobs = self._reader.read(deadline=time.monotonic() + timeout)
-            decoded = [wire.decode_frame(b) for b in blobs]
-            if reply_header.get("ok") is True:
-                return Reply(True, value=wire.decode(reply_header.get("value"), decoded))
-            error = reply_header.get("error")
-            if not isinstance(error, dict):
-                raise wire.WireError("malformed error reply")
-            return Reply(False, **{k: str(error.get(k, ""))[:4000] for k in
-                                   ("kind", "message", "where", "trace")})
+            reply, blobs = self._reader.read(deadline=time.monotonic() + timeout)
+            return reply, [wire.decode_frame(b) for b in blobs]
         except wire.Timeout:
             self.close()
             raise SessionOver(Reply(False, kind="timeout", message=(
@@ -150,31 +238,43 @@ class Session:
                 "grader's channel?"
             ))) from None
 
+    def request(self, header: dict[str, Any], arrays: list[np.ndarray], timeout: float) -> Reply:
+        """Send one request and wait for its reply.
+
+        Raises:
+            SessionOver: the child did not answer in time, died, or sent garbage; the
+                session is closed and the reply describes what happened.
+        """
+        reply, decoded = self._exchange(header, arrays, timeout)
+        try:
+            return Reply.from_header(reply, decoded)
+        except wire.WireError as exc:
+            self.close()
+            raise SessionOver(Reply(False, kind="protocol", message=str(exc))) from None
+
+    def batch(self, module: str, steps: list[Step], timeout: float) -> list[Reply]:
+        """Run several steps in one round trip; each gets its own :class:`Reply`."""
+        arrays: list[np.ndarray] = []
+        header = {"op": "batch", "steps": [_step(module, s, arrays) for s in steps]}
+        reply, decoded = self._exchange(header, arrays, timeout)
+        results = reply.get("results") if isinstance(reply, dict) else None
+        try:
+            if not isinstance(results, list) or len(results) != len(steps):
+                raise wire.WireError("malformed batch reply")
+            return [Reply.from_header(r, decoded) for r in results]
+        except wire.WireError as exc:
+            self.close()
+            raise SessionOver(Reply(False, kind="protocol", message=str(exc))) from None
+
     def call(self, module: str, fn: str, args: list[Any], kwargs: dict[str, Any], *,
              keep: str | None = None, timeout: float) -> Reply:
         """Call ``module.fn(*args, **kwargs)`` in the child.
 
-        Array arguments are sent as frames; a string argument ``Handle(h)`` passes a kept
-        cache. With ``keep``, the function must return ``(value, cache)``.
+        Array arguments are sent as frames; a :class:`Handle` passes a kept cache. With
+        ``keep``, the function must return ``(value, cache)``.
         """
         arrays: list[np.ndarray] = []
-        header = {
-            "op": "call", "module": module, "fn": fn, "keep": keep,
-            "args": [_tree(a, arrays) for a in args],
-            "kwargs": {k: _tree(v, arrays) for k, v in kwargs.items()},
-        }
-        return self.request(header, arrays, timeout)
-
-    def map(self, module: str, fn: str, calls: list[tuple[list[Any], dict[str, Any]]], *,
-            pick: int | None, timeout: float) -> Reply:
-        """Several calls of one function; element ``pick`` of each result comes back."""
-        arrays: list[np.ndarray] = []
-        header = {
-            "op": "map", "module": module, "fn": fn, "pick": pick,
-            "calls": [{"args": [_tree(a, arrays) for a in args],
-                       "kwargs": {k: _tree(v, arrays) for k, v in kwargs.items()}}
-                      for args, kwargs in calls],
-        }
+        header = _step(module, Step(fn, tuple(args), kwargs, keep), arrays)
         return self.request(header, arrays, timeout)
 
     def new_handle(self) -> str:
@@ -193,17 +293,9 @@ class Session:
 
     def _reap(self) -> int | None:
         self.alive = False
-        self._kill_group()
-        try:
-            return self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def _kill_group(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        code = self.process.wait(timeout=2)
+        self.process.kill_group()
+        return code
 
     def close(self) -> None:
         """Stop the child (politely if it is idle, by SIGKILL of its group otherwise)."""
@@ -211,14 +303,11 @@ class Session:
             self.alive = False
             try:
                 wire.write_message(self._request_w, {"op": "exit"}, [])
-                self.process.wait(timeout=0.5)
-            except (OSError, subprocess.TimeoutExpired):
+            except OSError:
                 pass
-        self._kill_group()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+            self.process.wait(timeout=0.5)
+        self.process.kill_group()
+        self.process.wait(timeout=5)
         for fd in (self._request_w, self._reply_r):
             try:
                 os.close(fd)
@@ -240,8 +329,26 @@ class Session:
         self.cleanup()
 
 
-class Handle(str):
-    """A reference to a cache kept in the child (see :meth:`Session.call`)."""
+def _copy_submission(modules: dict[str, Path], directory: Path | None,
+                     work: Path) -> dict[str, Path]:
+    """Copy the graded modules and the student's other top-level ``.py`` helpers into the
+    child's private directory; the child never sees the original folder."""
+    work.mkdir()
+    copied: dict[str, Path] = {}
+    count, size = 0, 0
+    helpers = sorted(directory.glob("*.py")) if directory is not None else []
+    sources = [(path, path.name) for path in helpers if path.is_file() and not path.is_symlink()]
+    sources += [(Path(path), f"{name}.py") for name, path in modules.items()]
+    for source, name in sources:
+        count += 1
+        size += source.stat().st_size
+        if count > COPY_LIMIT[0] or size > COPY_LIMIT[1]:
+            break
+        shutil.copyfile(source, work / name)
+    for name in modules:
+        if (work / f"{name}.py").is_file():
+            copied[name] = work / f"{name}.py"
+    return copied
 
 
 def _tree(value: Any, arrays: list[np.ndarray]) -> Any:
@@ -261,14 +368,26 @@ def _tree(value: Any, arrays: list[np.ndarray]) -> Any:
     raise TypeError(f"cannot send {type(value).__name__}")
 
 
+def _step(module: str, step: Step, arrays: list[np.ndarray]) -> dict[str, Any]:
+    header = {"op": "call", "module": module, "fn": step.fn, "keep": step.keep,
+              "args": [_tree(a, arrays) for a in step.args],
+              "kwargs": {k: _tree(v, arrays) for k, v in (step.kwargs or {}).items()}}
+    if step.perturb is not None:
+        position, moves = step.perturb
+        header.update(op="perturb", arg=position, pick=step.pick,
+                      points=[[int(f), float(d)] for f, d in moves])
+    return header
+
+
 def _death(code: int | None) -> str:
     if code is None:
-        return "the process stopped answering and could not be reaped"
-    if code < 0:
+        return "the process died in the middle of grading"
+    if code < 0 or code > 128:
+        number = -code if code < 0 else code - 128
         try:
-            name = signal.Signals(-code).name
+            name = signal.Signals(number).name
         except ValueError:
-            name = f"signal {-code}"
-        hint = " (out of memory?)" if -code in (signal.SIGKILL, signal.SIGSEGV) else ""
+            name = f"signal {number}"
+        hint = " (out of memory?)" if number in (signal.SIGKILL, signal.SIGSEGV) else ""
         return f"the process was killed by {name}{hint}"
     return f"the process exited with code {code} in the middle of grading"

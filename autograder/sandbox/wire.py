@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import struct
 import time
@@ -78,10 +79,23 @@ def encode(value: Any, frames: list[bytes], *, depth: int = 0) -> Any:
         raise Unencodable(f"{type(value).__name__} is not an array or a number")
     if array.dtype.newbyteorder("<") not in ALLOWED_DTYPES:
         raise Unencodable(f"arrays of dtype {array.dtype} are not supported")
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=False)
-    frames.append(buffer.getvalue())
+    frames.append(npy_bytes(array))
     return {"a": len(frames) - 1}
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """``array`` in ``.npy`` format 1.0 (as ``np.save`` writes it, ~10x faster for the small
+    arrays graders send)."""
+    array = np.asarray(array)
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array) if array.ndim else array.copy()
+    descr = np.lib.format.dtype_to_descr(array.dtype)
+    shape = "(" + "".join(f"{n}, " for n in array.shape).rstrip(" ")
+    shape = shape[:-1] + ")" if array.ndim > 1 else shape + ")"
+    header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape}, }}"
+    padding = 64 - (10 + len(header) + 1) % 64
+    header = (header + " " * (padding % 64) + "\n").encode("latin1")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + array.tobytes()
 
 
 def decode(tree: Any, arrays: list[np.ndarray]) -> Any:
@@ -106,40 +120,73 @@ def decode(tree: Any, arrays: list[np.ndarray]) -> Any:
     raise WireError(f"malformed value tag {tag!r}")
 
 
-def decode_frame(blob: bytes) -> np.ndarray:
+#: ``.npy`` header as numpy writes it; parsed by this regex (fast) before falling back to
+#: numpy's own parser (``ast.literal_eval``, slower but also safe).
+_NPY_HEADER = re.compile(
+    rb"\{'descr': '([<|>][a-zA-Z][0-9]*)', 'fortran_order': (True|False), "
+    rb"'shape': \(((?:[0-9]+, ?)*[0-9]*)\), \}[ ]*\n?"
+)
+
+
+def decode_frame(blob: bytes, expect: tuple[int, ...] | None = None) -> np.ndarray:
     """Parse one untrusted ``.npy`` frame into a plain read-only ndarray.
 
+    Args:
+        blob: the frame's bytes.
+        expect: if given, the exact shape required (checked from the header, before the
+            payload is touched).
+
     Raises:
-        WireError: bad magic, header, dtype outside :data:`ALLOWED_DTYPES`, or a payload
-            whose size differs from what the header's shape and dtype imply.
+        WireError: bad magic or header, a dtype outside :data:`ALLOWED_DTYPES`, a shape
+            other than ``expect``, or a payload whose size differs from what the header's
+            shape and dtype imply.
     """
-    stream = io.BytesIO(blob)
-    try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(
-                stream, max_header_size=NPY_HEADER_LIMIT
-            )
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(
-                stream, max_header_size=NPY_HEADER_LIMIT
-            )
-        else:
-            raise WireError(f"unsupported .npy version {version}")
-    except (ValueError, SyntaxError, TypeError) as exc:
-        raise WireError(f"bad .npy header: {exc}") from None
+    shape, fortran, dtype, start = _parse_header(blob)
     if dtype.newbyteorder("<") not in ALLOWED_DTYPES or dtype.byteorder == ">":
         raise WireError(f"dtype {dtype} is not allowed")
     if len(shape) > 32 or any(not isinstance(n, int) or n < 0 for n in shape):
         raise WireError(f"bad shape {shape}")
+    if expect is not None and tuple(shape) != tuple(expect):
+        raise WireError(f"shape {tuple(shape)} where {tuple(expect)} was expected")
     count = 1
     for n in shape:
         count *= n
-    payload = blob[stream.tell():]
+    payload = memoryview(blob)[start:]
     if count * dtype.itemsize != len(payload):
         raise WireError(f"payload of {len(payload)} bytes does not match {dtype} {shape}")
     array = np.frombuffer(payload, dtype=dtype)
     return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _parse_header(blob: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    if blob[:6] != b"\x93NUMPY" or len(blob) < 10:
+        raise WireError("not an .npy frame")
+    major = blob[6]
+    size_bytes = 2 if major == 1 else 4 if major in (2, 3) else 0
+    if not size_bytes:
+        raise WireError(f"unsupported .npy version {major}")
+    (length,) = struct.unpack("<H" if size_bytes == 2 else "<I", blob[8:8 + size_bytes])
+    start = 8 + size_bytes + length
+    if length > NPY_HEADER_LIMIT or start > len(blob):
+        raise WireError("bad .npy header length")
+    match = _NPY_HEADER.fullmatch(blob[8 + size_bytes:start])
+    if match:
+        descr, fortran, dims = match.groups()
+        try:
+            dtype = np.dtype(descr.decode())
+        except TypeError:
+            raise WireError(f"bad dtype {descr!r}") from None
+        shape = tuple(int(d) for d in dims.replace(b" ", b"").split(b",") if d)
+        return shape, fortran == b"True", dtype, start
+    stream = io.BytesIO(blob)
+    try:  # any other well-formed header, through numpy's safe literal parser
+        version = np.lib.format.read_magic(stream)
+        reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                  else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = reader(stream, max_header_size=NPY_HEADER_LIMIT)
+    except (ValueError, SyntaxError, TypeError) as exc:
+        raise WireError(f"bad .npy header: {exc}") from None
+    return tuple(shape), bool(fortran), dtype, stream.tell()
 
 
 # ---------------------------------------------------------------- framing

@@ -1,0 +1,187 @@
+"""What isolation this machine allows, detected once per run, and the jail built from it.
+
+Every layer of ``jail.py`` is optional: a probe process tries each one (namespaces,
+Landlock, dropping root to ``nobody`` while Python stays readable) and the children get only
+what worked. ``dlgrade doctor`` prints the result. The baseline that always applies: a
+separate process with no reference code, parent-side comparison, rlimits, a process-group
+kill on timeout, a private scratch directory and a minimal environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+#: Our own packages: never readable from a sandboxed child (reference solutions live here).
+PRIVATE_PACKAGES = frozenset({"autograder", "assignments", "reference", "student_templates"})
+NOBODY = (65534, 65534)
+
+_PROBE = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from autograder.sandbox import jail
+found = {"namespaces": False, "namespace_error": "", "landlock": jail.landlock_abi(),
+         "drop_ok": False, "root": os.geteuid() == 0}
+
+def trial(action):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            action()
+            os.write(w, b"ok")
+        except BaseException as exc:
+            os.write(w, repr(exc).encode()[:300])
+        os._exit(0)
+    os.close(w)
+    answer = os.read(r, 400).decode()
+    os.waitpid(pid, 0)
+    return answer
+
+def namespaces():
+    jail.unshare_namespaces()
+    jail.become_pid_one(())
+    if os.getpid() != 1:
+        raise OSError("not PID 1 after unshare")
+
+answer = trial(namespaces)
+found["namespaces"] = answer == "ok"
+found["namespace_error"] = "" if answer == "ok" else answer
+
+def readable_as_nobody():
+    import numpy
+    jail.drop_privileges(65534, 65534)
+    for path in (os.__file__, numpy.__file__, json.__file__):
+        open(path, "rb").close()
+    os.listdir(os.path.dirname(os.__file__))
+
+if found["root"]:
+    found["drop_ok"] = trial(readable_as_nobody) == "ok"
+print(json.dumps(found))
+"""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    namespaces: bool
+    namespace_error: str
+    landlock: int
+    root: bool
+    drop_ok: bool
+
+    def report(self) -> list[tuple[str, bool, str]]:
+        """(layer, in use, explanation) for ``dlgrade doctor``."""
+        return [
+            ("separate process, parent-side checks, .npy frames", True, "always"),
+            ("rlimits (CPU, memory, file size, open files, no core)", True, "always"),
+            ("process-group kill on timeout, private scratch dir", True, "always"),
+            ("user/net/mount/pid namespaces", self.namespaces,
+             "no network, and the whole process tree dies with the child" if self.namespaces
+             else f"unavailable ({self.namespace_error or 'unshare failed'})"),
+            ("Landlock", self.landlock > 0,
+             f"ABI {self.landlock}: files outside the Python installation and the scratch "
+             f"directory are unreadable{'; no TCP' if self.landlock >= 4 else ''}"
+             f"{'; no signals outside the sandbox' if self.landlock >= 6 else ''}"
+             if self.landlock else "unavailable in this kernel"),
+            ("drop root to nobody", self.root and self.drop_ok,
+             "not running as root" if not self.root else
+             "children run as uid 65534" if self.drop_ok else
+             "skipped: the Python installation is not readable by nobody"),
+        ]
+
+
+@cache
+def detect() -> Capabilities:
+    """Probe this machine once (about 0.1 s); every failure means "layer unavailable"."""
+    root = str(Path(__file__).resolve().parents[2])
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _PROBE, root], capture_output=True, text=True,
+            timeout=30, env=minimal_environment(), stdin=subprocess.DEVNULL,
+        )
+        found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
+        return Capabilities(False, f"probe failed: {exc}", 0, os.geteuid() == 0, False)
+    return Capabilities(**{k: found[k] for k in asdict(Capabilities(False, "", 0, False,
+                                                                      False))})
+
+
+def minimal_environment(home: str = "/nonexistent") -> dict[str, str]:
+    """The only environment a child (or the zygote) gets: no tokens, proxies or PYTHON*."""
+    return {
+        "PATH": os.defpath,
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+
+
+def readable_paths() -> list[str]:
+    """What a child may read: the Python installation and system libraries, minus our own
+    packages (listed entry by entry, since Landlock rules only ever allow)."""
+    paths = {"/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/dev/null", "/dev/zero",
+             "/dev/urandom", "/dev/random", sys.executable, os.path.realpath(sys.executable)}
+    scheme = sysconfig.get_paths()
+    packages = {os.path.realpath(scheme[k]) for k in ("purelib", "platlib")}
+    packages |= {os.path.realpath(p) for p in sys.path if p.endswith("-packages")}
+    for directory in {os.path.realpath(scheme[k]) for k in ("stdlib", "platstdlib")}:
+        paths |= _entries(directory, skip=packages)
+    for directory in packages:
+        paths |= _entries(directory, skip=set())
+    return sorted(paths)
+
+
+def _entries(directory: str, skip: set[str]) -> set[str]:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return set()
+    found = set()
+    for name in names:
+        path = os.path.join(directory, name)
+        if name in PRIVATE_PACKAGES or os.path.realpath(path) in skip:
+            continue
+        found.add(path)
+    return found
+
+
+def jail_config(scratch: Path, limits: dict[str, int]) -> dict[str, Any]:
+    """The ``jail.enter`` configuration for a child whose private directory is ``scratch``."""
+    caps = detect()
+    return {
+        "namespaces": caps.namespaces,
+        "drop_to": list(NOBODY) if caps.root and caps.drop_ok else None,
+        "limits": limits,
+        "landlock": caps.landlock,
+        "read": _cached_readable() if caps.landlock else [],
+        "write": [str(scratch), "/dev/null"],
+    }
+
+
+@cache
+def _cached_readable() -> list[str]:
+    return readable_paths()
+
+
+def protect_grader() -> None:
+    """Make the grading process non-dumpable: a same-uid child can then no longer read its
+    memory through /proc/<pid>/mem (a measured attack on this kind of kernel)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass

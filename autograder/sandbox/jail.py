@@ -1,0 +1,176 @@
+"""Lock a freshly started child down before any student code runs (standard library only).
+
+Layers, each applied only if the parent found it available (see ``capabilities.py``):
+
+1. Namespaces: new network (no interfaces but a down loopback: no network at all), mount
+   (made private) and PID namespaces, plus a user namespace when not root. The process
+   forks once: the inner process is PID 1 of the new namespace and serves; when it dies the
+   kernel kills everything it started (fork bombs, daemons, ``setsid`` escapes).
+2. Dropping root to an unprivileged uid, when the parent checked that Python and numpy stay
+   readable for that uid.
+3. Resource limits, hard and soft alike so they cannot be raised again: CPU seconds,
+   address space, file size (writes past it fail with EFBIG), open files, no core dumps.
+4. Landlock: read-only access to the Python installation and system libraries, read-write
+   access to the private scratch directory, nothing else on the file system (so no
+   ``reference/``, no other student's files); no TCP (ABI >= 4); no signals or abstract
+   sockets outside the sandbox (ABI >= 6).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+from collections.abc import Iterable
+from typing import Any
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+
+# Landlock (linux/landlock.h); syscall numbers are the same on x86-64 and arm64.
+SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
+RULE_PATH_BENEATH = 1
+CREATE_RULESET_VERSION = 1
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+FS_ALL_V1 = (1 << 13) - 1  # execute .. make_sym
+FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+NET_BIND_TCP, NET_CONNECT_TCP = 1, 2
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1, 2
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+class JailError(OSError):
+    """A layer the parent asked for could not be applied."""
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise JailError(errno, f"{what}: {os.strerror(errno)}")
+    return result
+
+
+# ---------------------------------------------------------------- namespaces
+
+
+def unshare_namespaces() -> None:
+    """New net, mount and PID namespaces (and a user namespace when not root)."""
+    flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID
+    if os.geteuid() != 0:
+        flags |= CLONE_NEWUSER
+    _check(_libc.unshare(flags), "unshare")
+    # Mount changes made inside must never propagate to the host.
+    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount private")
+
+
+def become_pid_one(keep: Iterable[int]) -> None:
+    """Fork; the outer process waits for the inner (PID 1 of the new namespace) and exits
+    with its status; only the inner process keeps the channels ``keep`` open."""
+    pid = os.fork()
+    if pid == 0:
+        return
+    for fd in keep:
+        os.close(fd)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)  # killed by signal N: 128 + N, as a shell
+
+
+# ---------------------------------------------------------------- limits and identity
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+
+
+def set_limits(limits: dict[str, int]) -> None:
+    """Hard limits (soft = hard) from ``{"cpu", "memory", "file", "files"}``; 0 means none."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for key, which in (("cpu", resource.RLIMIT_CPU), ("memory", resource.RLIMIT_AS),
+                       ("file", resource.RLIMIT_FSIZE), ("files", resource.RLIMIT_NOFILE)):
+        value = int(limits.get(key, 0))
+        if value > 0:
+            resource.setrlimit(which, (value, value))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too much output: an error, not a death
+
+
+# ---------------------------------------------------------------- Landlock
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, or 0 when Landlock is unavailable."""
+    result = _libc.syscall(SYS_CREATE_RULESET, None, 0, CREATE_RULESET_VERSION)
+    return max(int(result), 0)
+
+
+def landlock(read: Iterable[str], write: Iterable[str], abi: int) -> None:
+    """Allow reading ``read`` and reading/writing ``write``; deny every other file access,
+    TCP (ABI >= 4) and signals/abstract sockets outside the sandbox (ABI >= 6)."""
+    handled = FS_ALL_V1 | (FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
+    handled |= FS_IOCTL_DEV if abi >= 5 else 0
+    attr = _RulesetAttr(handled, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
+                        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    ruleset = _check(_libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), size, 0),
+                     "landlock_create_ruleset")
+    try:
+        read_only = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+        for paths, allowed in ((read, read_only), (write, handled)):
+            for path in paths:
+                _allow(ruleset, path, allowed)
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        _check(_libc.syscall(SYS_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+def _allow(ruleset: int, path: str, allowed: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return  # a path that does not exist here needs no rule
+    try:
+        if not os.path.isdir(path):  # directory rights are invalid on a file
+            allowed &= FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
+        rule = _PathBeneath(allowed, fd)
+        _check(_libc.syscall(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, ctypes.byref(rule), 0),
+               f"landlock_add_rule({path})")
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- all of it
+
+
+def enter(config: dict[str, Any], *, keep: Iterable[int]) -> None:
+    """Apply the layers in ``config`` (built by ``capabilities.jail_config``) in order."""
+    keep = tuple(keep)
+    if config.get("namespaces"):
+        unshare_namespaces()
+        become_pid_one(keep)
+    if config.get("drop_to"):
+        drop_privileges(*config["drop_to"])
+    set_limits(config.get("limits", {}))
+    if config.get("landlock"):
+        landlock(config.get("read", ()), config.get("write", ()), int(config["landlock"]))

@@ -1,0 +1,209 @@
+"""Warm worker ("zygote"): imports numpy (and torch) once, then forks one child per submission.
+
+``import numpy`` costs ~0.15 s and ``import torch`` ~2 s, while a fork costs milliseconds. The
+zygote is started by a fresh ``exec`` (``python -I``) with a minimal environment, so it holds
+none of the grader's memory: no reference code, no expected outputs, no secrets. It imports
+only the preloaded libraries and the child's own code, and never computes anything (thread
+pools inherited through fork deadlock).
+
+Protocol on a Unix SOCK_SEQPACKET socket (one JSON message per packet, so a long
+configuration is never split; file descriptors travel with SCM_RIGHTS):
+    {"op": "spawn", "config": ..., "cwd": dir, "output": file} + [request_r, reply_w]
+        -> {"pid": p}: the child runs ``child.run(config, ...)`` in its own session.
+    {"op": "wait", "pid": p, "timeout": s} -> {"code": exit code | null}
+    {"op": "exit"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+MESSAGE_LIMIT = 1 << 22
+
+
+# ---------------------------------------------------------------- the zygote program
+
+
+def _close_other_fds(keep: set[int]) -> None:
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _spawn(command: dict[str, Any], fds: list[int], control: socket.socket) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the child: never return into the zygote's loop
+        from autograder.sandbox import child
+
+        control.close()
+        os.setsid()  # its own process group: the grader kills it as a whole
+        os.chdir(command["cwd"])
+        out = os.open(command["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        request_fd, reply_fd = fds
+        _close_other_fds({request_fd, reply_fd})
+        child.run(command["config"], request_fd, reply_fd)
+    finally:
+        os._exit(70)
+
+
+def _wait(pid: int, timeout: float, finished: dict[int, int]) -> int | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if pid in finished:
+            return finished.pop(pid)
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.002)
+
+
+def _reap(finished: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not pid:
+            return
+        finished[pid] = os.waitstatus_to_exitcode(status)
+        if len(finished) > 10000:  # statuses nobody asked for
+            finished.pop(next(iter(finished)))
+
+
+def serve(control_fd: int, preload: list[str]) -> None:
+    import importlib
+
+    for name in preload:
+        importlib.import_module(name)
+    from autograder.sandbox import child  # noqa: F401 - loaded once, inherited by every fork
+
+    control = socket.socket(fileno=control_fd)
+    finished: dict[int, int] = {}
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, MESSAGE_LIMIT, 2)
+        except OSError:
+            return
+        if not message:
+            return  # the grader is gone
+        command = json.loads(message)
+        _reap(finished)
+        if command["op"] == "spawn":
+            reply = {"pid": _spawn(command, fds, control)}
+            for fd in fds:
+                os.close(fd)
+        elif command["op"] == "wait":
+            reply = {"code": _wait(int(command["pid"]), float(command["timeout"]), finished)}
+        else:
+            return
+        control.send(json.dumps(reply).encode())
+
+
+def main() -> None:
+    root = str(Path(__file__).resolve().parents[2])
+    sys.path.insert(0, root)
+    control_fd = int(sys.argv[sys.argv.index("--control") + 1])
+    preload = sys.argv[sys.argv.index("--preload") + 1].split(",")
+    serve(control_fd, [p for p in preload if p])
+
+
+# ---------------------------------------------------------------- the grader's handle
+
+
+class ZygoteError(OSError):
+    """The zygote could not be started or stopped answering."""
+
+
+class Zygote:
+    """A running zygote, shared by the threads of one grading process."""
+
+    def __init__(self, preload: tuple[str, ...] = ("numpy",), start_timeout: float = 60.0):
+        from autograder.sandbox.capabilities import minimal_environment
+
+        self.preload = preload
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-u", str(Path(__file__)), "--control",
+             str(theirs.fileno()), "--preload", ",".join(preload)],
+            pass_fds=(theirs.fileno(),), env=minimal_environment(),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        theirs.close()
+        self.control = ours
+        self.lock = threading.Lock()
+        self.start_timeout = start_timeout
+        self._first = True
+
+    def _transact(self, command: dict[str, Any], fds: list[int], timeout: float
+                  ) -> dict[str, Any]:
+        with self.lock:
+            if self.process.poll() is not None:
+                raise ZygoteError("the zygote has exited")
+            # The first answer waits for the imports (numpy, torch).
+            self.control.settimeout(timeout + (self.start_timeout if self._first else 0))
+            try:
+                socket.send_fds(self.control, [json.dumps(command).encode()], fds)
+                answer = self.control.recv(MESSAGE_LIMIT)
+                if not answer:
+                    raise ZygoteError("the zygote closed its socket")
+            except OSError as exc:
+                self.close()
+                raise ZygoteError(f"the zygote stopped answering: {exc}") from None
+            self._first = False
+            return json.loads(answer)
+
+    def spawn(self, config: dict[str, Any], request_r: int, reply_w: int, cwd: Path,
+              output: Path) -> int:
+        """Fork a child; returns its pid (also its process group id)."""
+        reply = self._transact({"op": "spawn", "config": config, "cwd": str(cwd),
+                                "output": str(output)}, [request_r, reply_w], 10.0)
+        return int(reply["pid"])
+
+    def wait(self, pid: int, timeout: float) -> int | None:
+        """Exit code of a child (negative: killed by that signal), None if still running."""
+        try:
+            reply = self._transact({"op": "wait", "pid": pid, "timeout": timeout}, [],
+                                   timeout + 5.0)
+        except ZygoteError:
+            return None
+        return reply.get("code")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+if __name__ == "__main__":
+    main()
