@@ -19,9 +19,9 @@ import click
 
 from autograder import registry, report, templates
 from autograder.gradebook import Gradebook, GradebookError
-from autograder.grading import SubmissionResult, grade_submission
+from autograder.grading import grade_submission
 from autograder.spec import Assignment, SpecError
-from autograder.submission import Submission, SubmissionError, discover, from_path
+from autograder.submission import SubmissionError, discover, from_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,44 +117,69 @@ def check(path: Path, assignment: str | None) -> None:
 @click.option("--no-gradebook", is_flag=True, help="Do not write a gradebook.")
 @click.option("--details/--no-details", default=False,
               help="Print every student's feedback after the class table.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Students graded side by side (default: one per CPU core).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Where to grade: this machine, or a Dask cluster.")
+@click.option("--scheduler", help="Address of the Dask scheduler (with --executor dask).")
+@click.option("--force", is_flag=True,
+              help="Regrade students whose files have not changed since the last run.")
 @friendly
 def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
-          no_gradebook: bool, details: bool) -> None:
+          no_gradebook: bool, details: bool, workers: int | None, executor: str,
+          scheduler: str | None, force: bool) -> None:
     """Grade a class: SUBMISSIONS holds one folder (or .py file) per student.
 
-    ASSIGNMENT is a1, a2, a1,a2 or all. Public and hidden cases are graded.
+    ASSIGNMENT is a1, a2, a1,a2 or all. Public and hidden cases are graded. Each student is
+    recorded in the gradebook as soon as they are graded; a re-run skips students whose
+    files are unchanged, so an interrupted run loses nothing.
     """
+    from autograder.bulk import DaskExecutor, LocalExecutor, grade_class
+
     chosen = registry.resolve(assignment)
     students = discover(submissions)
+    if executor == "dask":
+        if not scheduler:
+            raise click.UsageError("--executor dask needs --scheduler ADDRESS")
+        runner: Any = DaskExecutor(scheduler)
+    else:
+        runner = LocalExecutor(workers or os.cpu_count() or 2)
     book = None if no_gradebook else Gradebook(gradebook)
-    results: list[SubmissionResult] = []
     try:
-        with click.progressbar(students, label=f"Grading {len(students)} submissions",
-                               file=sys.stderr, item_show_func=_student_name) as bar:
-            for submission in bar:
-                result = grade_submission(submission, chosen, hidden=True)
-                results.append(result)
-                if book is not None:
-                    for a in chosen:
-                        book.record(a, submission.content_hash([a.module]), result)
+        with click.progressbar(length=len(students), label=f"Grading {len(students)} students",
+                               file=sys.stderr) as bar:
+            outcome = grade_class(students, chosen, executor=runner, gradebook=book,
+                                  force=force, on_result=lambda r, now: bar.update(1))
+    except KeyboardInterrupt:
+        raise Failure("interrupted: every student graded so far is saved in the gradebook; "
+                      "run the same command again to finish") from None
     finally:
         if book is not None:
             book.close()
-    click.echo(report.class_report(results, chosen))
+    click.echo(report.class_report(outcome.results, chosen))
+    if outcome.skipped:
+        click.echo(f"{len(outcome.skipped)} unchanged since their last grading, taken from the "
+                   f"gradebook (--force regrades them); {len(outcome.graded)} graded now.")
     if details:
-        for r in results:
+        for r in outcome.results:
             click.echo(f"\n===== {r.student} =====")
             click.echo(report.student_report(r))
     if json_out is not None:
         _write_json(json_out, {r.student: {e.id: e.to_json() for e in r.exercises}
-                               for r in results})
+                               for r in outcome.results})
         click.echo(f"Scores written to {json_out}")
     if book is not None:
         click.echo(f"Gradebook: {gradebook}")
 
 
-def _student_name(submission: Submission | None) -> str:
-    return submission.student if submission is not None else ""
+@main.command()
+@friendly
+def doctor() -> None:
+    """Show which isolation layers this machine gives sandboxed student code."""
+    from autograder.sandbox.capabilities import detect
+
+    for layer, used, detail in detect().report():
+        click.echo(f"[{'x' if used else ' '}] {layer}: {detail}")
 
 
 def _write_json(path: Path, data: object) -> None:

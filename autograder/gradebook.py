@@ -8,7 +8,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.grading import SubmissionResult
+from autograder.grading import CheckResult, ExerciseResult, SubmissionResult
 from autograder.spec import Assignment
 
 SCHEMA = """
@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     student      TEXT NOT NULL,
     assignment   TEXT NOT NULL,
     content_hash TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,  -- of the course and grader that produced the grades
     score        REAL NOT NULL,
     max_score    REAL NOT NULL,
     output       TEXT NOT NULL,
@@ -51,7 +52,7 @@ class Gradebook:
         except sqlite3.Error as exc:
             raise GradebookError(f"cannot use gradebook {self.path}: {exc}") from None
 
-    def record(self, assignment: Assignment, content_hash: str,
+    def record(self, assignment: Assignment, content_hash: str, fingerprint: str,
                result: SubmissionResult) -> None:
         """Store one student's result for one assignment (replacing an older one)."""
         ids = {e.id for e in assignment.exercises}
@@ -60,8 +61,8 @@ class Gradebook:
         try:
             with self.db:
                 self.db.execute(
-                    "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (result.student, assignment.id, content_hash,
+                    "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (result.student, assignment.id, content_hash, fingerprint,
                      round(sum(e.score for e in rows), 4), sum(e.max_score for e in rows),
                      result.output, result.seconds, now),
                 )
@@ -74,6 +75,33 @@ class Gradebook:
                 )
         except sqlite3.Error as exc:
             raise GradebookError(f"cannot write gradebook {self.path}: {exc}") from None
+
+    def load(self, student: str, assignments: list[Assignment], hashes: dict[str, str],
+             fingerprints: dict[str, str]) -> SubmissionResult | None:
+        """The stored result of a student, if every assignment was graded from the same
+        files (``hashes``) by the same course and grader (``fingerprints``); else None."""
+        exercises: list[ExerciseResult] = []
+        outputs, seconds = [], 0.0
+        for a in assignments:
+            row = self.db.execute(
+                "SELECT content_hash, fingerprint, output, seconds FROM submissions "
+                "WHERE student = ? AND assignment = ?", (student, a.id)).fetchone()
+            if row is None or row[0] != hashes[a.id] or row[1] != fingerprints[a.id]:
+                return None
+            outputs.append(row[2])
+            seconds += row[3]
+            stored = {r[0]: r[1:] for r in self.db.execute(
+                "SELECT exercise, score, max_score, status, feedback FROM grades "
+                "WHERE student = ? AND assignment = ?", (student, a.id))}
+            for e in a.exercises:
+                if e.id not in stored:
+                    return None
+                score, max_score, status, feedback = stored[e.id]
+                data = json.loads(feedback)
+                checks = [CheckResult(name, **values) for name, values in data["checks"].items()]
+                exercises.append(ExerciseResult(e.id, data["title"], score, max_score, status,
+                                                data["message"], data["hint"], checks))
+        return SubmissionResult(student, "", exercises, "".join(outputs), round(seconds, 3))
 
     def scores(self, assignment: str) -> dict[str, tuple[float, float]]:
         """Student -> (score, max score) for one assignment."""

@@ -7,8 +7,10 @@ use: ids unique, functions present in the reference module, mutants aimed at rea
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
 from autograder.spec import CHECKS, Assignment, Exercise, Mutant, SpecError
@@ -105,3 +107,20 @@ def _validate(found: dict[str, Assignment]) -> None:
                 raise SpecError(f"mutant {m.id!r}: fails must name checks of {target.id}")
             if not set(m.functions) <= set(target.functions) or not m.functions:
                 raise SpecError(f"mutant {m.id!r} replaces functions {target.id} does not have")
+
+
+@cache
+def fingerprint(assignment: Assignment) -> str:
+    """Hash of everything that decides an assignment's grades: the grading engine, the
+    assignment's specs and its reference module. Stored grades are reused only while it is
+    unchanged."""
+    import autograder
+
+    digest = hashlib.sha256()
+    sources = sorted(Path(autograder.__file__).parent.rglob("*.py"))
+    package = importlib.import_module(f"assignments.{assignment.id}")
+    sources += sorted(Path(package.__file__).parent.rglob("*.py"))
+    sources.append(Path(reference_module(assignment.module).__file__))
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_FILE_BYTES = 1 << 20  # a hand-written solution module is far smaller
+MAX_FILES, MAX_TOTAL_BYTES = 64, 4 << 20  # per submission folder
 
 
 class SubmissionError(Exception):
@@ -46,6 +47,22 @@ class Submission:
             return f"{path.name} is larger than {MAX_FILE_BYTES // 1024} KiB"
         return None
 
+    def files(self) -> dict[str, bytes]:
+        """The bytes to grade: a single file, or the folder's top-level ``.py`` files (the
+        graded modules and the student's helpers), capped in number and size."""
+        if not self.path.is_dir():
+            return {self.path.name: _read(self.path)}
+        found: dict[str, bytes] = {}
+        total = 0
+        for path in sorted(self.path.glob("*.py")):
+            if path.is_file() and not path.is_symlink() and len(found) < MAX_FILES:
+                content = _read(path)
+                total += len(content)
+                if total > MAX_TOTAL_BYTES:
+                    break
+                found[path.name] = content
+        return found
+
     def content_hash(self, modules: list[str]) -> str:
         """SHA-256 over the files that provide ``modules`` (missing ones hash as absent)."""
         digest = hashlib.sha256()
@@ -56,6 +73,16 @@ class Submission:
                 digest.update(path.read_bytes())
             digest.update(b"\0\0")
         return digest.hexdigest()
+
+
+def _read(path: Path) -> bytes:
+    """A file's bytes, or nothing if it is unreadable or too big (reported at grading)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return b""
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def from_path(path: Path) -> Submission:

@@ -319,7 +319,8 @@ def run_nbgrader(submissions: list[tuple[str, pathlib.Path]], workdir: pathlib.P
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     log.close()
-    if os.waitstatus_to_exitcode(status):
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
         raise RuntimeError(f"nbgrader autograde failed, see {workdir / 'autograde.log'}")
     scale = 1 / 2**20 if sys.platform == "darwin" else 1 / 2**10  # ru_maxrss: bytes / KiB
     with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gradebook:

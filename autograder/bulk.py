@@ -1,0 +1,168 @@
+"""Grading a whole class: side by side on all cores (or on a Dask cluster), resumable.
+
+Each student becomes a :class:`Task` that carries the submission's bytes, so what is hashed
+is exactly what is graded and a remote worker needs no shared file system. Results are
+recorded in the gradebook one student at a time, each in one transaction, as they arrive: a
+run killed halfway keeps every finished student, and the next run skips every student whose
+files and course are unchanged (same content hash, same course fingerprint).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from autograder import registry
+from autograder.gradebook import Gradebook
+from autograder.grading import SubmissionResult, grade_submission
+from autograder.spec import Assignment
+from autograder.submission import Submission
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs to grade one student (plain data, cheap to ship)."""
+
+    student: str
+    files: dict[str, bytes]  # file name -> content
+    single_file: bool
+    assignments: tuple[str, ...]
+    hidden: bool = True
+
+
+def make_task(submission: Submission, assignments: Iterable[Assignment], *,
+              hidden: bool = True) -> Task:
+    return Task(submission.student, submission.files(), not submission.path.is_dir(),
+                tuple(a.id for a in assignments), hidden)
+
+
+def run_task(task: Task) -> SubmissionResult:
+    """Grade one task (runs in a worker thread, a worker process or a Dask worker)."""
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-task-"))
+    try:
+        for name, content in task.files.items():
+            (folder / Path(name).name).write_bytes(content)
+        path = folder / next(iter(task.files)) if task.single_file else folder
+        submission = Submission(task.student, path)
+        return grade_submission(submission, [registry.assignment(a) for a in task.assignments],
+                                hidden=task.hidden)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Executor(Protocol):
+    """Runs tasks and yields their results as they finish (in any order)."""
+
+    def run(self, tasks: list[Task]) -> Iterator[SubmissionResult]: ...
+
+
+@dataclass
+class LocalExecutor:
+    """Threads in this process, each driving its own sandboxed child (the children do the
+    work, so threads use every core). ``workers=1`` grades one student at a time."""
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 2)
+
+    def run(self, tasks: list[Task]) -> Iterator[SubmissionResult]:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.workers))
+        pending: set[Future[SubmissionResult]] = set()
+        queue = iter(tasks)
+        try:
+            for task in queue:  # keep at most 2 x workers in flight, so an interrupt is cheap
+                pending.add(pool.submit(run_task, task))
+                if len(pending) >= 2 * self.workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    yield from (f.result() for f in done)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (f.result() for f in done)
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster (``address`` of its scheduler, or a Client).
+
+    Every Dask worker needs dlgrade installed; submissions travel inside the tasks.
+    """
+
+    address: object
+
+    def run(self, tasks: list[Task]) -> Iterator[SubmissionResult]:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise RuntimeError("the dask executor needs `pip install distributed`") from None
+        client = self.address if isinstance(self.address, Client) else Client(self.address)
+        try:
+            futures = client.map(run_task, tasks, pure=False)
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            if client is not self.address:
+                client.close()
+
+
+@dataclass
+class ClassResult:
+    results: list[SubmissionResult]  # every student, in name order
+    graded: list[str]  # graded in this run
+    skipped: list[str]  # unchanged since they were last graded: taken from the gradebook
+
+
+def grade_class(
+    submissions: list[Submission],
+    assignments: list[Assignment],
+    *,
+    executor: Executor,
+    gradebook: Gradebook | None = None,
+    force: bool = False,
+    on_result: Callable[[SubmissionResult, bool], None] | None = None,
+) -> ClassResult:
+    """Grade every submission (public and hidden cases) and record each as it finishes.
+
+    Args:
+        submissions: the class.
+        assignments: what to grade.
+        executor: where to run (:class:`LocalExecutor` or :class:`DaskExecutor`).
+        gradebook: where to record results and look up unchanged students.
+        force: regrade students whose files and course did not change.
+        on_result: called with (result, was graded now) for each student, e.g. a progress bar.
+    """
+    prints = {a.id: registry.fingerprint(a) for a in assignments}
+    done: dict[str, SubmissionResult] = {}
+    skipped: list[str] = []
+    tasks = []
+    for submission in submissions:
+        hashes = {a.id: submission.content_hash([a.module]) for a in assignments}
+        stored = None
+        if gradebook is not None and not force:
+            stored = gradebook.load(submission.student, assignments, hashes, prints)
+        if stored is not None:
+            done[submission.student] = stored
+            skipped.append(submission.student)
+            if on_result is not None:
+                on_result(stored, False)
+        else:
+            tasks.append(make_task(submission, assignments))
+    graded = []
+    for result in executor.run(tasks):
+        if gradebook is not None:
+            sub = next(s for s in submissions if s.student == result.student)
+            for a in assignments:
+                gradebook.record(a, sub.content_hash([a.module]), prints[a.id], result)
+        done[result.student] = result
+        graded.append(result.student)
+        if on_result is not None:
+            on_result(result, True)
+    order = [s.student for s in submissions]
+    return ClassResult([done[s] for s in order if s in done], graded, skipped)
