@@ -133,6 +133,7 @@ class Grader:
         self._outputs: list[str] = []
         self._import_errors: dict[str, Reply] = {}
         self._module_names: list[str] = []
+        self._libraries: tuple[str, ...] = ("numpy",)
 
     def grade(self, assignments: Iterable[Assignment],
               only: set[str] | None = None) -> SubmissionResult:
@@ -141,6 +142,7 @@ class Grader:
         assignments = list(assignments)
         modules = [a.module for a in assignments]
         self._module_names = modules
+        self._libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
         results: list[ExerciseResult] = []
         try:
             for assignment in assignments:
@@ -176,7 +178,8 @@ class Grader:
                 if path is not None:
                     paths[module] = path.resolve()
             folder = self.submission.path if self.submission.path.is_dir() else None
-            self._session = self.session_class(paths, folder, self.limits)
+            self._session = self.session_class(paths, folder, self.limits,
+                                               preload=self._libraries)
         return self._session
 
     def _stop(self) -> None:

@@ -190,6 +190,9 @@ class Assignment:
     module: str
     exercises: tuple[Exercise, ...]
     mutants: tuple[Mutant, ...] = ()
+    #: Libraries the warm worker imports once before forking children (``torch`` costs ~2 s
+    #: per import, so a torch-track assignment lists it here).
+    libraries: tuple[str, ...] = ("numpy",)
 
     @property
     def points(self) -> float:

@@ -72,7 +72,8 @@ class InProcessSession:
     """The grader's session without isolation: the child's own logic, run in this process.
     The floor of the benchmark, never used for grading."""
 
-    def __init__(self, modules: dict[str, Path], directory: Path | None, limits: Any) -> None:
+    def __init__(self, modules: dict[str, Path], directory: Path | None, limits: Any,
+                 preload: tuple[str, ...] = ()) -> None:
         from autograder.sandbox.child import Child
 
         self.child = Child({k: str(v) for k, v in modules.items()}, str(directory or "/"))

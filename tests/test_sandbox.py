@@ -153,3 +153,25 @@ def _live_members(pgid: int) -> list[int]:
         if not live or time.monotonic() > deadline:
             return live
         time.sleep(0.05)
+
+
+def test_torch_preloaded_in_the_zygote_works_in_forked_children(tmp_path):
+    """torch is imported once by the warm worker; a forked child must not deadlock on its
+    thread pools (it is set to one thread) and must start fresh for every submission."""
+    pytest.importorskip("torch")
+    path = tmp_path / "activations.py"
+    path.write_text(textwrap.dedent('''
+        import torch
+        def probe(x):
+            t = torch.randn(200, 200)
+            return float(torch.linalg.norm(t @ t)), torch.get_num_threads(), torch.rand(1).item()
+    '''))
+    seen = []
+    for _ in range(2):
+        with Session({"activations": path}, None, Limits(), preload=("numpy", "torch")) as s:
+            reply = s.call("activations", "probe", [1.0], {}, timeout=60)
+        assert reply.ok, reply.message
+        norm, threads, draw = (float(v) for v in reply.value)
+        assert norm > 0 and threads == 1
+        seen.append(draw)
+    assert seen[0] == seen[1]  # every child is reseeded alike: reproducible grades
