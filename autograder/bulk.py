@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -112,6 +113,22 @@ class DaskExecutor:
                 client.close()
 
 
+def warm_up(assignments: list[Assignment]) -> None:
+    """Start the isolation probe and the warm worker (separate processes) while this thread
+    computes every reference output the run will need."""
+    from autograder.grading import expectations
+    from autograder.sandbox import capabilities, runner
+
+    libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
+    starter = threading.Thread(target=lambda: (capabilities.detect(), runner.zygote(libraries)),
+                               daemon=True)
+    starter.start()
+    for a in assignments:
+        for exercise in a.exercises:
+            expectations(exercise, True)
+    starter.join()
+
+
 @dataclass
 class ClassResult:
     results: list[SubmissionResult]  # every student, in name order
@@ -138,6 +155,7 @@ def grade_class(
         force: regrade students whose files and course did not change.
         on_result: called with (result, was graded now) for each student, e.g. a progress bar.
     """
+    warm_up(assignments)
     prints = {a.id: registry.fingerprint(a) for a in assignments}
     done: dict[str, SubmissionResult] = {}
     skipped: list[str] = []

@@ -128,3 +128,15 @@ def test_validate_fails_on_an_uncaught_mutant_and_stale_templates(runner, monkey
     result = runner.invoke(main, ["validate"])
     assert result.exit_code == 1
     assert "FAIL templates in sync" in result.output
+
+
+def test_doctor_reports_every_layer(runner):
+    from autograder.sandbox.capabilities import detect
+
+    result = runner.invoke(main, ["doctor"])
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == len(detect().report())
+    assert lines[0].startswith("[x] separate process")
+    landlock = next(line for line in lines if "Landlock" in line)
+    assert landlock.startswith("[x]" if detect().landlock else "[ ]")

@@ -175,3 +175,20 @@ def test_torch_preloaded_in_the_zygote_works_in_forked_children(tmp_path):
         assert norm > 0 and threads == 1
         seen.append(draw)
     assert seen[0] == seen[1]  # every child is reseeded alike: reproducible grades
+
+
+def test_a_dead_zygote_is_replaced_and_cold_start_grades_the_same(tmp_path, monkeypatch):
+    from autograder.sandbox import runner
+
+    body = GOOD_SIGMOID + "\ndef tanh_forward(x):\n    return np.tanh(x), None\n"
+    warm, _ = _grade(tmp_path, body)
+    for z in list(runner._zygotes.values()):  # the warm worker dies between two students
+        os.kill(z.process.pid, 9)
+        z.process.wait()
+    again, _ = _grade(tmp_path, body)
+    assert runner._zygotes[("numpy",)].alive()  # a new one serves the next student
+    monkeypatch.setitem(runner.LAUNCH, "mode", "cold")
+    cold, _ = _grade(tmp_path, body)
+    summary = [{k: (e.score, e.status) for k, e in g.items()} for g in (warm, again, cold)]
+    assert summary[0] == summary[1] == summary[2]
+    assert summary[0]["a1.sigmoid"] == (2.0, "passed")

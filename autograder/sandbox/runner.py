@@ -299,15 +299,17 @@ class Session:
 
     def close(self) -> None:
         """Stop the child (politely if it is idle, by SIGKILL of its group otherwise)."""
+        code = None
         if self.alive:
             self.alive = False
             try:
                 wire.write_message(self._request_w, {"op": "exit"}, [])
             except OSError:
                 pass
-            self.process.wait(timeout=0.5)
-        self.process.kill_group()
-        self.process.wait(timeout=5)
+            code = self.process.wait(timeout=0.5)
+        self.process.kill_group()  # whatever is left in its group, at once
+        if code is None:
+            self.process.wait(timeout=5)
         for fd in (self._request_w, self._reply_r):
             try:
                 os.close(fd)

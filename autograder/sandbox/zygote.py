@@ -62,19 +62,21 @@ def _spawn(command: dict[str, Any], fds: list[int], control: socket.socket) -> i
         os._exit(70)
 
 
-def _wait(pid: int, timeout: float, finished: dict[int, int]) -> int | None:
+def _wait(pid: int, timeout: float, finished: dict[int, int]) -> dict[str, Any]:
+    """``{"code": exit code}`` once ``pid`` ended, ``{"running": True}`` while it runs, and
+    ``{"gone": True}`` for a pid that is not (or no longer) ours to wait for."""
     deadline = time.monotonic() + timeout
     while True:
         if pid in finished:
-            return finished.pop(pid)
+            return {"code": finished.pop(pid)}
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            return None
+            return {"gone": True}
         if done:
-            return os.waitstatus_to_exitcode(status)
+            return {"code": os.waitstatus_to_exitcode(status)}
         if time.monotonic() > deadline:
-            return None
+            return {"running": True}
         time.sleep(0.002)
 
 
@@ -114,7 +116,7 @@ def serve(control_fd: int, preload: list[str]) -> None:
             for fd in fds:
                 os.close(fd)
         elif command["op"] == "wait":
-            reply = {"code": _wait(int(command["pid"]), float(command["timeout"]), finished)}
+            reply = _wait(int(command["pid"]), float(command["timeout"]), finished)
         else:
             return
         control.send(json.dumps(reply).encode())
@@ -182,13 +184,18 @@ class Zygote:
         return int(reply["pid"])
 
     def wait(self, pid: int, timeout: float) -> int | None:
-        """Exit code of a child (negative: killed by that signal), None if still running."""
-        try:
-            reply = self._transact({"op": "wait", "pid": pid, "timeout": timeout}, [],
-                                   timeout + 5.0)
-        except ZygoteError:
-            return None
-        return reply.get("code")
+        """Exit code of a child (negative: killed by that signal), None if still running.
+
+        Polls without holding the lock in between, so other threads can spawn meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                answer = self._transact({"op": "wait", "pid": pid, "timeout": 0}, [], 5.0)
+            except ZygoteError:
+                return None
+            if not answer.get("running") or time.monotonic() >= deadline:
+                return answer.get("code")
+            time.sleep(0.003)
 
     def alive(self) -> bool:
         return self.process.poll() is None
