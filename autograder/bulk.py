@@ -176,8 +176,8 @@ def grade_class(
     for result in executor.run(tasks):
         if gradebook is not None:
             sub = next(s for s in submissions if s.student == result.student)
-            for a in assignments:
-                gradebook.record(a, sub.content_hash([a.module]), prints[a.id], result)
+            gradebook.record(result, [(a, sub.content_hash([a.module]), prints[a.id])
+                                      for a in assignments])
         done[result.student] = result
         graded.append(result.student)
         if on_result is not None:

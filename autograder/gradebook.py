@@ -52,27 +52,29 @@ class Gradebook:
         except sqlite3.Error as exc:
             raise GradebookError(f"cannot use gradebook {self.path}: {exc}") from None
 
-    def record(self, assignment: Assignment, content_hash: str, fingerprint: str,
-               result: SubmissionResult) -> None:
-        """Store one student's result for one assignment (replacing an older one)."""
-        ids = {e.id for e in assignment.exercises}
-        rows = [e for e in result.exercises if e.id in ids]
+    def record(self, result: SubmissionResult,
+               graded: list[tuple[Assignment, str, str]]) -> None:
+        """Store one student's result, for each ``(assignment, content hash, fingerprint)``,
+        in a single transaction (replacing older rows): a kill never leaves half a student."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         try:
             with self.db:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (result.student, assignment.id, content_hash, fingerprint,
-                     round(sum(e.score for e in rows), 4), sum(e.max_score for e in rows),
-                     result.output, result.seconds, now),
-                )
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(result.student, assignment.id, e.id, e.score, e.max_score, e.status,
-                      json.dumps({k: v for k, v in e.to_json().items()
-                                  if k in ("message", "hint", "checks", "title")}))
-                     for e in rows],
-                )
+                for assignment, content_hash, fingerprint in graded:
+                    ids = {e.id for e in assignment.exercises}
+                    rows = [e for e in result.exercises if e.id in ids]
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (result.student, assignment.id, content_hash, fingerprint,
+                         round(sum(e.score for e in rows), 4), sum(e.max_score for e in rows),
+                         result.output, result.seconds, now),
+                    )
+                    self.db.executemany(
+                        "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(result.student, assignment.id, e.id, e.score, e.max_score, e.status,
+                          json.dumps({k: v for k, v in e.to_json().items()
+                                      if k in ("message", "hint", "checks", "title")}))
+                         for e in rows],
+                    )
         except sqlite3.Error as exc:
             raise GradebookError(f"cannot write gradebook {self.path}: {exc}") from None
 

@@ -123,3 +123,16 @@ def runner_cli():
     from autograder.cli import main
 
     return lambda args: CliRunner().invoke(main, args)
+
+
+def test_a_student_is_recorded_in_one_transaction_or_not_at_all(class_dir, tmp_path):
+    a1, a2 = registry.assignment("a1"), registry.assignment("a2")
+    result = grade_class(discover(class_dir)[:1], [a1, a2], executor=LocalExecutor(1)).results[0]
+    book = Gradebook(tmp_path / "book.sqlite")
+    broken = next(e for e in result.exercises if e.id.startswith("a2."))
+    broken.message = object()  # not JSON: the a2 rows fail after the a1 rows were written
+    with pytest.raises(TypeError):
+        book.record(result, [(a1, "h1", "f1"), (a2, "h2", "f2")])
+    assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+    assert book.db.execute("SELECT COUNT(*) FROM grades").fetchone()[0] == 0
+    book.close()
