@@ -39,7 +39,7 @@ class Task:
 
 def make_task(submission: Submission, assignments: Iterable[Assignment], *,
               hidden: bool = True) -> Task:
-    return Task(submission.student, submission.files(), not submission.path.is_dir(),
+    return Task(submission.student, submission.files(), not submission.is_folder,
                 tuple(a.id for a in assignments), hidden)
 
 
@@ -49,7 +49,10 @@ def run_task(task: Task) -> SubmissionResult:
     try:
         for name, content in task.files.items():
             (folder / Path(name).name).write_bytes(content)
-        path = folder / next(iter(task.files)) if task.single_file else folder
+        if task.single_file and not task.files:  # a link or a FIFO: nothing to grade
+            path = folder / f"{task.student}.py"
+        else:
+            path = folder / next(iter(task.files)) if task.single_file else folder
         submission = Submission(task.student, path)
         return grade_submission(submission, [registry.assignment(a) for a in task.assignments],
                                 hidden=task.hidden)

@@ -116,6 +116,19 @@ def expectations(exercise: Exercise, hidden: bool) -> tuple[Expectation, ...]:
     return tuple(found)
 
 
+@cache
+def reference_probes(exercise: Exercise, hidden: bool, case_number: int, name: str,
+                     eps: float) -> np.ndarray:
+    """The reference forward value at every perturbed input of the gradient check, stacked
+    (computed once per run): a student's forward must agree there too, so it cannot spot
+    the probes and answer them differently."""
+    case = expectations(exercise, hidden)[case_number].case
+    forward = getattr(reference_module(exercise.module), exercise.functions[0])
+    sets = gradcheck.perturbations(case.inputs, name, case.probes[name], eps)
+    return np.stack([np.asarray(forward(*s.values(), **case.params)[0], dtype=np.float64)
+                     for s in sets])
+
+
 # ---------------------------------------------------------------- grading one submission
 
 
@@ -176,8 +189,8 @@ class Grader:
             for module in self._module_names:
                 path = self.submission.module_path(module)
                 if path is not None:
-                    paths[module] = path.resolve()
-            folder = self.submission.path if self.submission.path.is_dir() else None
+                    paths[module] = path  # never resolved: a link is not followed
+            folder = self.submission.path if self.submission.is_folder else None
             self._session = self.session_class(paths, folder, self.limits,
                                                preload=self._libraries)
         return self._session
@@ -256,7 +269,8 @@ class _ExerciseRun:
                     slot[name] = len(steps)
                     steps.append(self._fd_step(case, name, eps))
             slots.append(slot)
-        replies = self.grader.session().batch(ex.module, steps, self._left())
+        replies = self.grader.session().batch(ex.module, steps, self._left(),
+                                              _reply_budget(expected, steps))
         for reply in replies:
             if not reply.ok:
                 self.errors.append(reply)
@@ -323,7 +337,7 @@ class _ExerciseRun:
 
     # -------------------------------------------------------- checks
 
-    def _judge(self, expectation: Expectation, replies: dict[str, Reply]) -> None:
+    def _judge(self, number: int, expectation: Expectation, replies: dict[str, Reply]) -> None:
         ex, case, ref = self.exercise, expectation.case, expectation.reference
         values, missing = self._student(replies)
         show = not case.hidden
@@ -351,6 +365,8 @@ class _ExerciseRun:
         self._record(grad_check, [verdict(n) for n in ex.grad_names])
         consistency = self._gradcheck(case, values, missing, replies)
         self.consistent.append(all(ok for ok, _ in consistency))
+        if value_ok[0] and self.consistent[-1]:
+            consistency = self._probes_honest(number, case, replies)
         if self.consistent[-1] and not value_ok[0]:
             # Consistent with a wrong forward earns no points (else returning zeros would),
             # but it still tells the student where the mistake is (see _summary).
@@ -383,6 +399,23 @@ class _ExerciseRun:
                 f"{ex.functions[0]}: {result.message}")))
         return results
 
+    def _probes_honest(self, number: int, case: Case,
+                       replies: dict[str, Reply]) -> list[tuple[bool, str]]:
+        """The forward values behind the finite differences must be the right values at the
+        perturbed inputs (only checked where the forward is right on the case itself)."""
+        ex, results = self.exercise, []
+        eps = gradcheck.settings_for(np.float64).eps
+        for name in ex.wrt:
+            outputs = replies[name].value
+            if type(outputs) is not np.ndarray:
+                continue  # a non-float64 forward was probed again with its own step
+            expected = reference_probes(ex, self.grader.hidden, number, name, eps)
+            if not compare(outputs, expected, show_values=False).ok:
+                results.append((False, f"{case.describe()}: {ex.functions[0]} gives wrong "
+                                "values at inputs moved by 1e-6, though it is right at the "
+                                "inputs themselves (does it depend on earlier calls?)"))
+        return results or [(True, "")]
+
     def _record(self, check: str, results: list[tuple[bool, str]]) -> None:
         ok = all(r[0] for r in results)
         self.outcomes[check].append((ok, next((m for passed, m in results if not passed), "")))
@@ -392,8 +425,9 @@ class _ExerciseRun:
     def grade(self, expected: tuple[Expectation, ...]) -> ExerciseResult:
         ex = self.exercise
         try:
-            for expectation, replies in zip(expected, self._ask(expected), strict=True):
-                self._judge(expectation, replies)
+            for number, (expectation, replies) in enumerate(
+                    zip(expected, self._ask(expected), strict=True)):
+                self._judge(number, expectation, replies)
         except SessionOver as over:
             self.over = over.reply
         weights = ex.check_weights()
@@ -449,6 +483,16 @@ class _ExerciseRun:
             lines.append(f"Your {value} is right but your {what} is not its derivative.")
         lines += [f"{c.name}: {c.message}" for c in checks if c.score < c.max_score]
         return "\n".join(lines)
+
+
+def _reply_budget(expected: tuple[Expectation, ...], steps: list[Step]) -> int:
+    """Bytes a batch's reply may hold: every expected value and gradient, and every
+    perturbed forward value, four times over in float64 (so a student's odd but honest
+    extra output fits), plus room for headers. A reply claiming more is refused unread."""
+    values = sum(np.size(v) for e in expected for v in e.reference.values())
+    largest = max((np.size(v) for e in expected for v in e.reference.values()), default=1)
+    perturbed = sum(len(s.perturb[1]) for s in steps if s.perturb is not None)
+    return 4 * 8 * (values + perturbed * largest) + 4096 * (len(steps) + 1)
 
 
 def _zero(exercise: Exercise, status: str, message: str) -> ExerciseResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,35 +29,45 @@ class Submission:
     path: Path
 
     @property
-    def directory(self) -> Path:
-        return self.path if self.path.is_dir() else self.path.parent
+    def is_folder(self) -> bool:
+        return _kind(self.path) == "folder"
 
     def module_path(self, module: str) -> Path | None:
         """The file that provides ``module``, or None if the student did not submit it."""
-        candidate = self.path / f"{module}.py" if self.path.is_dir() else self.path
-        return candidate if candidate.is_file() else None
+        if _kind(self.path) == "link":
+            return None
+        candidate = self.path / f"{module}.py" if self.is_folder else self.path
+        return candidate if _kind(candidate) != "absent" else None
 
     def problem(self, module: str) -> str | None:
-        """Why ``module`` cannot be graded (missing, unreadable, too big), or None."""
+        """Why ``module`` cannot be graded (missing, a link, unreadable, too big), or None."""
+        if _kind(self.path) == "link":
+            return f"{self.path.name} is a symbolic link; submit the files themselves"
         path = self.module_path(module)
         if path is None:
             return f"the submission has no {module}.py"
-        if not os.access(path, os.R_OK):
-            return f"{path.name} is not readable"
-        if path.stat().st_size > MAX_FILE_BYTES:
+        kind = _kind(path)
+        if kind != "file":
+            return f"{path.name} is {'a symbolic link' if kind == 'link' else 'not a file'}"
+        if path.lstat().st_size > MAX_FILE_BYTES:
             return f"{path.name} is larger than {MAX_FILE_BYTES // 1024} KiB"
+        if read_regular(path) is None:
+            return f"{path.name} is not readable"
         return None
 
     def files(self) -> dict[str, bytes]:
         """The bytes to grade: a single file, or the folder's top-level ``.py`` files (the
         graded modules and the student's helpers), capped in number and size."""
-        if not self.path.is_dir():
-            return {self.path.name: _read(self.path)}
+        if _kind(self.path) == "link":
+            return {}
+        if not self.is_folder:
+            content = read_regular(self.path)
+            return {self.path.name: content} if content is not None else {}
         found: dict[str, bytes] = {}
         total = 0
         for path in sorted(self.path.glob("*.py")):
-            if path.is_file() and not path.is_symlink() and len(found) < MAX_FILES:
-                content = _read(path)
+            content = read_regular(path) if len(found) < MAX_FILES else None
+            if content is not None:
                 total += len(content)
                 if total > MAX_TOTAL_BYTES:
                     break
@@ -69,20 +80,51 @@ class Submission:
         for module in sorted(modules):
             path = self.module_path(module)
             digest.update(module.encode() + b"\0")
-            if path is not None and self.problem(module) is None:
-                digest.update(path.read_bytes())
+            content = read_regular(path) if path is not None else None
+            if content is not None:
+                digest.update(content)
             digest.update(b"\0\0")
         return digest.hexdigest()
 
 
-def _read(path: Path) -> bytes:
-    """A file's bytes, or nothing if it is unreadable or too big (reported at grading)."""
+def _kind(path: Path) -> str:
+    """``file``, ``folder``, ``link``, ``other`` (FIFO, device...) or ``absent``, without
+    following a symbolic link."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return b""
-        return path.read_bytes()
+        mode = os.lstat(path).st_mode
     except OSError:
-        return b""
+        return "absent"
+    if stat.S_ISLNK(mode):
+        return "link"
+    return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
+
+
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
+    """The bytes of a regular file of at most ``limit`` bytes; None for anything else.
+
+    Never follows a symbolic link (which could point at the reference solutions) and never
+    blocks on a FIFO: students control what their submission folder contains."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def from_path(path: Path) -> Submission:
@@ -90,9 +132,9 @@ def from_path(path: Path) -> Submission:
     path = Path(path)
     if not path.exists():
         raise SubmissionError(f"{path} does not exist")
-    if path.is_file() and path.suffix != ".py":
+    if _kind(path) != "folder" and path.suffix != ".py":
         raise SubmissionError(f"{path} is not a .py file")
-    name = path.resolve().name if path.is_dir() else path.stem
+    name = path.resolve().name if _kind(path) == "folder" else path.stem
     return Submission(name, path)
 
 
@@ -109,8 +151,9 @@ def discover(directory: Path) -> list[Submission]:
     for entry in entries:
         if entry.name.startswith((".", "_")):
             continue
-        if entry.is_dir() or entry.suffix == ".py":
-            student = entry.name if entry.is_dir() else entry.stem
+        kind = _kind(entry)
+        if kind == "folder" or entry.suffix == ".py" or (kind == "link" and entry.is_dir()):
+            student = entry.stem if entry.suffix == ".py" else entry.name
             if student in found:
                 raise SubmissionError(
                     f"student {student!r} has both a folder and a file in {directory}"

@@ -192,3 +192,18 @@ def test_a_dead_zygote_is_replaced_and_cold_start_grades_the_same(tmp_path, monk
     summary = [{k: (e.score, e.status) for k, e in g.items()} for g in (warm, again, cold)]
     assert summary[0] == summary[1] == summary[2]
     assert summary[0]["a1.sigmoid"] == (2.0, "passed")
+
+
+def test_a_reply_bigger_than_the_answer_could_be_is_refused_unread(tmp_path):
+    body = '''
+def sigmoid_forward(x):
+    return np.zeros((1000, 1000)), None   # 8 MB where 160 bytes are expected
+
+def sigmoid_backward(dout, cache):
+    return dout
+''' + "\ndef tanh_forward(x):\n    return np.tanh(x), None\n"
+    got, _ = _grade(tmp_path, body)
+    sigmoid = got["a1.sigmoid"]
+    assert sigmoid.score == 0 and sigmoid.status == "error"
+    assert "at most" in sigmoid.message and "expected" in sigmoid.message
+    assert got["a1.tanh"].checks[0].score > 0  # the next exercise is graded by a new child

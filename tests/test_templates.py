@@ -63,3 +63,9 @@ def test_out_dir_receives_templates(tmp_path):
     written = write(plan(tmp_path))
     assert sorted(p.name for p in written) == sorted(p.name for p in tmp_path.iterdir())
     assert not write(plan(tmp_path))  # nothing changes the second time
+
+
+def test_sample_student_dev_handed_in_the_current_templates(root):
+    """samples/class/dev is "a student who changed nothing": it must track the templates."""
+    for f in plan():
+        assert (root / "samples" / "class" / "dev" / f.target.name).read_text() == f.text

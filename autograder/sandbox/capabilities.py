@@ -83,16 +83,19 @@ class Capabilities:
             ("separate process, parent-side checks, .npy frames", True, "always"),
             ("rlimits (CPU, memory, file size, open files, no core)", True, "always"),
             ("process-group kill on timeout, private scratch dir", True, "always"),
-            ("user/net/mount/pid namespaces", self.namespaces,
-             "no network, and the whole process tree dies with the child" if self.namespaces
-             else f"unavailable ({self.namespace_error or 'unshare failed'})"),
+            ("user/net/mount/pid/uts/ipc namespaces", self.namespaces,
+             "no network, no host powers even for a root grader, host sockets and other "
+             "children out of sight, and the whole process tree dies with the child"
+             if self.namespaces else f"unavailable ({self.namespace_error or 'unshare failed'})"),
             ("Landlock", self.landlock > 0,
              f"ABI {self.landlock}: files outside the Python installation and the scratch "
              f"directory are unreadable{'; no TCP' if self.landlock >= 4 else ''}"
              f"{'; no signals outside the sandbox' if self.landlock >= 6 else ''}"
              if self.landlock else "unavailable in this kernel"),
-            ("drop root to nobody", self.root and self.drop_ok,
+            ("drop root to nobody (when namespaces are unavailable)",
+             self.root and self.drop_ok and not self.namespaces,
              "not running as root" if not self.root else
+             "not needed: root's powers stay inside the user namespace" if self.namespaces else
              "children run as uid 65534" if self.drop_ok else
              "skipped: the Python installation is not readable by nobody"),
         ]
@@ -132,7 +135,8 @@ def minimal_environment(home: str = "/nonexistent") -> dict[str, str]:
 def readable_paths() -> list[str]:
     """What a child may read: the Python installation and system libraries, minus our own
     packages (listed entry by entry, since Landlock rules only ever allow)."""
-    paths = {"/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/dev/null", "/dev/zero",
+    # No /proc: other processes' environ, maps and cmdline stay out of reach.
+    paths = {"/usr", "/lib", "/lib64", "/bin", "/etc", "/dev/null", "/dev/zero",
              "/dev/urandom", "/dev/random", sys.executable, os.path.realpath(sys.executable)}
     scheme = sysconfig.get_paths()
     packages = {os.path.realpath(scheme[k]) for k in ("purelib", "platlib")}
@@ -161,8 +165,12 @@ def _entries(directory: str, skip: set[str]) -> set[str]:
 def jail_config(scratch: Path, limits: dict[str, int]) -> dict[str, Any]:
     """The ``jail.enter`` configuration for a child whose private directory is ``scratch``."""
     caps = detect()
+    parent = os.path.dirname(os.path.realpath(scratch))
+    hide = ["/run", "/var/run", "/dev/shm"] + ([parent] if parent not in ("/", "") else [])
     return {
         "namespaces": caps.namespaces,
+        "hide": hide,
+        "scratch": os.path.realpath(scratch),
         "drop_to": list(NOBODY) if caps.root and caps.drop_ok else None,
         "limits": limits,
         "landlock": caps.landlock,

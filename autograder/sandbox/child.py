@@ -197,6 +197,9 @@ class Child:
         except wire.Unencodable as exc:
             error = {"kind": "bad_return", "message": f"returned a value the grader cannot "
                      f"read: {exc}", "where": "", "trace": ""}
+        except Exception as exc:  # noqa: BLE001 - e.g. MemoryError collecting huge results
+            error = {"kind": "bad_return", "message": "returned values the grader could not "
+                     f"collect ({type(exc).__name__})", "where": "", "trace": ""}
         del frames[mark:]
         return {"ok": False, "error": error}
 

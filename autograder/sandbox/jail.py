@@ -2,10 +2,14 @@
 
 Layers, each applied only if the parent found it available (see ``capabilities.py``):
 
-1. Namespaces: new network (no interfaces but a down loopback: no network at all), mount
-   (made private) and PID namespaces, plus a user namespace when not root. The process
-   forks once: the inner process is PID 1 of the new namespace and serves; when it dies the
-   kernel kills everything it started (fork bombs, daemons, ``setsid`` escapes).
+1. Namespaces: user (mapping only the grader's own uid and gid, so even a root grader's
+   child has no powers outside it: no device nodes, immutable files or raised hard
+   limits), network (a down loopback only: no network at all), mount (private, with fresh
+   tmpfs over /run, /dev/shm and the scratch directory's parent, so host Unix sockets and
+   other children's files are out of sight), PID, UTS and IPC. The process forks once: the
+   inner process is PID 1 of the new namespace and serves; when it dies the kernel kills
+   everything it started (fork bombs, daemons, ``setsid`` escapes), and it dies with the
+   outer process, the one the grader kills.
 2. Dropping root to an unprivileged uid, when the parent checked that Python and numpy stay
    readable for that uid.
 3. Resource limits, hard and soft alike so they cannot be raised again: CPU seconds,
@@ -26,11 +30,15 @@ from collections.abc import Iterable
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_REC = 0x4000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+MS_BIND, MS_REC = 0x1000, 0x4000
 MS_PRIVATE = 1 << 18
+PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 
 # Landlock (linux/landlock.h); syscall numbers are the same on x86-64 and arm64.
@@ -38,6 +46,8 @@ SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
 RULE_PATH_BENEATH = 1
 CREATE_RULESET_VERSION = 1
 FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+FS_MAKE_CHAR, FS_MAKE_SOCK, FS_MAKE_FIFO, FS_MAKE_BLOCK, FS_MAKE_SYM = (
+    1 << 6, 1 << 9, 1 << 10, 1 << 11, 1 << 12)
 FS_ALL_V1 = (1 << 13) - 1  # execute .. make_sym
 FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 NET_BIND_TCP, NET_CONNECT_TCP = 1, 2
@@ -61,14 +71,33 @@ def _check(result: int, what: str) -> int:
 # ---------------------------------------------------------------- namespaces
 
 
-def unshare_namespaces() -> None:
-    """New net, mount and PID namespaces (and a user namespace when not root)."""
-    flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID
-    if os.geteuid() != 0:
-        flags |= CLONE_NEWUSER
+def unshare_namespaces(hide: Iterable[str] = (), keep: str | None = None) -> None:
+    """New user, net, mount, PID, UTS and IPC namespaces; tmpfs over the ``hide``
+    directories, with ``keep`` (the scratch directory) bound back in place."""
+    uid, gid = os.getuid(), os.getgid()
+    flags = (CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS
+             | CLONE_NEWIPC)
     _check(_libc.unshare(flags), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
     # Mount changes made inside must never propagate to the host.
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount private")
+    kept = os.open(keep, os.O_PATH | os.O_DIRECTORY) if keep else -1
+    try:
+        for directory in hide:
+            if os.path.isdir(directory) and not os.path.islink(directory):
+                _check(_libc.mount(b"tmpfs", directory.encode(), b"tmpfs",
+                                   MS_NOSUID | MS_NODEV, b"size=1m,mode=755"),
+                       f"tmpfs on {directory}")
+        if keep and not os.path.isdir(keep):  # its parent was hidden: bind it back
+            os.makedirs(keep, mode=0o700)
+            _check(_libc.mount(f"/proc/self/fd/{kept}".encode(), keep.encode(), None,
+                               MS_BIND, None), "bind scratch")
+    finally:
+        if kept >= 0:
+            os.close(kept)
 
 
 def become_pid_one(keep: Iterable[int]) -> None:
@@ -76,6 +105,9 @@ def become_pid_one(keep: Iterable[int]) -> None:
     with its status; only the inner process keeps the channels ``keep`` open."""
     pid = os.fork()
     if pid == 0:
+        # If the outer process is killed (the grader's timeout), PID 1 and with it the whole
+        # namespace die too, even after a setsid that left the grader's process group.
+        _check(_libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0), "pdeathsig")
         return
     for fd in keep:
         os.close(fd)
@@ -129,6 +161,10 @@ def landlock(read: Iterable[str], write: Iterable[str], abi: int) -> None:
     TCP (ABI >= 4) and signals/abstract sockets outside the sandbox (ABI >= 6)."""
     handled = FS_ALL_V1 | (FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
     handled |= FS_IOCTL_DEV if abi >= 5 else 0
+    # In the writable directory: files and folders only; no device nodes, FIFOs, sockets
+    # or symbolic links, and no ioctl on devices.
+    writable = handled & ~(FS_MAKE_CHAR | FS_MAKE_BLOCK | FS_MAKE_FIFO | FS_MAKE_SOCK
+                           | FS_MAKE_SYM | FS_IOCTL_DEV)
     attr = _RulesetAttr(handled, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
                         SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
     size = 8 if abi < 4 else 16 if abi < 6 else 24
@@ -136,7 +172,7 @@ def landlock(read: Iterable[str], write: Iterable[str], abi: int) -> None:
                      "landlock_create_ruleset")
     try:
         read_only = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
-        for paths, allowed in ((read, read_only), (write, handled)):
+        for paths, allowed in ((read, read_only), (write, writable)):
             for path in paths:
                 _allow(ruleset, path, allowed)
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
@@ -167,9 +203,9 @@ def enter(config: dict[str, Any], *, keep: Iterable[int]) -> None:
     """Apply the layers in ``config`` (built by ``capabilities.jail_config``) in order."""
     keep = tuple(keep)
     if config.get("namespaces"):
-        unshare_namespaces()
+        unshare_namespaces(config.get("hide", ()), config.get("scratch"))
         become_pid_one(keep)
-    if config.get("drop_to"):
+    elif config.get("drop_to"):  # without a user namespace, leave root the old way
         drop_privileges(*config["drop_to"])
     set_limits(config.get("limits", {}))
     if config.get("landlock"):

@@ -180,40 +180,44 @@ class Session:
             "dir": str(work),
             "jail": capabilities.jail_config(self.scratch, self.limits.for_jail()),
         }
+        # The grader keeps its own descriptor on the output file: whatever the child later
+        # does to the path (a symlink to a secret, a FIFO), the grader reads what it wrote.
+        flags = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        output = os.open(self.output_path, os.O_WRONLY | flags, 0o600)
+        self._output_r = os.open(self.output_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         try:
-            self.process = self._launch(config, request_r, reply_w, preload)
+            self.process = self._launch(config, request_r, reply_w, output, preload)
         finally:
-            os.close(request_r)
-            os.close(reply_w)
+            for fd in (request_r, reply_w, output):
+                os.close(fd)
         self._reader = wire.Reader(self._reply_r, max_bytes=self.limits.reply_bytes)
         self.alive = True
         self.counter = 0
 
-    def _launch(self, config: dict[str, Any], request_r: int, reply_w: int,
+    def _launch(self, config: dict[str, Any], request_r: int, reply_w: int, output: int,
                 preload: tuple[str, ...]) -> _Process:
         warm = zygote(preload)
         if warm is not None:
             try:
-                pid = warm.spawn(config, request_r, reply_w, self.scratch, self.output_path)
+                pid = warm.spawn(config, request_r, reply_w, self.scratch, output)
                 return _Process(pid, None, warm)
             except ZygoteError:
                 LAUNCH["fallbacks"] += 1  # recovery: the next session starts a new zygote
         command = [sys.executable, "-I", "-u", str(CHILD), "--config",
                    json.dumps({**config, "fds": [request_r, reply_w]})]
-        with open(self.output_path, "wb") as output:
-            popen = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                cwd=self.scratch, env=capabilities.minimal_environment(str(self.scratch)),
-                pass_fds=(request_r, reply_w), start_new_session=True,
-            )
+        popen = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+            cwd=self.scratch, env=capabilities.minimal_environment(str(self.scratch)),
+            pass_fds=(request_r, reply_w), start_new_session=True,
+        )
         return _Process(popen.pid, popen, None)
 
     # ------------------------------------------------------------ requests
 
-    def _exchange(self, header: dict[str, Any], arrays: list[np.ndarray],
-                  timeout: float) -> tuple[dict[str, Any], list[np.ndarray]]:
+    def _exchange(self, header: dict[str, Any], arrays: list[np.ndarray], timeout: float,
+                  max_bytes: int | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
         if not self.alive:
             raise SessionOver(Reply(False, kind="crash", message="the child is not running"))
         frames: list[bytes] = []
@@ -221,7 +225,7 @@ class Session:
             wire.encode(array, frames)
         try:
             wire.write_message(self._request_w, header, frames)
-            reply, blobs = self._reader.read(deadline=time.monotonic() + timeout)
+            reply, blobs = self._reader.read(time.monotonic() + timeout, max_bytes)
             return reply, [wire.decode_frame(b) for b in blobs]
         except wire.Timeout:
             self.close()
@@ -231,11 +235,11 @@ class Session:
         except (wire.Closed, BrokenPipeError):
             code = self._reap()
             raise SessionOver(Reply(False, kind="crash", message=_death(code))) from None
-        except wire.WireError as exc:
+        except (wire.WireError, RecursionError, ValueError, TypeError) as exc:
             self.close()
             raise SessionOver(Reply(False, kind="protocol", message=(
                 f"the grader could not read the reply ({exc}); did the code write to the "
-                "grader's channel?"
+                "grader's channel"
             ))) from None
 
     def request(self, header: dict[str, Any], arrays: list[np.ndarray], timeout: float) -> Reply:
@@ -248,21 +252,24 @@ class Session:
         reply, decoded = self._exchange(header, arrays, timeout)
         try:
             return Reply.from_header(reply, decoded)
-        except wire.WireError as exc:
+        except (wire.WireError, RecursionError, ValueError, TypeError) as exc:
             self.close()
             raise SessionOver(Reply(False, kind="protocol", message=str(exc))) from None
 
-    def batch(self, module: str, steps: list[Step], timeout: float) -> list[Reply]:
-        """Run several steps in one round trip; each gets its own :class:`Reply`."""
+    def batch(self, module: str, steps: list[Step], timeout: float,
+              max_bytes: int | None = None) -> list[Reply]:
+        """Run several steps in one round trip; each gets its own :class:`Reply`.
+
+        ``max_bytes`` bounds the reply's arrays (checked before they are read)."""
         arrays: list[np.ndarray] = []
         header = {"op": "batch", "steps": [_step(module, s, arrays) for s in steps]}
-        reply, decoded = self._exchange(header, arrays, timeout)
+        reply, decoded = self._exchange(header, arrays, timeout, max_bytes)
         results = reply.get("results") if isinstance(reply, dict) else None
         try:
             if not isinstance(results, list) or len(results) != len(steps):
                 raise wire.WireError("malformed batch reply")
             return [Reply.from_header(r, decoded) for r in results]
-        except wire.WireError as exc:
+        except (wire.WireError, RecursionError, ValueError, TypeError) as exc:
             self.close()
             raise SessionOver(Reply(False, kind="protocol", message=str(exc))) from None
 
@@ -286,10 +293,10 @@ class Session:
     def output(self) -> str:
         """The start of what the student's code printed."""
         try:
-            with open(self.output_path, "rb") as f:
-                return f.read(self.limits.output_bytes).decode("utf-8", "replace")
+            data = os.pread(self._output_r, self.limits.output_bytes, 0)
         except OSError:
             return ""
+        return data.decode("utf-8", "replace")
 
     def _reap(self) -> int | None:
         self.alive = False
@@ -321,6 +328,7 @@ class Session:
         """Close, return the captured output, and delete the scratch directory."""
         self.close()
         text = self.output()
+        os.close(self._output_r)
         shutil.rmtree(self.scratch, ignore_errors=True)
         return text
 
@@ -335,18 +343,23 @@ def _copy_submission(modules: dict[str, Path], directory: Path | None,
                      work: Path) -> dict[str, Path]:
     """Copy the graded modules and the student's other top-level ``.py`` helpers into the
     child's private directory; the child never sees the original folder."""
+    from autograder.submission import read_regular
+
     work.mkdir()
     copied: dict[str, Path] = {}
     count, size = 0, 0
     helpers = sorted(directory.glob("*.py")) if directory is not None else []
-    sources = [(path, path.name) for path in helpers if path.is_file() and not path.is_symlink()]
+    sources = [(path, path.name) for path in helpers]
     sources += [(Path(path), f"{name}.py") for name, path in modules.items()]
     for source, name in sources:
+        content = read_regular(source)  # never a link, never a FIFO
+        if content is None:
+            continue
         count += 1
-        size += source.stat().st_size
+        size += len(content)
         if count > COPY_LIMIT[0] or size > COPY_LIMIT[1]:
             break
-        shutil.copyfile(source, work / name)
+        (work / name).write_bytes(content)
     for name in modules:
         if (work / f"{name}.py").is_file():
             copied[name] = work / f"{name}.py"

@@ -26,6 +26,7 @@ import numpy as np
 
 HEADER_LIMIT = 1 << 20  # bytes of JSON per message
 NPY_HEADER_LIMIT = 4096  # bytes of .npy header per frame
+MAX_DIMENSION = 1 << 31  # per axis; a larger one cannot be a real answer (even when empty)
 
 #: dtypes a child may send: real numbers and booleans, native or little-endian.
 ALLOWED_DTYPES = frozenset(
@@ -144,7 +145,8 @@ def decode_frame(blob: bytes, expect: tuple[int, ...] | None = None) -> np.ndarr
     shape, fortran, dtype, start = _parse_header(blob)
     if dtype.newbyteorder("<") not in ALLOWED_DTYPES or dtype.byteorder == ">":
         raise WireError(f"dtype {dtype} is not allowed")
-    if len(shape) > 32 or any(not isinstance(n, int) or n < 0 for n in shape):
+    if len(shape) > 32 or any(not isinstance(n, int) or not 0 <= n <= MAX_DIMENSION
+                              for n in shape):
         raise WireError(f"bad shape {shape}")
     if expect is not None and tuple(shape) != tuple(expect):
         raise WireError(f"shape {tuple(shape)} where {tuple(expect)} was expected")
@@ -154,8 +156,11 @@ def decode_frame(blob: bytes, expect: tuple[int, ...] | None = None) -> np.ndarr
     payload = memoryview(blob)[start:]
     if count * dtype.itemsize != len(payload):
         raise WireError(f"payload of {len(payload)} bytes does not match {dtype} {shape}")
-    array = np.frombuffer(payload, dtype=dtype)
-    return array.reshape(shape, order="F" if fortran else "C")
+    try:
+        array = np.frombuffer(payload, dtype=dtype)
+        return array.reshape(shape, order="F" if fortran else "C")
+    except ValueError as exc:  # e.g. an empty array whose other axes are still too big
+        raise WireError(f"bad frame: {exc}") from None
 
 
 def _parse_header(blob: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
@@ -233,20 +238,25 @@ class Reader:
         del self._buffer[:size]
         return out
 
-    def read(self, deadline: float | None = None) -> tuple[dict[str, Any], list[bytes]]:
-        """One message: its header and raw frames (validate them with decode_frame)."""
+    def read(self, deadline: float | None = None,
+             max_bytes: int | None = None) -> tuple[dict[str, Any], list[bytes]]:
+        """One message: its header and raw frames (validate them with decode_frame).
+
+        ``max_bytes`` (at most the reader's own cap) bounds the frames of this message; it
+        is checked from the header, before any frame is read."""
         (length,) = struct.unpack(">I", self._take(4, deadline))
         if length > HEADER_LIMIT:
             raise WireError(f"header of {length} bytes is too large")
         try:
             header = json.loads(self._take(length, deadline))
-        except (ValueError, UnicodeDecodeError):
-            raise WireError("header is not JSON") from None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise WireError("header is not JSON (or nested absurdly deep)") from None
         sizes = header.get("frames") if isinstance(header, dict) else None
         if not isinstance(sizes, list) or not all(
             isinstance(s, int) and s >= 0 for s in sizes
         ):
             raise WireError("header lacks a valid frame list")
-        if sum(sizes) > self.max_bytes:
-            raise WireError(f"message of {sum(sizes)} bytes exceeds {self.max_bytes}")
+        cap = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
+        if sum(sizes) > cap:
+            raise WireError(f"a reply of {sum(sizes)} bytes where at most {cap} were expected")
         return header, [self._take(s, deadline) for s in sizes]

@@ -8,8 +8,9 @@ pools inherited through fork deadlock).
 
 Protocol on a Unix SOCK_SEQPACKET socket (one JSON message per packet, so a long
 configuration is never split; file descriptors travel with SCM_RIGHTS):
-    {"op": "spawn", "config": ..., "cwd": dir, "output": file} + [request_r, reply_w]
-        -> {"pid": p}: the child runs ``child.run(config, ...)`` in its own session.
+    {"op": "spawn", "config": ..., "cwd": dir} + [request_r, reply_w, output]
+        -> {"pid": p}: the child runs ``child.run(config, ...)`` in its own session, with
+        stdout and stderr on ``output`` (a file the grader opened).
     {"op": "wait", "pid": p, "timeout": s} -> {"code": exit code | null}
     {"op": "exit"}
 """
@@ -52,10 +53,9 @@ def _spawn(command: dict[str, Any], fds: list[int], control: socket.socket) -> i
         control.close()
         os.setsid()  # its own process group: the grader kills it as a whole
         os.chdir(command["cwd"])
-        out = os.open(command["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        request_fd, reply_fd = fds
+        request_fd, reply_fd, output = fds
+        os.dup2(output, 1)
+        os.dup2(output, 2)
         _close_other_fds({request_fd, reply_fd})
         child.run(command["config"], request_fd, reply_fd)
     finally:
@@ -104,7 +104,7 @@ def serve(control_fd: int, preload: list[str]) -> None:
     finished: dict[int, int] = {}
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, MESSAGE_LIMIT, 2)
+            message, fds, _, _ = socket.recv_fds(control, MESSAGE_LIMIT, 3)
         except OSError:
             return
         if not message:
@@ -177,10 +177,11 @@ class Zygote:
             return json.loads(answer)
 
     def spawn(self, config: dict[str, Any], request_r: int, reply_w: int, cwd: Path,
-              output: Path) -> int:
-        """Fork a child; returns its pid (also its process group id)."""
-        reply = self._transact({"op": "spawn", "config": config, "cwd": str(cwd),
-                                "output": str(output)}, [request_r, reply_w], 10.0)
+              output: int) -> int:
+        """Fork a child writing its stdout/stderr to the open file ``output``; returns its
+        pid (also its process group id)."""
+        reply = self._transact({"op": "spawn", "config": config, "cwd": str(cwd)},
+                               [request_r, reply_w, output], 10.0)
         return int(reply["pid"])
 
     def wait(self, pid: int, timeout: float) -> int | None:
