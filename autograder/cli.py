@@ -118,7 +118,7 @@ def check(path: Path, assignment: str | None) -> None:
 @click.option("--details/--no-details", default=False,
               help="Print every student's feedback after the class table.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Students graded side by side (default: one per CPU core).")
+              help="Students graded side by side (default: CPU cores + 1).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
               show_default=True, help="Where to grade: this machine, or a Dask cluster.")
 @click.option("--scheduler", help="Address of the Dask scheduler (with --executor dask).")
@@ -134,7 +134,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     recorded in the gradebook as soon as they are graded; a re-run skips students whose
     files are unchanged, so an interrupted run loses nothing.
     """
-    from autograder.bulk import DaskExecutor, LocalExecutor, grade_class
+    from autograder.bulk import DaskExecutor, LocalExecutor, default_workers, grade_class
 
     chosen = registry.resolve(assignment)
     students = discover(submissions)
@@ -143,7 +143,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
             raise click.UsageError("--executor dask needs --scheduler ADDRESS")
         runner: Any = DaskExecutor(scheduler)
     else:
-        runner = LocalExecutor(workers or os.cpu_count() or 2)
+        runner = LocalExecutor(workers or default_workers())
     book = None if no_gradebook else Gradebook(gradebook)
     try:
         with click.progressbar(length=len(students), label=f"Grading {len(students)} students",

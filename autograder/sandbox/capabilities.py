@@ -149,10 +149,15 @@ def readable_paths() -> list[str]:
 
 
 def _entries(directory: str, skip: set[str]) -> set[str]:
+    """``directory`` itself when nothing in it is to be hidden (one Landlock rule), else
+    each of its entries but the hidden ones."""
     try:
         names = os.listdir(directory)
     except OSError:
         return set()
+    if not PRIVATE_PACKAGES & set(names) and not any(
+            os.path.realpath(os.path.join(directory, n)) in skip for n in names):
+        return {directory}
     found = set()
     for name in names:
         path = os.path.join(directory, name)

@@ -224,11 +224,17 @@ class Child:
 
 
 def stacked(results: list[object]) -> object:
-    """One array of all results when they are same-shaped real arrays (one frame instead of
-    one per result); the plain list otherwise, for the grader to judge one by one."""
-    if results and all(type(r) is np.ndarray and r.dtype.kind == "f" for r in results):
-        if len({(r.shape, r.dtype) for r in results}) == 1:
-            return np.stack(results)
+    """One array of all results when they are same-shaped real arrays or floats (one frame
+    instead of one per result); the plain list otherwise, for the grader to judge one by
+    one."""
+    arrays = []
+    for r in results:
+        if not (type(r) is np.ndarray or isinstance(r, (float, np.floating))):
+            return results
+        arrays.append(np.asarray(r))
+    if arrays and all(a.dtype.kind == "f" for a in arrays):
+        if len({(a.shape, a.dtype) for a in arrays}) == 1:
+            return np.stack(arrays)
     return results
 
 
