@@ -506,6 +506,8 @@ def _zero(exercise: Exercise, status: str, message: str) -> ExerciseResult:
 def _error_text(reply: Reply, fn: str) -> str:
     if reply.kind == "not_implemented":
         return f"{fn} is not implemented yet (it raises NotImplementedError)."
+    if reply.kind == "skipped":
+        return f"{fn}: {reply.message}."
     if reply.kind in ("missing", "timeout", "crash", "protocol"):
         return f"{reply.message[0].upper()}{reply.message[1:]}."
     where = f" ({reply.where})" if reply.where else ""

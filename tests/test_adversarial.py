@@ -1291,14 +1291,14 @@ def test_output_file_swapped_for_a_symlink_does_not_leak_the_reference(tmp_path,
 
 
 def test_output_file_swapped_for_a_fifo_does_not_hang_the_grader(tmp_path, procs):
-    before = set(glob.glob(os.path.join(TMP, "dlgrade-child-*")))
+    before = set(glob.glob(os.path.join(TMP, "dlgrade-*", "child-*")))
     done = threading.Event()
     rescued = []
 
     def watchdog() -> None:
         if done.wait(5.0):
             return
-        for path in glob.glob(os.path.join(TMP, "dlgrade-child-*", ".output")):
+        for path in glob.glob(os.path.join(TMP, "dlgrade-*", "child-*", ".output")):
             if os.path.dirname(path) in before:
                 continue
             with contextlib.suppress(OSError):
@@ -1696,7 +1696,7 @@ _seen = []
 
 def _snoop():
     candidates = list(PATHS)
-    for pattern in ("@TMP@/dlgrade-task-*/*.py", "@TMP@/dlgrade-child-*/submission/*.py",
+    for pattern in ("@TMP@/dlgrade-task-*/*.py", "@TMP@/dlgrade-*/child-*/submission/*.py",
                     "@CLASS@/*/*.py", "../*/*.py", "../../*/*/*.py"):
         candidates += glob.glob(pattern)
     for path in candidates:
@@ -2048,7 +2048,7 @@ FIXED_ROOT_POWERS = {  # each was a hole while the child kept real root; fixed b
 @pytest.mark.parametrize("what", sorted(FIXED_ROOT_POWERS))
 def test_a_root_child_has_no_root_powers(what, tmp_path, procs):
     name = f"adv-immutable-{uuid.uuid4().hex}"
-    before = set(glob.glob(os.path.join(TMP, "dlgrade-child-*")))
+    before = set(glob.glob(os.path.join(TMP, "dlgrade-*", "child-*")))
     hostname = socket.gethostname()
     try:
         result = grade(write_student(tmp_path / "mallory",
@@ -2057,11 +2057,11 @@ def test_a_root_child_has_no_root_powers(what, tmp_path, procs):
         assert by_id(result)[SIGMOID].status == "passed"
         assert "ROOT POWER" not in result.output, result.output
         assert "denied" in result.output
-        left = [d for d in glob.glob(os.path.join(TMP, "dlgrade-child-*"))
+        left = [d for d in glob.glob(os.path.join(TMP, "dlgrade-*", "child-*"))
                 if d not in before and os.path.exists(os.path.join(d, name))]
         assert left == []
     finally:
-        for stuck in glob.glob(os.path.join(TMP, "dlgrade-child-*", name)):
+        for stuck in glob.glob(os.path.join(TMP, "dlgrade-*", "child-*", name)):
             if os.path.dirname(stuck) not in before:
                 with contextlib.suppress(OSError):
                     _set_immutable(Path(stuck), False)

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -170,11 +171,9 @@ def _entries(directory: str, skip: set[str]) -> set[str]:
 def jail_config(scratch: Path, limits: dict[str, int]) -> dict[str, Any]:
     """The ``jail.enter`` configuration for a child whose private directory is ``scratch``."""
     caps = detect()
-    parent = os.path.dirname(os.path.realpath(scratch))
-    hide = ["/run", "/var/run", "/dev/shm"] + ([parent] if parent not in ("/", "") else [])
     return {
         "namespaces": caps.namespaces,
-        "hide": hide,
+        "hide": _hidden_directories(Path(scratch)),
         "scratch": os.path.realpath(scratch),
         "drop_to": list(NOBODY) if caps.root and caps.drop_ok else None,
         "limits": limits,
@@ -182,6 +181,26 @@ def jail_config(scratch: Path, limits: dict[str, int]) -> dict[str, Any]:
         "read": _cached_readable() if caps.landlock else [],
         "write": [str(scratch), "/dev/null"],
     }
+
+
+def scratch_base() -> Path:
+    """The folder holding every child's scratch directory (hidden from all children)."""
+    base = Path(tempfile.gettempdir()) / f"dlgrade-{os.getuid()}"
+    base.mkdir(mode=0o700, exist_ok=True)
+    return base
+
+
+def _hidden_directories(scratch: Path) -> list[str]:
+    """Directories a child gets an empty tmpfs over: host sockets and shared memory, the
+    other children's scratch directories, and the temporary directory itself unless the
+    Python installation (a virtual environment, say) lives inside it."""
+    hide = ["/run", "/var/run", "/dev/shm", os.path.realpath(scratch.parent)]
+    tmp = os.path.realpath(tempfile.gettempdir())
+    needed = [sys.prefix, sys.base_prefix, os.path.realpath(sys.executable), *sys.path]
+    if tmp != "/" and not any(os.path.realpath(p or ".").startswith(tmp + os.sep)
+                              for p in needed):
+        hide.insert(0, tmp)
+    return hide
 
 
 @cache

@@ -12,13 +12,11 @@ Requests (JSON header + frames):
         with ``keep``, the result must be ``(value, cache)``: the cache stays here under
         handle ``h`` (it is the student's business) and only ``value`` is sent back.
         An argument ``{"h": h}`` passes a kept cache.
-    {"op": "map", "module": m, "fn": f, "calls": [{"args", "kwargs"}...], "pick": i | null}
-        several calls, returning element ``pick`` of each result (or the whole result).
     {"op": "perturb", "module": m, "fn": f, "args": [...], "kwargs": {...}, "arg": i,
      "points": [[flat index, delta], ...], "pick": j}
         the function at copies of the arguments where entry ``flat index`` of argument ``i``
         is moved by ``delta`` (the grader's finite differences; the grader does the maths).
-    {"op": "batch", "steps": [call, map or perturb requests]}: several requests in one round trip;
+    {"op": "batch", "steps": [call or perturb requests]}: several requests in one round trip;
         each step succeeds or fails on its own.
     {"op": "forget"}: drop kept caches.
 Replies: {"ok": true, "value": tree} or {"ok": false, "error": {...}}; a batch replies
@@ -167,15 +165,6 @@ class Child:
                 result = self.invoke(function, moved, dict(kwargs))
                 results.append(self.picked(header["fn"], result, pick))
             return stacked(results)
-        if op == "map":
-            pick = header.get("pick")
-            results = []
-            for call in header["calls"]:
-                args = [self.argument(a, arrays) for a in call.get("args", [])]
-                kwargs = {k: self.argument(v, arrays) for k, v in call.get("kwargs", {}).items()}
-                result = self.invoke(function, args, kwargs)
-                results.append(self.picked(header["fn"], result, pick))
-            return results
         raise StudentError("protocol", f"unknown request {op!r}")
 
     @staticmethod

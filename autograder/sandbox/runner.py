@@ -123,13 +123,6 @@ def zygote(preload: tuple[str, ...]) -> Zygote | None:
         return current
 
 
-def shutdown_zygotes() -> None:
-    with _zygote_lock:
-        for z in _zygotes.values():
-            z.close()
-        _zygotes.clear()
-
-
 class _Process:
     """The child as the grader sees it: a pid that is also its process group id."""
 
@@ -171,7 +164,7 @@ class Session:
                  *, preload: tuple[str, ...] = ("numpy",)) -> None:
         capabilities.protect_grader()
         self.limits = limits or Limits()
-        self.scratch = Path(tempfile.mkdtemp(prefix="dlgrade-child-"))
+        self.scratch = Path(tempfile.mkdtemp(prefix="child-", dir=capabilities.scratch_base()))
         self.output_path = self.scratch / ".output"
         work = self.scratch / "submission"
         copied = _copy_submission(modules, directory, work)
@@ -194,7 +187,6 @@ class Session:
                 os.close(fd)
         self._reader = wire.Reader(self._reply_r, max_bytes=self.limits.reply_bytes)
         self.alive = True
-        self.counter = 0
 
     def _launch(self, config: dict[str, Any], request_r: int, reply_w: int, output: int,
                 preload: tuple[str, ...]) -> _Process:
@@ -283,10 +275,6 @@ class Session:
         arrays: list[np.ndarray] = []
         header = _step(module, Step(fn, tuple(args), kwargs, keep), arrays)
         return self.request(header, arrays, timeout)
-
-    def new_handle(self) -> str:
-        self.counter += 1
-        return f"h{self.counter}"
 
     # ------------------------------------------------------------ lifetime
 
