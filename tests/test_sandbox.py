@@ -207,3 +207,40 @@ def sigmoid_backward(dout, cache):
     assert sigmoid.score == 0 and sigmoid.status == "error"
     assert "at most" in sigmoid.message and "expected" in sigmoid.message
     assert got["a1.tanh"].checks[0].score > 0  # the next exercise is graded by a new child
+
+
+def test_hidden_directories_keep_only_what_is_bound_back(tmp_path):
+    """The jail's mount layer on its own: a tmpfs hides a directory; kept directories come
+    back, read-only unless they are the scratch directory; the host sees no change."""
+    import subprocess
+    import sys
+
+    from autograder.sandbox import capabilities
+
+    if not capabilities.detect().namespaces:
+        pytest.skip("namespaces are not available on this machine")
+    hidden = tmp_path / "hidden"
+    (hidden / "venv").mkdir(parents=True)
+    (hidden / "venv" / "lib.py").write_text("x = 1\n")
+    (hidden / "scratch").mkdir()
+    (hidden / "secret.txt").write_text("secret")
+    probe = f"""
+import os
+from autograder.sandbox import jail
+h = {str(hidden)!r}
+jail.unshare_namespaces([h], [h + "/scratch", h + "/venv"], h + "/scratch")
+print(sorted(os.listdir(h)), open(h + "/venv/lib.py").read().strip())
+open(h + "/scratch/out", "w").write("ok")
+try:
+    open(h + "/venv/evil", "w")
+    print("venv writable")
+except OSError as exc:
+    print("venv read-only", exc.errno)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["['scratch', 'venv'] x = 1", "venv read-only 30"]
+    assert (hidden / "scratch" / "out").read_text() == "ok"
+    assert not (hidden / "venv" / "evil").exists()
+    assert (hidden / "secret.txt").exists()

@@ -173,7 +173,8 @@ def jail_config(scratch: Path, limits: dict[str, int]) -> dict[str, Any]:
     caps = detect()
     return {
         "namespaces": caps.namespaces,
-        "hide": _hidden_directories(Path(scratch)),
+        "hide": (hide := _hidden_directories(Path(scratch))),
+        "keep": _kept_directories(Path(scratch), hide),
         "scratch": os.path.realpath(scratch),
         "drop_to": list(NOBODY) if caps.root and caps.drop_ok else None,
         "limits": limits,
@@ -191,16 +192,26 @@ def scratch_base() -> Path:
 
 
 def _hidden_directories(scratch: Path) -> list[str]:
-    """Directories a child gets an empty tmpfs over: host sockets and shared memory, the
-    other children's scratch directories, and the temporary directory itself unless the
-    Python installation (a virtual environment, say) lives inside it."""
-    hide = ["/run", "/var/run", "/dev/shm", os.path.realpath(scratch.parent)]
+    """Directories a child gets an empty tmpfs over: the temporary directory (sockets and
+    files of other programs), host sockets and shared memory, and the other children's
+    scratch directories."""
     tmp = os.path.realpath(tempfile.gettempdir())
-    needed = [sys.prefix, sys.base_prefix, os.path.realpath(sys.executable), *sys.path]
-    if tmp != "/" and not any(os.path.realpath(p or ".").startswith(tmp + os.sep)
-                              for p in needed):
-        hide.insert(0, tmp)
-    return hide
+    hide = ["/run", "/var/run", "/dev/shm", os.path.realpath(scratch.parent)]
+    return ([tmp] if tmp != "/" else []) + hide
+
+
+def _kept_directories(scratch: Path, hidden: list[str]) -> list[str]:
+    """What is bound back inside the hidden directories: the child's own scratch directory
+    and the parts of the Python installation that live there (a virtual environment in
+    /tmp, say), outermost first so that one bind covers what is inside it."""
+    wanted = {os.path.realpath(p) for p in (
+        sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+        *sysconfig.get_paths().values(), *(p for p in sys.path if p.endswith("-packages")))}
+    inside = {p for p in wanted
+              if any(p == h or p.startswith(h + os.sep) for h in hidden)}
+    outermost = sorted(p for p in inside
+                       if not any(p.startswith(q + os.sep) for q in inside))
+    return [os.path.realpath(scratch), *outermost]
 
 
 @cache

@@ -36,7 +36,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
-MS_BIND, MS_REC = 0x1000, 0x4000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 0x1000, 0x4000
 MS_PRIVATE = 1 << 18
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -71,9 +71,11 @@ def _check(result: int, what: str) -> int:
 # ---------------------------------------------------------------- namespaces
 
 
-def unshare_namespaces(hide: Iterable[str] = (), keep: str | None = None) -> None:
+def unshare_namespaces(hide: Iterable[str] = (), keep: Iterable[str] = (),
+                       writable: str | None = None) -> None:
     """New user, net, mount, PID, UTS and IPC namespaces; tmpfs over the ``hide``
-    directories, with ``keep`` (the scratch directory) bound back in place."""
+    directories, with the ``keep`` directories (the scratch directory, a virtual environment
+    under /tmp) bound back in place, read-only but for ``writable``."""
     uid, gid = os.getuid(), os.getgid()
     flags = (CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS
              | CLONE_NEWIPC)
@@ -84,20 +86,27 @@ def unshare_namespaces(hide: Iterable[str] = (), keep: str | None = None) -> Non
             f.write(text)
     # Mount changes made inside must never propagate to the host.
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount private")
-    kept = os.open(keep, os.O_PATH | os.O_DIRECTORY) if keep else -1
+    # Handles on the kept directories, taken before anything is hidden.
+    kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep
+            if os.path.isdir(path)}
     try:
         for directory in hide:
             if os.path.isdir(directory) and not os.path.islink(directory):
                 _check(_libc.mount(b"tmpfs", directory.encode(), b"tmpfs",
                                    MS_NOSUID | MS_NODEV, b"size=1m,mode=755"),
                        f"tmpfs on {directory}")
-        if keep and not os.path.isdir(keep):  # its parent was hidden: bind it back
-            os.makedirs(keep, mode=0o700)
-            _check(_libc.mount(f"/proc/self/fd/{kept}".encode(), keep.encode(), None,
-                               MS_BIND, None), "bind scratch")
+        for path, fd in kept.items():
+            if not os.path.isdir(path):  # a hidden directory covered it: bind it back
+                os.makedirs(path, mode=0o755)
+                _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None,
+                                   MS_BIND | MS_REC, None), f"bind {path}")
+                if path != writable:
+                    _check(_libc.mount(None, path.encode(), None,
+                                       MS_REMOUNT | MS_BIND | MS_RDONLY, None),
+                           f"read-only {path}")
     finally:
-        if kept >= 0:
-            os.close(kept)
+        for fd in kept.values():
+            os.close(fd)
 
 
 def become_pid_one(keep: Iterable[int]) -> None:
@@ -203,7 +212,8 @@ def enter(config: dict[str, Any], *, keep: Iterable[int]) -> None:
     """Apply the layers in ``config`` (built by ``capabilities.jail_config``) in order."""
     keep = tuple(keep)
     if config.get("namespaces"):
-        unshare_namespaces(config.get("hide", ()), config.get("scratch"))
+        unshare_namespaces(config.get("hide", ()), config.get("keep", ()),
+                           config.get("scratch"))
         become_pid_one(keep)
     elif config.get("drop_to"):  # without a user namespace, leave root the old way
         drop_privileges(*config["drop_to"])
