@@ -1407,7 +1407,9 @@ def test_reference_solutions_are_unreadable(tmp_path, procs):
     e = by_id(result)[SIGMOID]
     assert e.score == 0 and e.status == "error", e.message
     assert "ways to read the reference failed" in e.message
-    assert f"open {REFERENCE}: PermissionError" in result.output, result.output
+    # Landlock refuses it, or (with the checkout under /tmp) the hiding tmpfs removed it.
+    assert (f"open {REFERENCE}: PermissionError" in result.output
+            or f"open {REFERENCE}: FileNotFoundError" in result.output), result.output
     assert "walk/glob found 0" in result.output
     said = everything_said(result)
     assert "BEGIN SOLUTION" not in said and "stolen" not in said
