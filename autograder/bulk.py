@@ -171,7 +171,7 @@ def grade_class(
     skipped: list[str] = []
     tasks = []
     for submission in submissions:
-        hashes = {a.id: submission.content_hash([a.module]) for a in assignments}
+        hashes = {a.id: submission.content_hash(list(a.modules)) for a in assignments}
         stored = None
         if gradebook is not None and not force:
             stored = gradebook.load(submission.student, assignments, hashes, prints)
@@ -186,7 +186,7 @@ def grade_class(
     for result in executor.run(tasks):
         if gradebook is not None:
             sub = next(s for s in submissions if s.student == result.student)
-            gradebook.record(result, [(a, sub.content_hash([a.module]), prints[a.id])
+            gradebook.record(result, [(a, sub.content_hash(list(a.modules)), prints[a.id])
                                       for a in assignments])
         done[result.student] = result
         graded.append(result.student)

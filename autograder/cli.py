@@ -71,7 +71,8 @@ def main() -> None:
 def list_command() -> None:
     """List the assignments and their exercises."""
     for a in registry.assignments().values():
-        click.echo(f"{a.id}  {a.title}  ({a.module}.py, {a.points:g} points)")
+        files = ", ".join(f"{m}.py" for m in a.modules)
+        click.echo(f"{a.id}  {a.title}  ({files}, {a.points:g} points)")
         for e in a.exercises:
             click.echo(f"  {e.id:<28} {e.points:>4g} pts  {', '.join(e.functions)}")
 
@@ -82,9 +83,9 @@ def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
     every = list(registry.assignments().values())
     if path.is_file():
         return every
-    present = [a for a in every if (path / f"{a.module}.py").is_file()]
+    present = [a for a in every if any((path / f"{m}.py").is_file() for m in a.modules)]
     if not present:
-        names = ", ".join(f"{a.module}.py" for a in every)
+        names = ", ".join(f"{m}.py" for a in every for m in a.modules)
         raise Failure(f"found none of {names} in {path}; pass --assignment or a file")
     return present
 

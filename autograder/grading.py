@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from autograder import gradcheck
+from autograder import gradcheck, scenarios
 from autograder.cases import Case, build_cases, observe, observe_quietly
 from autograder.compare import compare
 from autograder.diagnose import explain
 from autograder.registry import mutants, reference_module
 from autograder.sandbox.runner import Handle, Limits, Reply, Session, SessionOver, Step
+from autograder.scenarios import Scenario
 from autograder.spec import Assignment, Exercise, Mutant
 from autograder.submission import Submission
 
@@ -153,25 +154,28 @@ class Grader:
         """Grade every exercise of ``assignments`` (or just the exercise ids in ``only``)."""
         started = time.monotonic()
         assignments = list(assignments)
-        modules = [a.module for a in assignments]
+        modules = [m for a in assignments for m in a.modules]
         self._module_names = modules
         self._libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
         results: list[ExerciseResult] = []
+        imported: set[str] = set()
         try:
             for assignment in assignments:
-                problem = self.submission.problem(assignment.module)
-                if problem is None:
-                    self._import(assignment.module)
                 for exercise in assignment.exercises:
                     if only is not None and exercise.id not in only:
                         continue
+                    problem = self.submission.problem(exercise.module)
                     if problem is not None:
                         results.append(_zero(exercise, "missing", problem[0].upper()
                                              + problem[1:] + "."))
-                    else:
-                        results.append(self._grade_exercise(exercise))
+                        continue
+                    if exercise.module not in imported:
+                        imported.add(exercise.module)
+                        self._import(exercise.module)
+                    results.append(self._grade_exercise(exercise))
         finally:
             self._stop()
+        _note_foundations(results)
         return SubmissionResult(
             student=self.submission.student,
             content_hash=self.submission.content_hash(modules),
@@ -219,6 +223,8 @@ class Grader:
         if failed_import is not None:
             status = failed_import.kind if failed_import.kind in STATUS_TEXT else "import"
             return _zero(exercise, status, _error_text(failed_import, f"{exercise.module}.py"))
+        if exercise.kind == "program":
+            return _ProgramRun(self, exercise).grade(program_expectations(exercise, self.hidden))
         run = _ExerciseRun(self, exercise)
         return run.grade(expectations(exercise, self.hidden))
 
@@ -543,3 +549,181 @@ def grade_submission(submission: Submission, assignments: Iterable[Assignment], 
     ``only`` restricts to some exercise ids; ``time_limit`` overrides the exercises')."""
     return Grader(submission, hidden=hidden, limits=limits,
                   time_limit=time_limit).grade(assignments, only)
+
+
+# ---------------------------------------------------------------- program exercises
+
+
+@dataclass(frozen=True)
+class ProgramExpectation:
+    scenario: Scenario
+    reference: dict[str, Any]
+    known: tuple[tuple[Mutant, dict[str, Any]], ...]
+    reply_bytes: int
+
+
+@cache
+def program_expectations(exercise: Exercise, hidden: bool) -> tuple[ProgramExpectation, ...]:
+    """What the reference (and each known mistake) makes of every scenario, once per run."""
+    reference = reference_module(exercise.module)
+    found = []
+    for scenario in exercise.scenarios(hidden):
+        replies = scenarios.run_locally(exercise.module, reference, scenario.steps)
+        broken = [r for r in replies if not r.ok]
+        if broken:
+            raise RuntimeError(f"{exercise.id}: the reference fails {scenario.describe()}: "
+                               f"{broken[0].kind}: {broken[0].message}")
+        ref = scenarios.read(scenario, replies, _error_text, exercise.returns)
+        unreadable = [n for n, v in ref.items() if isinstance(v, scenarios.Missing)]
+        if unreadable:
+            raise RuntimeError(f"{exercise.id}: cannot read {unreadable} from the reference")
+        known = []
+        for mutant in mutants(exercise.id):
+            module = scenarios.with_functions(reference, mutant.functions)
+            try:
+                values = scenarios.read(
+                    scenario, scenarios.run_locally(exercise.module, module, scenario.steps),
+                    _error_text, exercise.returns)
+            except Exception:  # noqa: BLE001 - a broken mutant just matches nothing
+                continue
+            known.append((mutant, values))
+        size = sum(_array_bytes(r.value) for r in replies)
+        found.append(ProgramExpectation(scenario, ref, tuple(known),
+                                        4 * size + 4096 * (len(scenario.steps) + 1)))
+    return tuple(found)
+
+
+def _array_bytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return 8 * max(value.size, 1)
+    if isinstance(value, list):
+        return sum(_array_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_array_bytes(v) for v in value.values())
+    return 8
+
+
+class _ProgramRun:
+    """Grading one program exercise: each scenario is one round trip to the child."""
+
+    def __init__(self, grader: Grader, exercise: Exercise) -> None:
+        self.grader = grader
+        self.exercise = exercise
+        self.deadline = time.monotonic() + (grader.time_limit or exercise.time_limit)
+        self.outcomes: dict[str, list[tuple[bool, str]]] = {c: [] for c in exercise.checks}
+        self.error_kinds: list[str] = []
+        self.over: Reply | None = None
+
+    def _verdict(self, name: str, student: dict[str, Any],
+                 expected: ProgramExpectation) -> tuple[bool, str]:
+        scenario, where = expected.scenario, expected.scenario.describe()
+        value = student.get(name)
+        if isinstance(value, scenarios.Missing):
+            return False, f"{where}: {value}"
+        rtol, atol = scenario.tolerance or (None, None)
+        result = compare(value, expected.reference[name], rtol=rtol, atol=atol,
+                         show_values=not scenario.hidden)
+        if result.ok:
+            return True, ""
+        known = [(m.mistake, v[name]) for m, v in expected.known
+                 if name in v and not isinstance(v[name], scenarios.Missing)]
+        main = next(iter(scenario.inputs.values()), None)
+        sizes = ({"N (the batch size)": main.shape[0]}
+                 if main is not None and np.ndim(main) >= 1 else {})
+        why = explain(value, expected.reference[name], name=name, inputs=dict(scenario.inputs),
+                      known=known, sizes=sizes)
+        return False, f"{where}: {name} {result.message}" + (f". {why}" if why else "")
+
+    def grade(self, expected: tuple[ProgramExpectation, ...]) -> ExerciseResult:
+        ex = self.exercise
+        totals = dict.fromkeys(ex.checks, 0)
+        for expectation in expected:
+            scenario = expectation.scenario
+            for check in scenario.checks:
+                totals[check] += 1
+            if self.over is not None:
+                continue
+            try:
+                replies = self.grader.session().batch(
+                    ex.module, list(scenario.steps),
+                    max(0.05, self.deadline - time.monotonic()), expectation.reply_bytes)
+            except SessionOver as over:
+                self.over = over.reply
+                continue
+            self.error_kinds += [r.kind for r in replies if not r.ok]
+            student = scenarios.read(scenario, replies, _error_text, ex.returns)
+            for check in scenario.checks:
+                results = [self._verdict(n, student, expectation)
+                           for n in scenario.compare.get(check, ())]
+                for prop in scenario.properties:
+                    if prop.check == check:
+                        message = _judge_safely(prop, student, expectation.reference)
+                        results.append((message is None,
+                                        "" if message is None
+                                        else f"{scenario.describe()}: {message}"))
+                ok = all(r[0] for r in results)
+                self.outcomes[check].append(
+                    (ok, next((m for passed, m in results if not passed), "")))
+        weights = ex.check_weights()
+        checks = []
+        for name in ex.checks:
+            outcomes = self.outcomes[name]
+            passed = sum(1 for ok, _ in outcomes if ok) if self.over is None else 0
+            max_score = ex.points * weights[name]
+            message = next((m for ok, m in outcomes if not ok), "")
+            if self.over is not None:
+                message = _error_text(self.over, ex.functions[0])
+            checks.append(CheckResult(name, round(max_score * passed / max(totals[name], 1), 4),
+                                      round(max_score, 4), passed, totals[name], message))
+        score = round(sum(c.score for c in checks), 4)
+        status = self._status(score)
+        if status == "passed":
+            message = "All checks passed."
+        elif status in ("not_attempted", "missing", "timeout", "crash"):
+            message = next((c.message for c in checks if c.message), "")
+        else:
+            message = "\n".join(f"{c.name}: {c.message}" for c in checks
+                                if c.score < c.max_score)
+        return ExerciseResult(id=ex.id, title=ex.title, score=score, max_score=ex.points,
+                              status=status, message=message,
+                              hint="" if status == "passed" else ex.hint, checks=checks)
+
+    def _status(self, score: float) -> str:
+        if self.over is not None:
+            return self.over.kind if self.over.kind in ("timeout", "crash") else "error"
+        if score >= self.exercise.points - 1e-9:
+            return "passed"
+        kinds = set(self.error_kinds) - {"skipped"}
+        if score == 0 and kinds == {"not_implemented"}:
+            return "not_attempted"
+        if score == 0 and kinds == {"missing"}:
+            return "missing"
+        if score == 0 and kinds & {"exception", "bad_return", "protocol"}:
+            return "error"
+        return "failed" if score == 0 else "partial"
+
+
+def _judge_safely(prop: scenarios.Property, student: dict[str, Any],
+                  reference: dict[str, Any]) -> str | None:
+    """A property's verdict; one that trips over an odd student value is a failure."""
+    try:
+        with np.errstate(all="ignore"):
+            return prop.judge(student, reference)
+    except Exception as exc:  # noqa: BLE001 - the values are untrusted
+        return f"the values returned could not be checked ({type(exc).__name__})"
+
+
+def _note_foundations(results: list[ExerciseResult]) -> None:
+    """Tell a student when an exercise fails while one it builds on fails too."""
+    from autograder.registry import exercise as spec_of
+
+    by_id = {r.id: r for r in results}
+    for result in results:
+        if result.status == "passed":
+            continue
+        broken = [by_id[d] for d in spec_of(result.id).builds_on
+                  if d in by_id and by_id[d].status != "passed"]
+        if broken:
+            names = ", ".join(f"{b.id} ({b.title})" for b in broken)
+            result.message += (f"\nThis exercise builds on {names}, which is not right yet: "
+                               "fix that first, then look at this one again.")

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from autograder.spec import CHECKS, Assignment, Exercise, Mutant, SpecError
+from autograder.spec import Assignment, Exercise, Mutant, SpecError
 
 
 class UnknownName(LookupError):
@@ -83,27 +83,29 @@ def _validate(found: dict[str, Assignment]) -> None:
     seen: set[str] = set()
     modules: dict[str, str] = {}
     for a in found.values():
-        if a.module in modules:
-            raise SpecError(f"assignments {modules[a.module]} and {a.id} share module {a.module}")
-        modules[a.module] = a.id
-        reference = reference_module(a.module)
+        for module in a.modules:
+            if module in modules:
+                raise SpecError(f"assignments {modules[module]} and {a.id} share module "
+                                f"{module}")
+            modules[module] = a.id
         by_id = {}
         for e in a.exercises:
+            reference = reference_module(e.module)
             e.validate()
             if e.id in seen:
                 raise SpecError(f"duplicate exercise id {e.id!r}")
             seen.add(e.id)
-            if e.assignment != a.id or e.module != a.module:
+            if e.assignment != a.id:
                 raise SpecError(f"exercise {e.id!r} does not belong to assignment {a.id!r}")
             for fn in e.functions:
                 if not callable(getattr(reference, fn, None)):
-                    raise SpecError(f"exercise {e.id!r}: reference.{a.module} has no {fn}()")
+                    raise SpecError(f"exercise {e.id!r}: reference.{e.module} has no {fn}()")
             by_id[e.id] = e
         for m in a.mutants:
             target = by_id.get(m.exercise)
             if target is None:
                 raise SpecError(f"mutant {m.id!r} targets an unknown exercise")
-            if not set(m.fails) <= set(CHECKS[target.kind]) or not m.fails:
+            if not set(m.fails) <= set(target.checks) or not m.fails:
                 raise SpecError(f"mutant {m.id!r}: fails must name checks of {target.id}")
             if not set(m.functions) <= set(target.functions) or not m.functions:
                 raise SpecError(f"mutant {m.id!r} replaces functions {target.id} does not have")
@@ -120,7 +122,7 @@ def fingerprint(assignment: Assignment) -> str:
     sources = sorted(Path(autograder.__file__).parent.rglob("*.py"))
     package = importlib.import_module(f"assignments.{assignment.id}")
     sources += sorted(Path(package.__file__).parent.rglob("*.py"))
-    sources.append(Path(reference_module(assignment.module).__file__))
+    sources += [Path(reference_module(m).__file__) for m in assignment.modules]
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

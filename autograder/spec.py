@@ -3,13 +3,18 @@
 An exercise is declarative data. The engine turns it into cases (seeded inputs), runs the
 student's functions on them in a sandboxed child, and scores the checks in the parent.
 
-Two kinds of exercise exist so far:
+Three kinds of exercise exist:
 
 * ``"layer"``: ``forward(*inputs, **params) -> (out, cache)`` and
   ``backward(dout, cache) -> grads`` (one array per name in ``wrt``; a bare array when
   ``wrt`` has one name). Checks: ``forward``, ``backward``, ``gradcheck``, ``stability``.
 * ``"loss"``: ``fn(*inputs, **params) -> (loss, dinput)`` where ``dinput`` is the gradient
   with respect to ``wrt[0]``. Checks: ``loss``, ``gradient``, ``gradcheck``, ``stability``.
+
+* ``"program"``: anything else (networks, optimizer trajectories, classes, random layers).
+  Each case is a :class:`~autograder.scenarios.Scenario`: a short script of calls run in the
+  child, the values read from them, and how each check judges them. Its checks are the keys
+  of ``weights``.
 
 Observation names (the values checks compare) are ``out`` / ``loss`` for the forward value and
 ``d<name>`` for the gradient with respect to input ``<name>`` (``dx``, ``dpred``, ``dlogits``).
@@ -24,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-Kind = Literal["layer", "loss"]
+Kind = Literal["layer", "loss", "program"]
 Params = Mapping[str, Any]
 
 #: ``sample(rng, shape, huge) -> {input name: array}``. ``shape`` is the shape of the main
@@ -40,6 +45,7 @@ Oracle = Callable[[dict[str, np.ndarray], dict[str, Any], "np.ndarray | None"], 
 CHECKS: dict[str, tuple[str, ...]] = {
     "layer": ("forward", "backward", "gradcheck", "stability"),
     "loss": ("loss", "gradient", "gradcheck", "stability"),
+    "program": (),  # declared per exercise, as the keys of ``weights``
 }
 
 #: Share of an exercise's points per check (renormalised over the checks an exercise has).
@@ -69,8 +75,9 @@ class Exercise:
             nbgrader ``grade_id`` and the Gradescope test name.
         title: human name shown in tables.
         module: the student module that defines the functions, e.g. ``"activations"``.
-        kind: ``"layer"`` or ``"loss"`` (see the module docstring).
-        functions: layer: ``(forward name, backward name)``; loss: ``(name,)``.
+        kind: ``"layer"``, ``"loss"`` or ``"program"`` (see the module docstring).
+        functions: layer: ``(forward name, backward name)``; loss: ``(name,)``; program:
+            every student function or class its scenarios call.
         inputs: names of the positional array inputs, in call order.
         wrt: differentiable inputs, in the order the backward pass returns their gradients.
         sample: draws the inputs of one case.
@@ -83,7 +90,14 @@ class Exercise:
         time_limit: seconds of wall clock for the whole exercise in the child.
         oracle: the torch oracle for ``dlgrade validate``.
         hint: one line shown when the exercise is not fully right.
-        weights: optional per-check weights overriding :data:`DEFAULT_WEIGHTS`.
+        weights: optional per-check weights overriding :data:`DEFAULT_WEIGHTS`; for a
+            program, the checks themselves with their weights.
+        scenarios: program: ``scenarios(hidden) -> cases`` (seeded, deterministic).
+        returns: program: what each function must return, for messages, e.g.
+            ``{"mlp_loss": "(loss, grads) with grads a dict like params"}``.
+        builds_on: ids of exercises this one uses (feedback says when one of them fails).
+        oracle_check: program: ``dlgrade validate``'s proof of the reference against PyTorch
+            (or a closed form); returns a list of disagreements, empty when all is well.
     """
 
     id: str
@@ -103,6 +117,10 @@ class Exercise:
     oracle: Oracle | None = None
     hint: str = ""
     weights: Mapping[str, float] = field(default_factory=dict)
+    scenarios: Callable[[bool], tuple[Any, ...]] | None = None
+    returns: Mapping[str, str] = field(default_factory=dict)
+    builds_on: tuple[str, ...] = ()
+    oracle_check: Callable[[], list[str]] | None = None
 
     @property
     def assignment(self) -> str:
@@ -114,6 +132,8 @@ class Exercise:
 
     @property
     def checks(self) -> tuple[str, ...]:
+        if self.kind == "program":
+            return tuple(self.weights)
         names = CHECKS[self.kind]
         return names if self.stable else names[:-1]
 
@@ -129,7 +149,7 @@ class Exercise:
 
     def check_weights(self) -> dict[str, float]:
         """Fraction of the points each check is worth (sums to 1)."""
-        raw = {c: float(self.weights.get(c, DEFAULT_WEIGHTS[c])) for c in self.checks}
+        raw = {c: float(self.weights.get(c, DEFAULT_WEIGHTS.get(c, 0.0))) for c in self.checks}
         total = sum(raw.values())
         return {c: w / total for c, w in raw.items()}
 
@@ -140,6 +160,12 @@ class Exercise:
             raise SpecError(f"{where}: id must look like 'a1.sigmoid'")
         if self.kind not in CHECKS:
             raise SpecError(f"{where}: unknown kind {self.kind!r}")
+        if self.kind == "program":
+            if self.scenarios is None or not self.weights or not self.functions:
+                raise SpecError(f"{where}: a program needs functions, scenarios and weights")
+            if self.points <= 0 or self.time_limit <= 0:
+                raise SpecError(f"{where}: points and time_limit must be positive")
+            return
         expected_functions = 2 if self.kind == "layer" else 1
         if len(self.functions) != expected_functions:
             raise SpecError(f"{where}: a {self.kind} needs {expected_functions} function name(s)")
@@ -183,11 +209,10 @@ class Mutant:
 
 @dataclass(frozen=True)
 class Assignment:
-    """A set of exercises living in one student module."""
+    """A set of exercises living in one or more student modules (``layers.py`` ...)."""
 
     id: str
     title: str
-    module: str
     exercises: tuple[Exercise, ...]
     mutants: tuple[Mutant, ...] = ()
     #: Libraries the warm worker imports once before forking children (``torch`` costs ~2 s
@@ -197,3 +222,8 @@ class Assignment:
     @property
     def points(self) -> float:
         return sum(e.points for e in self.exercises)
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The student modules, in the order their exercises come."""
+        return tuple(dict.fromkeys(e.module for e in self.exercises))

@@ -21,7 +21,7 @@ from pathlib import Path
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 _MARKER_LIKE = re.compile(r"#.*\b(BEGIN|END)\s*_?SOLUTIONS?\b", re.IGNORECASE)
-_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_DEF = re.compile(r"^(\s*)(?:async\s+def|def|class)\s+([A-Za-z_][A-Za-z0-9_]*)\s*[(:]")
 
 
 class TemplateError(ValueError):
@@ -55,11 +55,13 @@ def strip_solutions(source: str, filename: str, exercise_of: dict[str, str]) -> 
                         f"at line {begin_line}"
                     )
                 begin_line = number
-                function = _innermost(enclosing, len(indent))
-                if function is None:
+                inside = [name for i, name in enclosing if i < len(indent)]
+                if not inside:
                     raise TemplateError(f"{filename}:{number}: a solution region must be "
                                         "inside a function")
-                label = exercise_of.get(function)
+                function = ".".join(inside)  # Value.__add__ for a method
+                label = next((exercise_of[n] for n in reversed(inside) if n in exercise_of),
+                             None)
                 what = f"{label}: implement {function}" if label else f"implement {function}"
                 out.append(f"{indent}# YOUR CODE HERE\n")
                 out.append(f'{indent}raise NotImplementedError("{what}")\n')
@@ -81,11 +83,6 @@ def strip_solutions(source: str, filename: str, exercise_of: dict[str, str]) -> 
     return "".join(out)
 
 
-def _innermost(enclosing: list[tuple[int, str]], indent: int) -> str | None:
-    inside = [name for i, name in enclosing if i < indent]
-    return inside[-1] if inside else None
-
-
 @dataclass(frozen=True)
 class TemplateFile:
     source: Path
@@ -103,7 +100,7 @@ def project_root() -> Path:
 
 
 def plan(out_dir: Path | None = None) -> list[TemplateFile]:
-    """What ``build-templates`` would write: one template per assignment module."""
+    """What ``build-templates`` would write: one template per student module."""
     from autograder.registry import assignments
 
     root = project_root()
@@ -111,9 +108,10 @@ def plan(out_dir: Path | None = None) -> list[TemplateFile]:
     files = []
     for assignment in assignments().values():
         exercise_of = {fn: e.id for e in assignment.exercises for fn in e.functions}
-        source = root / "reference" / f"{assignment.module}.py"
-        text = strip_solutions(source.read_text(), f"reference/{source.name}", exercise_of)
-        files.append(TemplateFile(source, out_dir / source.name, text))
+        for module in assignment.modules:
+            source = root / "reference" / f"{module}.py"
+            text = strip_solutions(source.read_text(), f"reference/{source.name}", exercise_of)
+            files.append(TemplateFile(source, out_dir / source.name, text))
     return files
 
 

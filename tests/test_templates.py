@@ -31,9 +31,14 @@ def test_solution_regions_become_stubs_naming_the_exercise():
     stub = ('    # YOUR CODE HERE\n'
             '    raise NotImplementedError("a1.relu: implement relu_forward")\n')
     assert stub in text
-    assert '        raise NotImplementedError("implement helper")\n' in text
+    assert '        raise NotImplementedError("implement Box.helper")\n' in text
     assert '"""out = max(0, x)."""' in text  # docstrings stay: they are the spec
     compile(text, "template.py", "exec")
+
+
+def test_a_method_of_a_graded_class_names_the_class_exercise():
+    text = strip_solutions(SOURCE, "ref.py", {"Box": "a3.box"})
+    assert '        raise NotImplementedError("a3.box: implement Box.helper")\n' in text
 
 
 @pytest.mark.parametrize("bad, line, words", [

@@ -6,5 +6,5 @@ from .exercises import EXERCISES
 from .mutants import MUTANTS
 
 ASSIGNMENT = Assignment(
-    id="a1", title="Activations", module="activations", exercises=EXERCISES, mutants=MUTANTS
+    id="a1", title="Activations", exercises=EXERCISES, mutants=MUTANTS
 )

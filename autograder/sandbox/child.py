@@ -16,7 +16,15 @@ Requests (JSON header + frames):
      "points": [[flat index, delta], ...], "pick": j}
         the function at copies of the arguments where entry ``flat index`` of argument ``i``
         is moved by ``delta`` (the grader's finite differences; the grader does the maths).
-    {"op": "batch", "steps": [call or perturb requests]}: several requests in one round trip;
+        ``arg`` may be ``[i, key]``: entry ``key`` of the dict argument ``i``.
+    {"op": "new" | "put" | "get" | "method", ...}: keep the result of a call (``new``) or
+        the argument itself (``put``) under handle ``keep``; send back a kept object
+        (``get``, its handle as the only argument); call method ``fn`` of a kept object
+        (``method``, the handle first).
+    {"op": "trajectory", "fn": rule, "args": [w, config, objective], "steps": n} and
+    {"op": "graph", "fn": "Value", "args": [leaves], "program": [...]}: the programs of
+        :mod:`autograder.sandbox.programs` run around the student's code.
+    {"op": "batch", "steps": [requests]}: several requests in one round trip;
         each step succeeds or fails on its own.
     {"op": "forget"}: drop kept caches.
 Replies: {"ok": true, "value": tree} or {"ok": false, "error": {...}}; a batch replies
@@ -37,7 +45,7 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 sys.path.insert(0, _PACKAGE_ROOT)
 import numpy as np  # noqa: E402
 
-from autograder.sandbox import jail, wire  # noqa: E402
+from autograder.sandbox import jail, programs, wire  # noqa: E402
 
 sys.path.remove(_PACKAGE_ROOT)
 
@@ -124,6 +132,10 @@ class Child:
             return self.handles[tree["h"]]
         if isinstance(tree, dict) and set(tree) == {"list"}:
             return [self.argument(t, arrays) for t in tree["list"]]
+        if isinstance(tree, dict) and set(tree) == {"dict"} and isinstance(tree["dict"], dict):
+            return {str(k): self.argument(v, arrays) for k, v in tree["dict"].items()}
+        if isinstance(tree, dict) and set(tree) == {"rng"}:
+            return np.random.default_rng(int(tree["rng"]))
         value = wire.decode(tree, arrays)
         if isinstance(value, np.ndarray):
             return value.copy()  # fresh and writeable: students may modify inputs in place
@@ -137,14 +149,25 @@ class Child:
         if op == "forget":
             self.handles.clear()
             return None
+        args = [self.argument(a, arrays) for a in header.get("args", [])]
+        kwargs = {k: self.argument(v, arrays) for k, v in header.get("kwargs", {}).items()}
+        if op in ("put", "get"):
+            if op == "put":
+                self.handles[str(header["keep"])] = args[0]
+                return None
+            return args[0]
+        if op == "method":
+            method = self.invoke(getattr, [args[0], header["fn"]], {})
+            return self.invoke(method, args[1:], kwargs)
         function = self.function(header["module"], header["fn"])
-        if op == "call":
-            args = [self.argument(a, arrays) for a in header.get("args", [])]
-            kwargs = {k: self.argument(v, arrays) for k, v in header.get("kwargs", {}).items()}
+        if op in ("call", "new"):
             result = self.invoke(function, args, kwargs)
             keep = header.get("keep")
             if keep is None:
                 return result
+            if op == "new":
+                self.handles[keep] = result
+                return None
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise StudentError(
                     "bad_return",
@@ -154,17 +177,33 @@ class Child:
             self.handles[keep] = result[1]
             return result[0]
         if op == "perturb":
-            args = [self.argument(a, arrays) for a in header.get("args", [])]
-            kwargs = {k: self.argument(v, arrays) for k, v in header.get("kwargs", {}).items()}
-            position, pick = int(header["arg"]), header.get("pick")
+            where, pick = header["arg"], header.get("pick")
+            position, key = (where[0], where[1]) if isinstance(where, list) else (where, None)
             results = []
             for flat, delta in header["points"]:
                 moved = list(args)
-                moved[position] = np.array(args[position], dtype=np.float64, copy=True)
-                moved[position].flat[int(flat)] += float(delta)
-                result = self.invoke(function, moved, dict(kwargs))
+                if key is None:
+                    moved[position] = np.array(args[position], dtype=np.float64, copy=True)
+                    moved[position].flat[int(flat)] += float(delta)
+                else:
+                    moved[position] = {k: np.array(v, copy=True) if isinstance(v, np.ndarray)
+                                       else v for k, v in args[position].items()}
+                    moved[position][key] = np.array(args[position][key], dtype=np.float64)
+                    moved[position][key].flat[int(flat)] += float(delta)
+                copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a
+                          for a in moved]
+                result = self.invoke(function, copies, dict(kwargs))
                 results.append(self.picked(header["fn"], result, pick))
             return stacked(results)
+        try:
+            if op == "trajectory":
+                w, config, objective = args
+                return programs.trajectory(function, header["fn"], w, config, objective,
+                                           int(header["steps"]), self.invoke)
+            if op == "graph":
+                return programs.graph(function, args[0], header["program"], self.invoke)
+        except programs.ProgramError as exc:
+            raise StudentError("bad_return", str(exc)) from None
         raise StudentError("protocol", f"unknown request {op!r}")
 
     @staticmethod

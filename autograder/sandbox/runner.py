@@ -83,21 +83,35 @@ class SessionOver(Exception):
 
 
 class Handle(str):
-    """A reference to a cache kept in the child (see :meth:`Session.call`)."""
+    """A reference to an object kept in the child (a cache, a dict, a student's object)."""
+
+
+class Rng(int):
+    """An argument the child turns into ``numpy.random.default_rng(seed)``."""
 
 
 @dataclass(frozen=True)
 class Step:
-    """One request inside a batch: a call, or the function at perturbed copies of its
-    arguments (``perturb``: the position of the moved argument and its ``(flat index,
-    delta)`` moves), keeping element ``pick`` of each result."""
+    """One request inside a batch (see the ops in :mod:`autograder.sandbox.child`).
+
+    ``op`` is ``"call"`` (with ``keep``, the result is ``(value, cache)`` and the cache is
+    kept under that handle), ``"new"`` (keep the whole result), ``"put"`` (keep
+    ``args[0]``), ``"get"`` (send back a kept object), ``"method"`` (call method ``fn`` of
+    the kept object ``args[0]``), ``"trajectory"`` or ``"graph"``. With ``perturb``, the
+    function is called at perturbed copies of its arguments: ``(position, moves)`` where
+    ``position`` is an argument index or ``(index, key)`` for an entry of a dict argument
+    and ``moves`` are ``(flat index, delta)`` pairs, keeping element ``pick`` of each result.
+    ``extra`` holds op-specific JSON fields (``steps`` of a trajectory, a graph's program).
+    """
 
     fn: str
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] | None = None
     keep: str | None = None
-    perturb: tuple[int, list[tuple[int, float]]] | None = None
+    perturb: tuple[Any, list[tuple[int, float]]] | None = None
     pick: int | None = None
+    op: str = "call"
+    extra: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------- launching
@@ -357,6 +371,10 @@ def _copy_submission(modules: dict[str, Path], directory: Path | None,
 def _tree(value: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(value, Handle):
         return {"h": str(value)}
+    if isinstance(value, Rng):
+        return {"rng": int(value)}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _tree(v, arrays) for k, v in value.items()}}
     if isinstance(value, np.ndarray):
         arrays.append(value)
         return {"a": len(arrays) - 1}
@@ -372,12 +390,14 @@ def _tree(value: Any, arrays: list[np.ndarray]) -> Any:
 
 
 def _step(module: str, step: Step, arrays: list[np.ndarray]) -> dict[str, Any]:
-    header = {"op": "call", "module": module, "fn": step.fn, "keep": step.keep,
+    header = {"op": step.op, "module": module, "fn": step.fn, "keep": step.keep,
               "args": [_tree(a, arrays) for a in step.args],
-              "kwargs": {k: _tree(v, arrays) for k, v in (step.kwargs or {}).items()}}
+              "kwargs": {k: _tree(v, arrays) for k, v in (step.kwargs or {}).items()},
+              **(step.extra or {})}
     if step.perturb is not None:
         position, moves = step.perturb
-        header.update(op="perturb", arg=position, pick=step.pick,
+        header.update(op="perturb", arg=list(position) if isinstance(position, tuple)
+                      else position, pick=step.pick,
                       points=[[int(f), float(d)] for f, d in moves])
     return header
 

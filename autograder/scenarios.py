@@ -1,0 +1,183 @@
+"""Scenarios: the cases of ``"program"`` exercises (networks, optimizers, classes, random
+layers), where one case is a short script of calls rather than one forward and backward.
+
+A scenario lists :class:`~autograder.sandbox.runner.Step`s for the child, names the values
+to read from their results (observations), and says how each check judges them: by
+comparison with what the reference makes of the same script, and by properties (statistics
+for random parts, finite differences of the student's own function). The reference, and each
+known mistake, run the very same script in this process through the child's own request
+handler (:func:`run_locally`), so student and reference are read the same way.
+"""
+
+from __future__ import annotations
+
+import types
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograder import gradcheck
+from autograder.sandbox import wire
+from autograder.sandbox.runner import Reply, Step, _step
+
+#: A path into a step's result: list indices, dict keys, and ``"float"`` (the value as a
+#: float64 array; integers and booleans are accepted, so ``1`` and ``1.0`` compare equal).
+Path = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Property:
+    """A judgement of the student's observations that is not a comparison with the
+    reference: ``judge(student, reference) -> None`` when it holds, else a message."""
+
+    check: str
+    judge: Callable[[dict[str, Any], dict[str, Any]], str | None]
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """One case of a program exercise.
+
+    Attributes:
+        label: ``"public case 1"``, ``"hidden case 2"`` ... (shown to the student).
+        about: what is special about it, e.g. ``"(2 hidden layers, reg=0.1)"``.
+        hidden: graded by ``dlgrade grade`` only.
+        steps: the calls made in the child, in order (one round trip).
+        observe: observation name -> ``(step index, path into that step's result)``.
+        compare: check name -> observations compared with the reference's.
+        properties: further judgements, each counting towards its check.
+        inputs: the main inputs, for diagnoses such as "wrong only where x < 0".
+        tolerance: ``(rtol, atol)`` for every comparison, or None for the dtype table.
+    """
+
+    label: str
+    about: str
+    hidden: bool
+    steps: tuple[Step, ...]
+    observe: Mapping[str, tuple[int, Path]]
+    compare: Mapping[str, tuple[str, ...]]
+    properties: tuple[Property, ...] = ()
+    inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    tolerance: tuple[float, float] | None = None
+
+    def describe(self) -> str:
+        return f"{self.label} {self.about}".strip()
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.compare, *(p.check for p in self.properties)]))
+
+
+class Missing(str):
+    """Why an observation could not be read (a message for the student)."""
+
+
+def read(scenario: Scenario, replies: list[Reply], describe_error: Callable[[Reply, str], str],
+         returns: Mapping[str, str]) -> dict[str, Any]:
+    """The observations of a scenario from the replies to its steps; an observation that
+    cannot be read is a :class:`Missing` saying why."""
+    found: dict[str, Any] = {}
+    for name, (index, path) in scenario.observe.items():
+        step, reply = scenario.steps[index], replies[index]
+        if not reply.ok:
+            found[name] = Missing(describe_error(reply, step.fn))
+            continue
+        found[name] = follow(reply.value, path, step.fn, returns.get(step.fn, ""))
+    return found
+
+
+def follow(value: Any, path: Path, fn: str, shape_text: str) -> Any:
+    """``value`` at ``path`` (see :data:`Path`), or a :class:`Missing`."""
+    for key in path:
+        if key == "float":
+            if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+                return Missing(f"{fn} returned {_kind(value)} where a number or an array of "
+                               "numbers belongs")
+            value = value.astype(np.float64)
+        elif isinstance(key, int):
+            if not isinstance(value, list) or len(value) <= key:
+                return Missing(f"{fn} must return {shape_text}" if shape_text else
+                               f"{fn} returned {_kind(value)}, too few values")
+            value = value[key]
+        else:
+            if not isinstance(value, dict) or key not in value:
+                return Missing(f"{fn}: no entry {key!r} in what it returned"
+                               + (f" (it must return {shape_text})" if shape_text else ""))
+            value = value[key]
+    return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return f"a sequence of {len(value)} values"
+    if isinstance(value, dict):
+        return "a dict"
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+# ---------------------------------------------------------------- running trusted code
+
+
+def run_locally(module_name: str, module: Any, steps: tuple[Step, ...]) -> list[Reply]:
+    """The replies the child's request handler gives for ``steps`` when the student module
+    is ``module`` (the reference or a known mistake), without a sandbox: trusted code only."""
+    from autograder.sandbox.child import Child  # the same handler the sandbox runs
+
+    child = Child({}, "/nonexistent")
+    child.loaded[module_name] = module
+    replies = []
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for step in steps:
+            arrays: list[np.ndarray] = []
+            header = _step(module_name, step, arrays)
+            frames: list[bytes] = []
+            answer = child.reply(header, [np.array(a, copy=True) for a in arrays], frames)
+            decoded = [wire.decode_frame(f) for f in frames]
+            replies.append(Reply.from_header(answer, decoded))
+    return replies
+
+
+def with_functions(module: Any, functions: Mapping[str, Callable[..., Any]]) -> Any:
+    """A stand-in for ``module`` with some functions replaced (a known mistake)."""
+    namespace = types.SimpleNamespace(**vars(module))
+    for name, function in functions.items():
+        setattr(namespace, name, function)
+    return namespace
+
+
+# ---------------------------------------------------------------- helpers for specs
+
+
+def finite_difference_property(check: str, loss: str, grad: str, probes_obs: str,
+                               probes: list[tuple[int, ...]], eps: float,
+                               function: str) -> Property:
+    """The gradient ``grad`` (an observation) against centred differences of the student's
+    own scalar ``loss`` at the perturbed inputs in observation ``probes_obs`` (the values
+    at +eps and -eps of each entry in ``probes``, as :func:`gradcheck.points` orders them)."""
+
+    def judge(student: dict[str, Any], reference: dict[str, Any]) -> str | None:
+        values, analytic = student.get(probes_obs), student.get(grad)
+        for value in (values, analytic):
+            if isinstance(value, Missing):
+                return str(value)
+        if type(analytic) is not np.ndarray or analytic.shape != reference[grad].shape:
+            return f"{grad} must be an array shaped like the parameter"
+        try:
+            estimate = gradcheck.vjp_from_outputs(values, np.ones(()), eps)
+        except gradcheck.GradcheckError as exc:
+            return f"{function} at perturbed inputs: {exc}"
+        result = gradcheck.check_entries(analytic, estimate,
+                                         probes, gradcheck.settings_for(np.float64),
+                                         show_values=False)
+        if result.ok:
+            return None
+        return (f"{grad} disagrees with the numerical gradient of your own {function}: "
+                f"{result.message}")
+
+    return Property(check, judge)
