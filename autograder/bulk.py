@@ -35,12 +35,13 @@ class Task:
     single_file: bool
     assignments: tuple[str, ...]
     hidden: bool = True
+    track: tuple[tuple[str, str], ...] = ()  # ("name", "torch"), ("device", "cpu"); () numpy
 
 
 def make_task(submission: Submission, assignments: Iterable[Assignment], *,
-              hidden: bool = True) -> Task:
+              hidden: bool = True, track: dict[str, str] | None = None) -> Task:
     return Task(submission.student, submission.files(), not submission.is_folder,
-                tuple(a.id for a in assignments), hidden)
+                tuple(a.id for a in assignments), hidden, tuple(sorted((track or {}).items())))
 
 
 def run_task(task: Task) -> SubmissionResult:
@@ -55,7 +56,7 @@ def run_task(task: Task) -> SubmissionResult:
             path = folder / next(iter(task.files)) if task.single_file else folder
         submission = Submission(task.student, path)
         return grade_submission(submission, [registry.assignment(a) for a in task.assignments],
-                                hidden=task.hidden)
+                                hidden=task.hidden, track=dict(task.track) or None)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -123,19 +124,24 @@ class DaskExecutor:
                 client.close()
 
 
-def warm_up(assignments: list[Assignment]) -> None:
+def warm_up(assignments: list[Assignment], track: dict[str, str] | None = None) -> None:
     """Start the isolation probe and the warm worker (separate processes) while this thread
     computes every reference output the run will need."""
-    from autograder.grading import expectations
+    from autograder.grading import expectations, program_expectations
     from autograder.sandbox import capabilities, runner
 
     libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
+    if track and track.get("name") == "torch":
+        libraries = tuple(dict.fromkeys((*libraries, "torch")))
     starter = threading.Thread(target=lambda: (capabilities.detect(), runner.zygote(libraries)),
                                daemon=True)
     starter.start()
     for a in assignments:
         for exercise in a.exercises:
-            expectations(exercise, True)
+            if exercise.kind == "program":
+                program_expectations(exercise, True)
+            else:
+                expectations(exercise, True)
     starter.join()
 
 
@@ -154,6 +160,7 @@ def grade_class(
     gradebook: Gradebook | None = None,
     force: bool = False,
     on_result: Callable[[SubmissionResult, bool], None] | None = None,
+    track: dict[str, str] | None = None,
 ) -> ClassResult:
     """Grade every submission (public and hidden cases) and record each as it finishes.
 
@@ -164,9 +171,12 @@ def grade_class(
         gradebook: where to record results and look up unchanged students.
         force: regrade students whose files and course did not change.
         on_result: called with (result, was graded now) for each student, e.g. a progress bar.
+        track: the torch track (``{"name": "torch", "device": ...}``); None for numpy.
     """
-    warm_up(assignments)
-    prints = {a.id: registry.fingerprint(a) for a in assignments}
+    warm_up(assignments, track)
+    # Grades of one track are never reused for another.
+    suffix = "" if not track else "+" + "-".join(v for _, v in sorted(track.items()))
+    prints = {a.id: registry.fingerprint(a) + suffix for a in assignments}
     done: dict[str, SubmissionResult] = {}
     skipped: list[str] = []
     tasks = []
@@ -181,7 +191,7 @@ def grade_class(
             if on_result is not None:
                 on_result(stored, False)
         else:
-            tasks.append(make_task(submission, assignments))
+            tasks.append(make_task(submission, assignments, track=track))
     graded = []
     for result in executor.run(tasks):
         if gradebook is not None:

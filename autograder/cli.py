@@ -90,18 +90,48 @@ def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
     return present
 
 
+def _track(track: str, device: str, chosen: list[Assignment]) -> dict[str, str] | None:
+    """The ``--track`` / ``--device`` choice as a track config (None: the numpy track)."""
+    if track == "numpy":
+        if device != "cpu":
+            raise click.UsageError("--device cuda needs --track torch")
+        return None
+    missing = [a.id for a in chosen if "torch" not in a.tracks]
+    if missing:
+        have = ", ".join(a.id for a in registry.assignments().values() if "torch" in a.tracks)
+        raise Failure(f"{', '.join(missing)} has no torch track (it exists for {have})")
+    if device == "cuda":
+        from autograder.sandbox.capabilities import cuda_available
+
+        if not cuda_available():
+            raise Failure("--device cuda: no CUDA device is visible to torch on this machine")
+    return {"name": "torch", "device": device}
+
+
+def track_options(command: Any) -> Any:
+    command = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu",
+                           show_default=True,
+                           help="Where torch-track tensors live (cuda: one GPU).")(command)
+    return click.option("--track", type=click.Choice(["numpy", "torch"]), default="numpy",
+                        show_default=True,
+                        help="numpy arrays, or torch tensors with autograd forbidden.")(command)
+
+
 @main.command()
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--assignment", "-a", help="Assignment(s) to check: a1, a1,a2 or all "
               "(default: those whose files are in PATH).")
+@track_options
 @friendly
-def check(path: Path, assignment: str | None) -> None:
+def check(path: Path, assignment: str | None, track: str, device: str) -> None:
     """Check your work on the public cases (PATH: your folder or .py file)."""
     submission = from_path(path)
     chosen = _infer_assignments(path, assignment)
-    click.echo(f"Checking {path} on {', '.join(a.id for a in chosen)} (public cases)...",
+    config = _track(track, device, chosen)
+    on = f", {track} track on {device}" if config else ""
+    click.echo(f"Checking {path} on {', '.join(a.id for a in chosen)} (public cases{on})...",
                err=True)
-    result = grade_submission(submission, chosen, hidden=False)
+    result = grade_submission(submission, chosen, hidden=False, track=config)
     click.echo(report.student_report(result))
     if any(e.status != "passed" for e in result.exercises):
         sys.exit(1)
@@ -125,10 +155,11 @@ def check(path: Path, assignment: str | None) -> None:
 @click.option("--scheduler", help="Address of the Dask scheduler (with --executor dask).")
 @click.option("--force", is_flag=True,
               help="Regrade students whose files have not changed since the last run.")
+@track_options
 @friendly
 def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
           no_gradebook: bool, details: bool, workers: int | None, executor: str,
-          scheduler: str | None, force: bool) -> None:
+          scheduler: str | None, force: bool, track: str, device: str) -> None:
     """Grade a class: SUBMISSIONS holds one folder (or .py file) per student.
 
     ASSIGNMENT is a1, a2, a1,a2 or all. Public and hidden cases are graded. Each student is
@@ -138,7 +169,10 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     from autograder.bulk import DaskExecutor, LocalExecutor, default_workers, grade_class
 
     chosen = registry.resolve(assignment)
+    config = _track(track, device, chosen)
     students = discover(submissions)
+    if device == "cuda" and workers is None:
+        workers = 1  # one GPU: students take turns on it
     if executor == "dask":
         if not scheduler:
             raise click.UsageError("--executor dask needs --scheduler ADDRESS")
@@ -150,7 +184,8 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
         with click.progressbar(length=len(students), label=f"Grading {len(students)} students",
                                file=sys.stderr) as bar:
             outcome = grade_class(students, chosen, executor=runner, gradebook=book,
-                                  force=force, on_result=lambda r, now: bar.update(1))
+                                  force=force, on_result=lambda r, now: bar.update(1),
+                                  track=config)
     except KeyboardInterrupt:
         raise Failure("interrupted: every student graded so far is saved in the gradebook; "
                       "run the same command again to finish") from None

@@ -40,6 +40,7 @@ STATUS_TEXT = {
     "import": "import failed",
     "timeout": "timed out",
     "crash": "crashed",
+    "autograd": "used autograd",
 }
 
 
@@ -137,7 +138,8 @@ class Grader:
     """Grades one submission, restarting its child after a timeout or a crash."""
 
     def __init__(self, submission: Submission, *, hidden: bool, limits: Limits | None = None,
-                 time_limit: float | None = None, session_class: type[Session] = Session):
+                 time_limit: float | None = None, session_class: type[Session] = Session,
+                 track: dict[str, str] | None = None):
         self.submission = submission
         self.session_class = session_class  # the benchmark's no-isolation floor swaps it
         self.time_limit = time_limit  # overrides every exercise's own limit when given
@@ -148,6 +150,7 @@ class Grader:
         self._import_errors: dict[str, Reply] = {}
         self._module_names: list[str] = []
         self._libraries: tuple[str, ...] = ("numpy",)
+        self.track = track  # {"name": "torch", "device": "cpu"}; None: the numpy track
 
     def grade(self, assignments: Iterable[Assignment],
               only: set[str] | None = None) -> SubmissionResult:
@@ -157,6 +160,8 @@ class Grader:
         modules = [m for a in assignments for m in a.modules]
         self._module_names = modules
         self._libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
+        if self.track is not None and self.track.get("name") == "torch":
+            self._libraries = tuple(dict.fromkeys((*self._libraries, "torch")))
         results: list[ExerciseResult] = []
         imported: set[str] = set()
         try:
@@ -195,8 +200,9 @@ class Grader:
                 if path is not None:
                     paths[module] = path  # never resolved: a link is not followed
             folder = self.submission.path if self.submission.is_folder else None
+            extra = {"track": self.track} if self.track is not None else {}
             self._session = self.session_class(paths, folder, self.limits,
-                                               preload=self._libraries)
+                                               preload=self._libraries, **extra)
         return self._session
 
     def _stop(self) -> None:
@@ -436,6 +442,9 @@ class _ExerciseRun:
                 self._judge(number, expectation, replies)
         except SessionOver as over:
             self.over = over.reply
+        cheat = _autograd(self.errors)
+        if cheat is not None:
+            return _zero(ex, "autograd", cheat)
         weights = ex.check_weights()
         checks = []
         for name in ex.checks:
@@ -512,7 +521,7 @@ def _zero(exercise: Exercise, status: str, message: str) -> ExerciseResult:
 def _error_text(reply: Reply, fn: str) -> str:
     if reply.kind == "not_implemented":
         return f"{fn} is not implemented yet (it raises NotImplementedError)."
-    if reply.kind == "skipped":
+    if reply.kind in ("skipped", "autograd"):
         return f"{fn}: {reply.message}."
     if reply.kind in ("missing", "timeout", "crash", "protocol"):
         return f"{reply.message[0].upper()}{reply.message[1:]}."
@@ -544,11 +553,13 @@ def _sizes(case: Case) -> dict[str, int]:
 def grade_submission(submission: Submission, assignments: Iterable[Assignment], *,
                      hidden: bool, only: set[str] | None = None,
                      limits: Limits | None = None,
-                     time_limit: float | None = None) -> SubmissionResult:
+                     time_limit: float | None = None,
+                     track: dict[str, str] | None = None) -> SubmissionResult:
     """Grade one submission on the given assignments (public cases only unless ``hidden``;
-    ``only`` restricts to some exercise ids; ``time_limit`` overrides the exercises')."""
-    return Grader(submission, hidden=hidden, limits=limits,
-                  time_limit=time_limit).grade(assignments, only)
+    ``only`` restricts to some exercise ids; ``time_limit`` overrides the exercises';
+    ``track`` is ``{"name": "torch", "device": "cpu" | "cuda"}`` for the torch track)."""
+    return Grader(submission, hidden=hidden, limits=limits, time_limit=time_limit,
+                  track=track).grade(assignments, only)
 
 
 # ---------------------------------------------------------------- program exercises
@@ -651,6 +662,9 @@ class _ProgramRun:
                 self.over = over.reply
                 continue
             self.error_kinds += [r.kind for r in replies if not r.ok]
+            cheat = _autograd(replies)
+            if cheat is not None:
+                return _zero(ex, "autograd", cheat)
             student = scenarios.read(scenario, replies, _error_text, ex.returns)
             for check in scenario.checks:
                 results = [self._verdict(n, student, expectation)
@@ -701,6 +715,15 @@ class _ProgramRun:
         if score == 0 and kinds & {"exception", "bad_return", "protocol"}:
             return "error"
         return "failed" if score == 0 else "partial"
+
+
+def _autograd(replies: Iterable[Reply]) -> str | None:
+    """The message for a torch-track exercise that used autograd (it scores 0), or None."""
+    used = next((r for r in replies if not r.ok and r.kind == "autograd"), None)
+    if used is None:
+        return None
+    return (f"{used.message[0].upper()}{used.message[1:]}. This exercise scores 0: compute "
+            "the gradients with tensor operations, as the formulas in the docstring say.")
 
 
 def _judge_safely(prop: scenarios.Property, student: dict[str, Any],

@@ -218,6 +218,9 @@ class Assignment:
     #: Libraries the warm worker imports once before forking children (``torch`` costs ~2 s
     #: per import, so a torch-track assignment lists it here).
     libraries: tuple[str, ...] = ("numpy",)
+    #: ``"numpy"`` always; ``"torch"`` when the exercises also run on tensors (CURRICULUM.md,
+    #: torch track: A1-A3).
+    tracks: tuple[str, ...] = ("numpy",)
 
     @property
     def points(self) -> float:

@@ -6,5 +6,6 @@ from .exercises import EXERCISES
 from .mutants import MUTANTS
 
 ASSIGNMENT = Assignment(
-    id="a1", title="Activations", exercises=EXERCISES, mutants=MUTANTS
+    id="a1", title="Activations", exercises=EXERCISES, mutants=MUTANTS,
+    tracks=("numpy", "torch"),
 )

@@ -5,5 +5,6 @@ from assignments.a2.mutants import MUTANTS
 from autograder.spec import Assignment
 
 ASSIGNMENT = Assignment(
-    id="a2", title="Losses", exercises=EXERCISES, mutants=MUTANTS
+    id="a2", title="Losses", exercises=EXERCISES, mutants=MUTANTS,
+    tracks=("numpy", "torch"),
 )

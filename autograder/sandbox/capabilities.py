@@ -118,6 +118,18 @@ def detect() -> Capabilities:
                                                                       False))})
 
 
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device (asked in a separate process, so that the grader
+    itself never imports torch or initialises CUDA)."""
+    probe = "import torch; print(torch.cuda.is_available())"
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.stdout.strip().endswith("True")
+
+
 def minimal_environment(home: str = "/nonexistent") -> dict[str, str]:
     """The only environment a child (or the zygote) gets: no tokens, proxies or PYTHON*."""
     return {

@@ -45,7 +45,7 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 sys.path.insert(0, _PACKAGE_ROOT)
 import numpy as np  # noqa: E402
 
-from autograder.sandbox import jail, programs, wire  # noqa: E402
+from autograder.sandbox import jail, programs, tracks, wire  # noqa: E402
 
 sys.path.remove(_PACKAGE_ROOT)
 
@@ -61,7 +61,9 @@ class StudentError(Exception):
 
 
 class Child:
-    def __init__(self, modules: dict[str, str], directory: str) -> None:
+    def __init__(self, modules: dict[str, str], directory: str,
+                 track: tracks.Track | None = None) -> None:
+        self.track = track or tracks.Track()
         self.paths = modules
         self.directory = os.path.realpath(directory)
         self.loaded: dict[str, object] = {}
@@ -101,7 +103,10 @@ class Child:
 
     def invoke(self, function: object, args: list, kwargs: dict) -> object:
         try:
-            return function(*args, **kwargs)
+            return self.track.call(function, args, kwargs)
+        except tracks.AutogradUsed as exc:
+            raise StudentError("autograd", f"autograd was used ({exc}); on the torch track "
+                               "the backward pass is written by hand") from None
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends included
             raise self.student_error(exc, "exception") from None
 
@@ -125,21 +130,23 @@ class Child:
 
     # ------------------------------------------------------------ requests
 
-    def argument(self, tree: object, arrays: list[np.ndarray]) -> object:
+    def argument(self, tree: object, arrays: list[np.ndarray], convert: bool = True) -> object:
+        """A request argument: a kept object for ``{"h": h}``, else the decoded value
+        (converted for the track unless ``convert`` is false)."""
         if isinstance(tree, dict) and set(tree) == {"h"}:
             if tree["h"] not in self.handles:
                 raise StudentError("skipped", "not run, because the forward pass failed")
             return self.handles[tree["h"]]
         if isinstance(tree, dict) and set(tree) == {"list"}:
-            return [self.argument(t, arrays) for t in tree["list"]]
+            return [self.argument(t, arrays, convert) for t in tree["list"]]
         if isinstance(tree, dict) and set(tree) == {"dict"} and isinstance(tree["dict"], dict):
-            return {str(k): self.argument(v, arrays) for k, v in tree["dict"].items()}
+            return {str(k): self.argument(v, arrays, convert) for k, v in tree["dict"].items()}
         if isinstance(tree, dict) and set(tree) == {"rng"}:
             return np.random.default_rng(int(tree["rng"]))
         value = wire.decode(tree, arrays)
         if isinstance(value, np.ndarray):
-            return value.copy()  # fresh and writeable: students may modify inputs in place
-        return value
+            value = value.copy()  # fresh and writeable: students may modify inputs in place
+        return self.track.incoming(value) if convert else value
 
     def handle(self, header: dict, arrays: list[np.ndarray]) -> object:
         op = header.get("op")
@@ -149,7 +156,8 @@ class Child:
         if op == "forget":
             self.handles.clear()
             return None
-        args = [self.argument(a, arrays) for a in header.get("args", [])]
+        convert = op != "perturb"  # perturbation works on the numpy values, then converts
+        args = [self.argument(a, arrays, convert) for a in header.get("args", [])]
         kwargs = {k: self.argument(v, arrays) for k, v in header.get("kwargs", {}).items()}
         if op in ("put", "get"):
             if op == "put":
@@ -192,8 +200,8 @@ class Child:
                     moved[position][key].flat[int(flat)] += float(delta)
                 copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a
                           for a in moved]
-                result = self.invoke(function, copies, dict(kwargs))
-                results.append(self.picked(header["fn"], result, pick))
+                result = self.invoke(function, self.track.incoming(copies), dict(kwargs))
+                results.append(self.outgoing(self.picked(header["fn"], result, pick)))
             return stacked(results)
         try:
             if op == "trajectory":
@@ -205,6 +213,13 @@ class Child:
         except programs.ProgramError as exc:
             raise StudentError("bad_return", str(exc)) from None
         raise StudentError("protocol", f"unknown request {op!r}")
+
+    def outgoing(self, value: object) -> object:
+        try:
+            return self.track.outgoing(value)
+        except tracks.AutogradUsed as exc:
+            raise StudentError("autograd", f"autograd was used ({exc}); on the torch track "
+                               "the backward pass is written by hand") from None
 
     @staticmethod
     def picked(fn: str, result: object, pick: int | None) -> object:
@@ -218,7 +233,8 @@ class Child:
         """One request's reply; its arrays are appended to ``frames``."""
         mark = len(frames)
         try:
-            return {"ok": True, "value": wire.encode(self.handle(header, arrays), frames)}
+            value = self.outgoing(self.handle(header, arrays))
+            return {"ok": True, "value": wire.encode(value, frames)}
         except StudentError as err:
             error = {"kind": err.kind, "message": err.message, "where": err.where,
                      "trace": err.trace}
@@ -286,7 +302,8 @@ def run(config: dict, request_fd: int, reply_fd: int) -> None:
             torch.manual_seed(0)
             torch.set_num_threads(1)  # thread pools inherited through fork can deadlock
         sys.path.insert(0, config["dir"])  # the student's own helper modules
-        Child(config["modules"], config["dir"]).serve(request_fd, reply_fd)
+        track = tracks.make(config.get("track"))
+        Child(config["modules"], config["dir"], track).serve(request_fd, reply_fd)
     except BaseException:  # noqa: BLE001 - a dying child must not run the zygote's code
         code = 70
     finally:

@@ -56,7 +56,7 @@ class Reply:
     ok: bool
     value: Any = None
     kind: str = ""  # exception, not_implemented, missing, syntax, import, bad_return,
-    # skipped, timeout, crash, protocol
+    # skipped, autograd, timeout, crash, protocol
     message: str = ""
     where: str = ""
     trace: str = ""
@@ -171,22 +171,35 @@ class Session:
             modules) are copied for the child too; None for a single-file submission.
         limits: resource limits.
         preload: libraries the warm worker imports before forking (``numpy``, ``torch``).
+        track: ``{"name": "numpy" | "torch", "device": "cpu" | "cuda"}`` (see
+            :mod:`autograder.sandbox.tracks`). A CUDA child is started by a fresh exec (a
+            forked CUDA context is unusable), without an address-space limit (CUDA reserves
+            far more address space than it uses) and without Landlock (the driver needs
+            device files and /proc); its namespaces and other limits stay.
     """
 
     def __init__(self, modules: dict[str, Path], directory: Path | None,
                  limits: Limits | None = None,
-                 *, preload: tuple[str, ...] = ("numpy",)) -> None:
+                 *, preload: tuple[str, ...] = ("numpy",),
+                 track: dict[str, str] | None = None) -> None:
         capabilities.protect_grader()
         self.limits = limits or Limits()
+        cuda = bool(track) and track.get("device") == "cuda"
         self.scratch = Path(tempfile.mkdtemp(prefix="child-", dir=capabilities.scratch_base()))
         self.output_path = self.scratch / ".output"
         work = self.scratch / "submission"
         copied = _copy_submission(modules, directory, work)
+        jail_limits = self.limits.for_jail()
+        if cuda:
+            jail_limits.pop("memory")
         config = {
             "modules": {name: str(path) for name, path in copied.items()},
             "dir": str(work),
-            "jail": capabilities.jail_config(self.scratch, self.limits.for_jail()),
+            "jail": capabilities.jail_config(self.scratch, jail_limits),
+            "track": track or {"name": "numpy"},
         }
+        if cuda:
+            config["jail"]["landlock"] = 0
         # The grader keeps its own descriptor on the output file: whatever the child later
         # does to the path (a symlink to a secret, a FIFO), the grader reads what it wrote.
         flags = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -195,7 +208,8 @@ class Session:
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         try:
-            self.process = self._launch(config, request_r, reply_w, output, preload)
+            self.process = self._launch(config, request_r, reply_w, output, preload,
+                                        warm=not cuda)
         finally:
             for fd in (request_r, reply_w, output):
                 os.close(fd)
@@ -203,8 +217,8 @@ class Session:
         self.alive = True
 
     def _launch(self, config: dict[str, Any], request_r: int, reply_w: int, output: int,
-                preload: tuple[str, ...]) -> _Process:
-        warm = zygote(preload)
+                preload: tuple[str, ...], *, warm: bool = True) -> _Process:
+        warm = zygote(preload) if warm else None
         if warm is not None:
             try:
                 pid = warm.spawn(config, request_r, reply_w, self.scratch, output)

@@ -1,0 +1,115 @@
+"""Tracks: what the student's functions receive and return, inside the child.
+
+* ``numpy`` (the default): float64 ``numpy.ndarray`` in, arrays out.
+* ``torch``: the same inputs as ``torch.Tensor`` (float64, int64 labels) on the grading
+  device (``cpu`` or ``cuda``), tensors out; the backward passes are written by hand, so any
+  use of autograd (``requires_grad``, ``backward()``, ``torch.autograd.grad``) is detected
+  and reported as the ``autograd`` error, which scores the exercise 0.
+
+Conversions happen at the edge of the child: the grader still sends and receives ``.npy``
+frames and never sees a tensor.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+TRACKS = ("numpy", "torch")
+DEVICES = ("cpu", "cuda")
+
+
+class AutogradUsed(Exception):
+    """The student's code used autograd on the torch track."""
+
+
+class Track:
+    """The numpy track: values pass through unchanged."""
+
+    name = "numpy"
+
+    def incoming(self, value: Any) -> Any:
+        return value
+
+    def outgoing(self, value: Any) -> Any:
+        return value
+
+    def call(self, function: Any, args: list, kwargs: dict) -> Any:
+        return function(*args, **kwargs)
+
+
+class TorchTrack(Track):
+    """Tensors in, tensors out, on ``device``; autograd forbidden."""
+
+    name = "torch"
+
+    def __init__(self, device: str) -> None:
+        import torch  # preloaded by the warm worker for this track
+
+        self.torch = torch
+        self.device = torch.device(device)
+        self._watch = _watch_class(torch)
+
+    def incoming(self, value: Any) -> Any:
+        torch = self.torch
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            return torch.from_numpy(np.array(value, copy=True)).to(self.device)
+        if isinstance(value, list):
+            return [self.incoming(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.incoming(v) for k, v in value.items()}
+        return value
+
+    def outgoing(self, value: Any) -> Any:
+        torch = self.torch
+        if isinstance(value, torch.Tensor):
+            if value.requires_grad:
+                raise AutogradUsed("returned a tensor that requires grad")
+            return value.detach().cpu().numpy()
+        if isinstance(value, (list, tuple)):
+            return [self.outgoing(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.outgoing(v) for k, v in value.items()}
+        return value
+
+    def call(self, function: Any, args: list, kwargs: dict) -> Any:
+        watch = self._watch()
+        with watch:
+            result = function(*args, **kwargs)
+        if watch.used:
+            raise AutogradUsed(watch.used[0])
+        return result
+
+
+def _watch_class(torch: Any) -> type:
+    from torch.overrides import TorchFunctionMode
+
+    class Watch(TorchFunctionMode):
+        """Notes autograd calls, and results that require grad (inputs never do, so such a
+        result means the student switched autograd on)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.used: list[str] = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            name = getattr(func, "__qualname__", getattr(func, "__name__", str(func)))
+            if any(word in name for word in ("backward", "requires_grad", "autograd")):
+                self.used.append(f"called {name.split('.')[-1]}")
+            result = func(*args, **(kwargs or {}))
+            if isinstance(result, torch.Tensor) and result.requires_grad and not self.used:
+                self.used.append(f"{name.split('.')[-1]} made a tensor that requires grad")
+            return result
+
+    return Watch
+
+
+def make(config: dict[str, Any] | None) -> Track:
+    """The track a child's config asks for (``{"name": "torch", "device": "cpu"}``)."""
+    if not config or config.get("name", "numpy") == "numpy":
+        return Track()
+    if "torch" not in sys.modules and config.get("name") == "torch":
+        import torch  # noqa: F401 - a cold child imports it here
+    return TorchTrack(str(config.get("device", "cpu")))
