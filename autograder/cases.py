@@ -8,6 +8,7 @@ huge magnitudes.
 
 from __future__ import annotations
 
+import copy
 import warnings
 import zlib
 from collections.abc import Callable, Mapping
@@ -49,6 +50,13 @@ class Case:
         return f"{self.label} (shape {shape}{', ' + params if params else ''})"
 
 
+def fresh(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of a case's hyper-parameters for one trusted call: a function that
+    writes into a dict argument (batch norm's running averages in ``bn_param``) must not
+    change the case for the next call, as every call in the child gets a fresh copy too."""
+    return copy.deepcopy(dict(params))
+
+
 def seed_for(exercise_id: str, *parts: int) -> np.random.Generator:
     return np.random.default_rng([zlib.crc32(exercise_id.encode()), *parts])
 
@@ -76,7 +84,7 @@ def build_cases(exercise: Exercise, hidden: bool) -> tuple[Case, ...]:
         inputs = exercise.sample(rng, tuple(shape), huge)
         dout = None
         if exercise.kind == "layer":
-            out, _ = functions[exercise.functions[0]](*inputs.values(), **params)
+            out, _ = functions[exercise.functions[0]](*inputs.values(), **fresh(params))
             dout = rng.standard_normal(np.shape(out))
         probes = {name: gradcheck.sample_indices(np.shape(inputs[name]), GRADCHECK_ENTRIES, rng)
                   for name in exercise.wrt}
@@ -92,12 +100,12 @@ def observe(
     args = [np.array(v, copy=True) for v in case.inputs.values()]
     if exercise.kind == "layer":
         forward, backward = (functions[n] for n in exercise.functions)
-        out, cache_ = forward(*args, **case.params)
+        out, cache_ = forward(*args, **fresh(case.params))
         grads = backward(np.array(case.dout, copy=True), cache_)
         grads = (grads,) if len(exercise.wrt) == 1 else tuple(grads)
         values = {"out": np.asarray(out)}
     else:
-        loss, grad = functions[exercise.functions[0]](*args, **case.params)
+        loss, grad = functions[exercise.functions[0]](*args, **fresh(case.params))
         grads = (grad,)
         values = {"loss": np.asarray(loss)}
     values.update({name: np.asarray(g) for name, g in zip(exercise.grad_names, grads, strict=True)})

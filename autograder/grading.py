@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from autograder import gradcheck, scenarios
-from autograder.cases import Case, build_cases, observe, observe_quietly
+from autograder.cases import Case, build_cases, fresh, observe, observe_quietly
 from autograder.compare import compare
 from autograder.diagnose import explain
 from autograder.registry import mutants, reference_module
@@ -127,7 +127,7 @@ def reference_probes(exercise: Exercise, hidden: bool, case_number: int, name: s
     case = expectations(exercise, hidden)[case_number].case
     forward = getattr(reference_module(exercise.module), exercise.functions[0])
     sets = gradcheck.perturbations(case.inputs, name, case.probes[name], eps)
-    return np.stack([np.asarray(forward(*s.values(), **case.params)[0], dtype=np.float64)
+    return np.stack([np.asarray(forward(*s.values(), **fresh(case.params))[0], dtype=np.float64)
                      for s in sets])
 
 

@@ -107,7 +107,10 @@ def plan(out_dir: Path | None = None) -> list[TemplateFile]:
     out_dir = Path(out_dir) if out_dir is not None else root / "student_templates"
     files = []
     for assignment in assignments().values():
-        exercise_of = {fn: e.id for e in assignment.exercises for fn in e.functions}
+        exercise_of: dict[str, str] = {}
+        for e in assignment.exercises:  # a function used by two exercises: the first names it
+            for fn in e.functions:
+                exercise_of.setdefault(fn, e.id)
         for module in assignment.modules:
             source = root / "reference" / f"{module}.py"
             text = strip_solutions(source.read_text(), f"reference/{source.name}", exercise_of)

@@ -33,6 +33,7 @@ Replies: {"ok": true, "value": tree} or {"ok": false, "error": {...}}; a batch r
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
@@ -200,7 +201,8 @@ class Child:
                     moved[position][key].flat[int(flat)] += float(delta)
                 copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a
                           for a in moved]
-                result = self.invoke(function, self.track.incoming(copies), dict(kwargs))
+                result = self.invoke(function, self.track.incoming(copies),
+                                     copy.deepcopy(kwargs))
                 results.append(self.outgoing(self.picked(header["fn"], result, pick)))
             return stacked(results)
         try:

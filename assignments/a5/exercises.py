@@ -1,0 +1,732 @@
+"""A5 exercise specs: regularisation (``regularization.py``), normalisation
+(``normalization.py``) and initialisation (``initializers.py``).
+
+Random parts (dropout masks, initial weights) are graded by properties, never by one draw.
+Every statistical bound below is set so that a correct implementation drawing fresh random
+numbers fails it with probability below 1e-6 per property and per run: a normal-approximation
+bound of Z = 5.5 standard deviations has a two-sided tail of 3.8e-8, and no property is judged
+on more than 5 cases (at most 1.9e-7; the bounds on extremes are far tighter still). In the
+sandbox numpy's global generator is seeded, so a given submission gets the same grade every
+time; the bound is what protects a correct submission from an unlucky stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from assignments.a5 import oracles
+from autograder.cases import seed_for
+from autograder.sandbox.runner import Handle, Rng, Step
+from autograder.scenarios import Missing, Property, Scenario
+from autograder.spec import Exercise
+
+#: Standard deviations allowed by every normal-approximation bound (two-sided tail 3.8e-8).
+Z = 5.5
+
+
+def _unused_sampler(rng: np.random.Generator, shape: tuple[int, ...], huge: bool) -> dict:
+    return {}
+
+
+def _array(student: dict[str, Any], name: str, shape: tuple[int, ...],
+           function: str) -> np.ndarray | str:
+    """The student's observation ``name`` as a float64 array of ``shape``, or why not."""
+    value = student.get(name)
+    if isinstance(value, Missing):
+        return str(value)
+    if type(value) is not np.ndarray or value.dtype.kind not in "fiu":
+        return f"{function} must return an array of floats ({name})"
+    if value.shape != tuple(shape):
+        return f"{name} has shape {value.shape}, expected {tuple(shape)}"
+    value = value.astype(np.float64)
+    if not np.isfinite(value).all():
+        return f"{name} contains NaN or inf"
+    return value
+
+
+# =========================================================================== normalisation
+
+
+def _sample_norm(rng: np.random.Generator, shape: tuple[int, ...], huge: bool) -> dict:
+    """x (N, D) with a shift and a scale per feature (and per example, so both axes vary);
+    huge cases shift by up to 1e3 and scale by up to 200. gamma keeps |gamma| >= 0.5."""
+    n, d = shape
+    scale = rng.uniform(0.5, 2.0, size=d) * rng.uniform(0.5, 2.0, size=(n, 1))
+    shift = rng.normal(size=d) + rng.normal(size=(n, 1))
+    if huge:
+        scale, shift = 100.0 * scale, 1e3 * shift
+    x = shift + scale * rng.standard_normal((n, d))
+    gamma = rng.uniform(0.5, 1.5, size=d) * rng.choice((-1.0, 1.0), size=d)
+    return {"x": x, "gamma": gamma, "beta": rng.normal(size=d)}
+
+
+BATCHNORM_PARAMS = (
+    {"bn_param": {"mode": "train"}},
+    {"bn_param": {"mode": "train", "eps": 1e-3}},
+)
+
+
+def _running_scenarios(hidden: bool) -> tuple[Scenario, ...]:
+    """Train-mode calls sharing one bn_param (running averages read after each), then one
+    test-mode call with the reference's running averages put in a fresh dict."""
+    from reference.normalization import batchnorm_forward
+
+    plans = [("public case 1", {}, (8, 5), 3), ("public case 2", {"eps": 1e-3}, (6, 4), 2)]
+    if hidden:
+        plans += [("hidden case 1", {"momentum": 0.7}, (16, 3), 4),
+                  ("hidden case 2", {"momentum": 0.95, "eps": 1e-2}, (5, 6), 3)]
+    found = []
+    for number, (label, extra, shape, calls) in enumerate(plans):
+        rng = seed_for("a5.batchnorm_running", number)
+        inputs = _sample_norm(rng, shape, False)
+        gamma, beta = inputs["gamma"], inputs["beta"]
+        batches = [_sample_norm(rng, shape, False)["x"] for _ in range(calls)]
+        x_test = _sample_norm(rng, shape, False)["x"]
+        local: dict[str, Any] = {"mode": "train", **extra}
+        steps = [Step("", ({"mode": "train", **extra},), op="put", keep="bn")]
+        observe: dict[str, tuple[int, tuple]] = {}
+        running = []
+        for k, x in enumerate(batches, start=1):
+            batchnorm_forward(x.copy(), gamma, beta, local)
+            steps.append(Step("batchnorm_forward", (x, gamma, beta, Handle("bn")), keep=f"c{k}"))
+            if k == 1:  # read first: a failing forward is reported as itself
+                observe["out of train call 1"] = (len(steps) - 1, ())
+                running.append("out of train call 1")
+            steps.append(Step("", (Handle("bn"),), op="get"))
+            for key in ("running_mean", "running_var"):
+                observe[f"bn_param['{key}'] after train call {k}"] = (len(steps) - 1, (key,))
+                running.append(f"bn_param['{key}'] after train call {k}")
+        test = {"mode": "test", "running_mean": local["running_mean"].copy(),
+                "running_var": local["running_var"].copy(),
+                **{k: v for k, v in extra.items() if k == "eps"}}
+        steps.append(Step("", (test,), op="put", keep="bt"))
+        steps.append(Step("batchnorm_forward", (x_test, gamma, beta, Handle("bt")), keep="ct"))
+        observe["out in test mode"] = (len(steps) - 1, ())
+        steps.append(Step("", (Handle("bt"),), op="get"))
+        for key in ("running_mean", "running_var"):
+            observe[f"bn_param['{key}'] after the test call"] = (len(steps) - 1, (key,))
+        about = ", ".join([f"{calls} train calls of shape {shape}"]
+                          + [f"{k}={v}" for k, v in extra.items()])
+        found.append(Scenario(
+            label=label, about=f"({about})", hidden=label.startswith("hidden"),
+            steps=tuple(steps), observe=observe,
+            compare={"running": tuple(running),
+                     "test": ("out in test mode", "bn_param['running_mean'] after the test call",
+                              "bn_param['running_var'] after the test call")},
+            inputs={"x": x_test}))
+    return tuple(found)
+
+
+def _running_oracle_check() -> list[str]:
+    return oracles.batchnorm_running_check(_running_scenarios(True))
+
+
+NORMALIZATION: tuple[Exercise, ...] = (
+    Exercise(
+        id="a5.batchnorm",
+        title="Batch normalisation",
+        module="normalization",
+        kind="layer",
+        functions=("batchnorm_forward", "batchnorm_backward"),
+        inputs=("x", "gamma", "beta"),
+        wrt=("x", "gamma", "beta"),
+        sample=_sample_norm,
+        params=BATCHNORM_PARAMS,
+        public_shapes=((4, 5),),
+        hidden_shapes=((3, 7), (16, 4)),  # never N = 1: the batch variance would be 0
+        oracle=oracles.batchnorm,
+        hint="The batch mean and variance depend on every x[i, j]: differentiate through both.",
+        points=3.0,
+    ),
+    Exercise(
+        id="a5.batchnorm_running",
+        title="Batch norm running averages and test mode",
+        module="normalization",
+        kind="program",
+        functions=("batchnorm_forward",),
+        inputs=(),
+        wrt=(),
+        sample=_unused_sampler,
+        scenarios=_running_scenarios,
+        weights={"running": 0.6, "test": 0.4},
+        returns={"batchnorm_forward": "(out, cache)"},
+        builds_on=("a5.batchnorm",),
+        oracle_check=_running_oracle_check,
+        hint="Store the updated running averages back into bn_param; in test mode use them, "
+             "not the batch statistics.",
+    ),
+    Exercise(
+        id="a5.layernorm",
+        title="Layer normalisation",
+        module="normalization",
+        kind="layer",
+        functions=("layernorm_forward", "layernorm_backward"),
+        inputs=("x", "gamma", "beta"),
+        wrt=("x", "gamma", "beta"),
+        sample=_sample_norm,
+        params=({}, {"eps": 1e-3}),
+        public_shapes=((4, 5),),
+        hidden_shapes=((1, 7), (16, 3)),
+        oracle=oracles.layernorm,
+        hint="Each row is normalised over its own features (axis 1); dgamma and dbeta still "
+             "sum over the batch.",
+        points=3.0,
+    ),
+)
+
+
+# =========================================================================== dropout
+
+DROPOUT_SHAPE = (200, 500)
+M_UNSCALED = "kept entries not scaled by 1/(1-p)"
+M_KEEP = "p used as the keep probability"
+M_NEW_MASK = "a new mask drawn in the backward pass instead of the forward's mask"
+M_TEST = "dropout applied at test time"
+M_SAME = "the same mask on every call"
+
+
+def _dropout_properties(p: float, x: np.ndarray, dout: np.ndarray) -> tuple[Property, ...]:
+    n = x.size
+    scale = 1.0 / (1.0 - p)
+    bound = Z * math.sqrt(p * (1.0 - p) / n)
+
+    def ratios(student: dict[str, Any], name: str) -> np.ndarray | str:
+        out = _array(student, name, x.shape, "dropout_forward")
+        return out if isinstance(out, str) else out / x  # |x| >= 0.5 everywhere
+
+    def scaling(student, reference):
+        r = ratios(student, "out")
+        if isinstance(r, str):
+            return r
+        dropped = np.abs(r) <= 1e-6
+        kept = r[~dropped]
+        if np.all(np.abs(kept - scale) <= 1e-5 * scale):
+            return None
+        if kept.size and np.all(np.abs(kept - 1.0) <= 1e-5):
+            return (f"kept entries equal x: {M_UNSCALED} = {scale:.4g} (inverted dropout "
+                    "scales them so that the expected output is x)")
+        if kept.size and p > 0 and np.all(np.abs(kept - 1.0 / p) <= 1e-5 / p):
+            return (f"kept entries equal x / p: {M_KEEP}; p is the probability of DROPPING "
+                    "an entry, so kept entries are x / (1 - p)")
+        bad = int(np.sum(np.abs(kept - scale) > 1e-5 * scale))
+        return f"{bad} of {n} entries of out are neither 0 nor x / (1 - p)"
+
+    def rate(student, reference):
+        r = ratios(student, "out")
+        if isinstance(r, str):
+            return r
+        fraction = float(np.mean(np.abs(r) <= 1e-6))
+        if abs(fraction - p) <= bound:
+            return None
+        if p != 0.5 and abs(fraction - (1.0 - p)) <= bound:
+            return (f"{fraction:.4f} of the entries are dropped where p = {p}: {M_KEEP}; "
+                    "an entry must be dropped with probability p")
+        return (f"{fraction:.4f} of the entries are dropped; with p = {p} the fraction must "
+                f"lie within {p} +- {bound:.4f} ({Z} standard deviations)")
+
+    def backward(student, reference):
+        r = ratios(student, "out")
+        dx = _array(student, "dx", x.shape, "dropout_backward")
+        for value in (r, dx):
+            if isinstance(value, str):
+                return value
+        expected = dout * r
+        if np.allclose(dx, expected, rtol=1e-5, atol=1e-12):
+            return None
+        if np.any((np.abs(r) <= 1e-6) != (np.abs(dx) <= 1e-12 * np.abs(dout))):
+            return (f"dx is not zero exactly where out is zero: {M_NEW_MASK} (keep the mask "
+                    "in the cache)")
+        return "dx must be dout * mask with the forward's mask, 1 / (1 - p) included"
+
+    def test(student, reference):
+        for name, want, fn in (("out (train=False)", x, "dropout_forward"),
+                               ("dx (train=False)", dout, "dropout_backward")):
+            got = _array(student, name, x.shape, fn)
+            if isinstance(got, str):
+                return got
+            if not np.allclose(got, want, rtol=1e-6, atol=0.0):
+                return (f"{name} must be {'x' if fn == 'dropout_forward' else 'dout'} "
+                        f"itself: {M_TEST} (with train=False nothing is dropped or scaled)")
+        return None
+
+    def fresh(student, reference):
+        first, second = ratios(student, "out"), ratios(student, "out of a second call")
+        for value in (first, second):
+            if isinstance(value, str):
+                return value
+        if np.array_equal(np.abs(first) <= 1e-6, np.abs(second) <= 1e-6):
+            return (f"two train-mode calls dropped exactly the same entries: {M_SAME} (do "
+                    "not seed a generator inside dropout_forward)")
+        return None
+
+    return (Property("scaling", scaling), Property("rate", rate),
+            Property("backward", backward), Property("test", test), Property("fresh", fresh))
+
+
+def _dropout_scenarios(hidden: bool) -> tuple[Scenario, ...]:
+    ps = [0.2, 0.5] + ([0.1, 0.8, 0.35] if hidden else [])
+    found = []
+    for number, p in enumerate(ps):
+        rng = seed_for("a5.dropout", number)
+        # |x| in [0.5, 2]: out / x tells dropped (0) from kept (1 / (1 - p)) entries.
+        x = rng.uniform(0.5, 2.0, DROPOUT_SHAPE) * rng.choice((-1.0, 1.0), DROPOUT_SHAPE)
+        dout = rng.standard_normal(DROPOUT_SHAPE)
+        steps = (
+            Step("dropout_forward", (x, p), {"train": True}, keep="train"),
+            Step("dropout_backward", (dout, Handle("train"))),
+            Step("dropout_forward", (x, p), {"train": True}, keep="again"),
+            Step("dropout_forward", (x, p), {"train": False}, keep="test"),
+            Step("dropout_backward", (dout, Handle("test"))),
+        )
+        public = number < 2
+        found.append(Scenario(
+            label=f"public case {number + 1}" if public else f"hidden case {number - 1}",
+            about=f"(x of shape {DROPOUT_SHAPE}, p={p})", hidden=not public, steps=steps,
+            observe={"out": (0, ()), "dx": (1, ()), "out of a second call": (2, ()),
+                     "out (train=False)": (3, ()), "dx (train=False)": (4, ())},
+            compare={}, properties=_dropout_properties(p, x, dout), inputs={"x": x}))
+    return tuple(found)
+
+
+# =========================================================================== penalties
+
+
+def _sample_weights(away_from_zero: bool) -> Callable[..., dict]:
+    def sample(rng: np.random.Generator, shape: tuple[int, ...], huge: bool) -> dict:
+        magnitude = rng.uniform(0.05, 3.0, size=shape)
+        if huge:
+            magnitude = 10.0 ** rng.uniform(-1.0, 3.0, size=shape)
+        w = magnitude * rng.choice((-1.0, 1.0), size=shape)
+        if not away_from_zero:
+            w.reshape(-1)[0] = 0.0  # L2 is smooth at 0: an exact zero costs nothing
+        return {"w": w}
+
+    return sample
+
+
+REGS = ({"reg": 0.1}, {"reg": 1e-3}, {"reg": 2.5})
+
+
+# =========================================================================== early stopping
+
+ES_MISTAKES = {
+    "an improvement tested with <= instead of <": "le",
+    "min_delta ignored": "no_delta",
+    "counter not reset on improvement": "no_reset",
+    "stops one call late (counter > patience instead of >=)": "late",
+}
+
+
+def simulate_early_stopping(losses: list[float], patience: int, min_delta: float,
+                            variant: str = "") -> list[bool]:
+    """The decisions of EarlyStopping on ``losses`` (``variant``: a known mistake)."""
+    best, counter, decisions = math.inf, 0, []
+    for loss in losses:
+        delta = 0.0 if variant == "no_delta" else min_delta
+        better = loss <= best - delta if variant == "le" else loss < best - delta
+        if better:
+            best = loss
+            counter = counter if variant == "no_reset" else 0
+        else:
+            counter += 1
+        decisions.append(counter > patience if variant == "late" else counter >= patience)
+    return decisions
+
+
+def _loss_sequence(rng: np.random.Generator, length: int, patience: int,
+                   min_delta: float) -> list[float]:
+    """Validation losses on a grid of 1/256 (exact in binary, so ``best - min_delta`` has no
+    rounding): real improvements, exact ties, falls of exactly min_delta and of less, rises,
+    and runs without improvement long enough to stop."""
+    unit = 1.0 / 256
+    best = current = 2.0 + unit * int(rng.integers(0, 64))
+    losses: list[float] = []
+    while len(losses) < length:
+        kind = rng.choice(["improve", "tie", "exact", "small", "worse", "run"],
+                          p=[0.3, 0.15, 0.1, 0.15, 0.15, 0.15])
+        if kind == "improve":
+            current = best - min_delta - unit * int(rng.integers(1, 8))
+        elif kind == "tie":
+            current = best
+        elif kind == "exact":
+            current = best - min_delta
+        elif kind == "small" and min_delta > unit:
+            current = best - unit * int(rng.integers(1, round(min_delta / unit)))
+        elif kind == "run":
+            for _ in range(patience + int(rng.integers(0, 2))):
+                losses.append(best + unit * int(rng.integers(0, 16)))
+            continue
+        else:
+            current = best + unit * int(rng.integers(1, 32))
+        losses.append(float(current))
+        if current < best - min_delta:
+            best = current
+    return losses[:length]
+
+
+def _stopping_property(losses: list[float], patience: int, min_delta: float,
+                       hidden: bool) -> Property:
+    expected = simulate_early_stopping(losses, patience, min_delta)
+
+    def judge(student, reference):
+        made = student.get("EarlyStopping(...)")
+        if isinstance(made, Missing):  # the constructor failed: say why, not "skipped"
+            return str(made)
+        got = []
+        for k in range(len(losses)):
+            value = student.get(f"step {k + 1}")
+            if isinstance(value, Missing):
+                return str(value)
+            if value.shape != ():
+                return f"step must return one bool, got an array of shape {value.shape}"
+            got.append(bool(value != 0))
+        if got == expected:
+            return None
+        matches = [mistake for mistake, variant in ES_MISTAKES.items()
+                   if got == simulate_early_stopping(losses, patience, min_delta, variant)]
+        if matches:  # on some sequences two mistakes decide alike: name both
+            return f"the decisions match a common mistake: {' (or: '.join(matches)}" + (
+                ")" * (len(matches) - 1))
+        k = next(i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
+        if hidden:
+            return f"step returned a wrong decision at call {k + 1}"
+        return (f"call {k + 1} (val_loss={losses[k]}) returned {got[k]}, expected "
+                f"{expected[k]} (losses so far: {losses[:k + 1]})")
+
+    return Property("decisions", judge)
+
+
+def _stopping_scenarios(hidden: bool) -> tuple[Scenario, ...]:
+    plans: list[tuple[dict[str, Any], int]] = [({"patience": 3}, 20),
+                                                ({"patience": 2, "min_delta": 0.125}, 24)]
+    if hidden:
+        plans += [({}, 30), ({"patience": 4, "min_delta": 0.0625}, 30),
+                  ({"patience": 1, "min_delta": 0.25}, 20)]
+    found = []
+    for number, (kwargs, length) in enumerate(plans):
+        rng = seed_for("a5.early_stopping", number)
+        patience, min_delta = kwargs.get("patience", 5), kwargs.get("min_delta", 0.0)
+        losses = _loss_sequence(rng, length, patience, min_delta)
+        steps = [Step("EarlyStopping", (), kwargs, op="new", keep="es")]
+        steps += [Step("step", (Handle("es"), v), op="method") for v in losses]
+        public = number < 2
+        about = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "the defaults"
+        found.append(Scenario(
+            label=f"public case {number + 1}" if public else f"hidden case {number - 1}",
+            about=f"({about}, {length} losses)", hidden=not public, steps=tuple(steps),
+            observe={"EarlyStopping(...)": (0, ()),
+                     **{f"step {k + 1}": (k + 1, ("float",)) for k in range(length)}},
+            compare={}, properties=(_stopping_property(losses, patience, min_delta,
+                                                       not public),)))
+    return tuple(found)
+
+
+def _stopping_oracle_check() -> list[str]:
+    """The reference class against the plain simulation on every graded sequence."""
+    from reference.regularization import EarlyStopping
+
+    problems = []
+    for scenario in _stopping_scenarios(True):
+        new, *calls = scenario.steps
+        es = EarlyStopping(**(new.kwargs or {}))
+        got = [es.step(s.args[1]) for s in calls]
+        want = simulate_early_stopping([s.args[1] for s in calls], es.patience, es.min_delta)
+        if got != want or not all(type(g) is bool for g in got):
+            problems.append(f"{scenario.describe()}: {got} != {want}")
+    return problems
+
+
+REGULARIZATION: tuple[Exercise, ...] = (
+    Exercise(
+        id="a5.dropout",
+        title="Inverted dropout",
+        module="regularization",
+        kind="program",
+        functions=("dropout_forward", "dropout_backward"),
+        inputs=(),
+        wrt=(),
+        sample=_unused_sampler,
+        scenarios=_dropout_scenarios,
+        weights={"scaling": 0.3, "rate": 0.2, "backward": 0.25, "test": 0.15, "fresh": 0.1},
+        returns={"dropout_forward": "(out, cache)", "dropout_backward": "dx"},
+        oracle_check=oracles.dropout_check,
+        hint="p is the DROP probability; kept entries are divided by 1 - p; keep the mask in "
+             "the cache; at test time do nothing.",
+        points=3.0,
+        time_limit=20.0,
+    ),
+    Exercise(
+        id="a5.l1_penalty",
+        title="L1 penalty",
+        module="regularization",
+        kind="loss",
+        functions=("l1_penalty",),
+        inputs=("w",),
+        wrt=("w",),
+        sample=_sample_weights(True),
+        params=REGS,
+        hidden_shapes=((1, 7), (3, 4, 6)),
+        oracle=oracles.l1_penalty,
+        hint="The derivative of |w| is sign(w), not w.",
+        points=1.0,
+    ),
+    Exercise(
+        id="a5.l2_penalty",
+        title="L2 penalty",
+        module="regularization",
+        kind="loss",
+        functions=("l2_penalty",),
+        inputs=("w",),
+        wrt=("w",),
+        sample=_sample_weights(False),
+        params=REGS,
+        hidden_shapes=((1, 7), (3, 4, 6)),
+        oracle=oracles.l2_penalty,
+        hint="The 0.5 in 0.5 * reg * sum(w**2) is there to cancel the 2 of the derivative.",
+        points=1.0,
+    ),
+    Exercise(
+        id="a5.early_stopping",
+        title="Early stopping with patience",
+        module="regularization",
+        kind="program",
+        functions=("EarlyStopping",),
+        inputs=(),
+        wrt=(),
+        sample=_unused_sampler,
+        scenarios=_stopping_scenarios,
+        weights={"decisions": 1.0},
+        returns={"step": "a bool"},
+        oracle_check=_stopping_oracle_check,
+        hint="An improvement is val_loss < best - min_delta (strictly); it resets the counter.",
+        points=2.0,
+    ),
+)
+
+
+# =========================================================================== initialisers
+
+#: Graded shapes: asymmetric, so that fan_in and fan_out differ (2-D: (fan_in, fan_out);
+#: 4-D: (F, C, kh, kw)), each with at least 73,728 entries.
+INIT_SHAPES = ((300, 700), (128, 64, 3, 3))
+INIT_HIDDEN_SHAPES = ((700, 300), (32, 96, 5, 5))
+#: Kurtosis E[w^4] / E[w^2]^2 of the two families.
+KURTOSIS = {"uniform": 1.8, "normal": 3.0}
+#: Allowed |sample kurtosis - kurtosis|: > 9 standard errors at 73,728 entries for both
+#: families (standard error about 0.018 for a normal, 0.006 for a uniform), and under half
+#: the gap 1.2 between the families.
+KURTOSIS_SLACK = {"uniform": 0.1, "normal": 0.25}
+#: A uniform's largest |w| must reach (1 - EDGE) * bound: it fails to with probability
+#: (1 - EDGE)^n < e^-36 for n >= 73,728.
+EDGE = 5e-4
+M_STD_AS_BOUND = "the std used as the uniform bound (the bound is sqrt(3) * std)"
+M_FAN_OUT = "fan_out used where fan_in belongs"
+M_FANS_SWAPPED = "fan_in and fan_out swapped"
+M_NOT_UNIFORM = "a normal distribution drawn instead of a uniform one"
+M_NOT_NORMAL = "a uniform distribution drawn instead of a normal one"
+M_VAR_AS_STD = "the variance used as the standard deviation"
+M_NO_RNG = "the rng argument not used (same seed, different weights)"
+M_NOT_ORTHOGONAL = "only normalised columns, not orthogonal ones"
+M_NO_GAIN = "gain ignored"
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    return shape[1] * shape[2] * shape[3], shape[0] * shape[2] * shape[3]
+
+
+#: name -> (family, std(shape, gain), {mistake: std of that mistake}(shape, gain)).
+STDS: dict[str, tuple[str, Callable[[tuple, float], float]]] = {
+    "xavier_uniform": ("uniform", lambda s, g: g * math.sqrt(2.0 / sum(_fans(s)))),
+    "xavier_normal": ("normal", lambda s, g: g * math.sqrt(2.0 / sum(_fans(s)))),
+    "he_normal": ("normal", lambda s, g: math.sqrt(2.0 / _fans(s)[0])),
+    "he_uniform": ("uniform", lambda s, g: math.sqrt(2.0 / _fans(s)[0])),
+    "lecun_normal": ("normal", lambda s, g: math.sqrt(1.0 / _fans(s)[0])),
+}
+
+
+def _wrong_stds(name: str, shape: tuple, gain: float) -> dict[str, float]:
+    """The std each known mistake produces (named in the variance check's message)."""
+    family, std_of = STDS[name]
+    std = std_of(shape, gain)
+    wrong = {M_VAR_AS_STD: std * std, M_NO_GAIN: std / gain if gain != 1.0 else -1.0}
+    if family == "uniform":
+        wrong[M_STD_AS_BOUND] = std / math.sqrt(3.0)
+    if name.startswith(("he", "lecun")):
+        fan_in, fan_out = _fans(shape)
+        wrong[M_FAN_OUT] = std * math.sqrt(fan_in / fan_out)
+    return wrong
+
+
+def _init_properties(name: str, shape: tuple, gain: float,
+                     hidden: bool) -> tuple[Property, ...]:
+    n = math.prod(shape)
+    family, std_of = STDS.get(name, ("orthogonal", None))
+
+    def first(student: dict[str, Any]) -> np.ndarray | str:
+        return _array(student, "w", shape, name)
+
+    def shape_check(student, reference):
+        value = student.get("w")
+        if isinstance(value, Missing):
+            return str(value)
+        if type(value) is not np.ndarray or value.dtype.kind != "f":
+            return f"{name} must return an array of floats"
+        if value.shape != shape:
+            return f"{name} returned shape {value.shape} for shape {shape}"
+        return None
+
+    def seeded(student, reference):
+        a, b, c = (_array(student, k, shape, name) for k in ("w", "w again", "w other seed"))
+        for value in (a, b, c):
+            if isinstance(value, str):
+                return value
+        if not np.array_equal(a, b):
+            return (f"two calls with generators of the same seed returned different weights: "
+                    f"{M_NO_RNG}; draw every number from rng")
+        if np.array_equal(a, c):
+            return "two different seeds gave the same weights: draw them from rng"
+        return None
+
+    if family == "orthogonal":
+        def orthogonality(student, reference):
+            w = first(student)
+            if isinstance(w, str):
+                return w
+            a = w.reshape(shape[0], -1)
+            gram = a.T @ a if a.shape[0] >= a.shape[1] else a @ a.T
+            eye = np.eye(gram.shape[0])
+            if np.allclose(gram, gain**2 * eye, atol=1e-8 * max(gain**2, 1.0)):
+                return None
+            if gain != 1.0 and np.allclose(gram, eye, atol=1e-8):
+                return f"W^T W = I where it must be gain^2 I with gain = {gain}: {M_NO_GAIN}"
+            side = "columns" if a.shape[0] >= a.shape[1] else "rows"
+            norms = np.diag(gram)
+            if np.allclose(norms, np.mean(norms), rtol=1e-6):
+                return (f"the {side} have equal norms but are not orthogonal to each other: "
+                        f"{M_NOT_ORTHOGONAL} (use a QR decomposition)")
+            return f"the {side} of W (as a {a.shape} matrix) are not orthonormal times gain"
+
+        return (Property("shape", shape_check), Property("orthogonal", orthogonality),
+                Property("seeded", seeded))
+
+    std = std_of(shape, gain)
+    wrong = _wrong_stds(name, shape, gain)
+    fans = _fans(shape)
+
+    def mean(student, reference):
+        w = first(student)
+        if isinstance(w, str):
+            return w
+        bound = Z * std / math.sqrt(n)
+        m = float(w.mean())
+        if abs(m) <= bound:
+            return None
+        return f"the mean of the weights is {m:.3g}; it must be 0 (within +-{bound:.2g})"
+
+    def variance(student, reference):
+        w = first(student)
+        if isinstance(w, str):
+            return w
+        # E[w^2] / std^2 has standard deviation sqrt((kurtosis - 1) / n).
+        slack = Z * math.sqrt((KURTOSIS[family] - 1.0) / n)
+        ratio = float(np.mean(w * w)) / std**2
+        if abs(ratio - 1.0) <= slack:
+            return None
+        observed = math.sqrt(ratio) * std
+        named = [m for m, s in wrong.items() if s > 0 and abs(observed / s - 1.0) <= slack]
+        why = f": {named[0]}" if named else ""
+        return (f"the weights' std is {observed:.4g} where it must be {std:.4g} "
+                f"(fan_in={fans[0]}, fan_out={fans[1]}){why}")
+
+    def distribution(student, reference):
+        w = first(student)
+        if isinstance(w, str):
+            return w
+        m2 = float(np.mean(w * w))
+        kurtosis = float(np.mean(w**4)) / m2**2 if m2 > 0 else math.inf
+        other = "normal" if family == "uniform" else "uniform"
+        if abs(kurtosis - KURTOSIS[family]) > KURTOSIS_SLACK[family]:
+            if abs(kurtosis - KURTOSIS[other]) <= KURTOSIS_SLACK[other]:
+                mistake = M_NOT_UNIFORM if family == "uniform" else M_NOT_NORMAL
+                return f"the weights look {other} (kurtosis {kurtosis:.3f}): {mistake}"
+            return (f"the weights' kurtosis is {kurtosis:.3f}, where a {family} distribution "
+                    f"has {KURTOSIS[family]}")
+        if family == "uniform":
+            bound = math.sqrt(3.0) * std
+            largest = float(np.max(np.abs(w)))
+            if largest > bound * (1 + 1e-9):
+                return f"an entry has |w| = {largest:.4g} > the bound {bound:.4g}"
+            if largest < bound * (1 - EDGE):
+                return (f"the largest |w| is {largest:.4g}, short of the bound {bound:.4g}"
+                        + (f": {M_STD_AS_BOUND}" if abs(largest / std - 1) < 0.01 else ""))
+        return None
+
+    return (Property("shape", shape_check), Property("mean", mean),
+            Property("variance", variance), Property("distribution", distribution),
+            Property("seeded", seeded))
+
+
+def _init_scenarios(name: str, gains: tuple[float, ...]) -> Callable[[bool], tuple]:
+    def scenarios(hidden: bool) -> tuple[Scenario, ...]:
+        plans = [(s, False) for s in INIT_SHAPES]
+        if hidden:
+            plans += [(s, True) for s in INIT_HIDDEN_SHAPES]
+        found = []
+        for number, (shape, secret) in enumerate(plans):
+            gain = gains[number % len(gains)]
+            kwargs = {"gain": gain} if gain != 1.0 else {}
+            seed = int(seed_for(f"a5.{name}", number).integers(2**31))
+            steps = (Step(name, (shape, Rng(seed)), kwargs),
+                     Step(name, (shape, Rng(seed)), kwargs),
+                     Step(name, (shape, Rng(seed + 1)), kwargs))
+            label = (f"hidden case {number - len(INIT_SHAPES) + 1}" if secret
+                     else f"public case {number + 1}")
+            about = f"(shape {shape}" + (f", gain={gain}" if kwargs else "") + ")"
+            found.append(Scenario(
+                label=label, about=about, hidden=secret, steps=steps,
+                observe={"w": (0, ()), "w again": (1, ()), "w other seed": (2, ())},
+                compare={}, properties=_init_properties(name, shape, gain, secret)))
+        return tuple(found)
+
+    return scenarios
+
+
+def _initializer(name: str, title: str, hint: str, gains: tuple[float, ...] = (1.0,)) -> Exercise:
+    weights = ({"shape": 0.1, "orthogonal": 0.7, "seeded": 0.2} if name == "orthogonal" else
+               {"shape": 0.1, "mean": 0.1, "variance": 0.4, "distribution": 0.25,
+                "seeded": 0.15})
+    return Exercise(
+        id=f"a5.{name}", title=title, module="initializers", kind="program",
+        functions=(name,), inputs=(), wrt=(), sample=_unused_sampler,
+        scenarios=_init_scenarios(name, gains), weights=weights,
+        returns={name: "an array of the given shape"},
+        oracle_check=lambda: oracles.initializer_check(name, _init_scenarios(name, gains)(True)),
+        hint=hint, points=1.0, time_limit=20.0,
+    )
+
+
+INITIALIZERS: tuple[Exercise, ...] = (
+    _initializer("xavier_uniform", "Xavier uniform initialisation",
+                 "bound = gain * sqrt(6 / (fan_in + fan_out)); draw with rng.uniform.",
+                 gains=(1.0, 2.0)),
+    _initializer("xavier_normal", "Xavier normal initialisation",
+                 "std = gain * sqrt(2 / (fan_in + fan_out)) is a standard deviation.",
+                 gains=(1.0, 0.5)),
+    _initializer("he_normal", "He normal initialisation",
+                 "std = sqrt(2 / fan_in); for (D, M) weights fan_in is D = shape[0]."),
+    _initializer("he_uniform", "He uniform initialisation",
+                 "bound = sqrt(6 / fan_in); for (D, M) weights fan_in is D = shape[0]."),
+    _initializer("lecun_normal", "LeCun normal initialisation",
+                 "std = sqrt(1 / fan_in); for conv weights fan_in = C * kh * kw."),
+    _initializer("orthogonal", "Orthogonal initialisation",
+                 "Take Q from np.linalg.qr of a Gaussian matrix; mind wide shapes and gain.",
+                 gains=(1.0, 2.0, 0.5)),
+)
+
+EXERCISES: tuple[Exercise, ...] = REGULARIZATION + NORMALIZATION + INITIALIZERS
