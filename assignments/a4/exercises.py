@@ -1,0 +1,407 @@
+"""A4 exercise specs: seven update rules and clipping (``optim.py``), five learning-rate
+schedules (``schedules.py``). All are "program" exercises.
+
+* Update rules run whole trajectories in the child (``op="trajectory"``): 60 steps for public
+  cases, 80 for hidden ones, on random quadratics (w of shape (5,) and (2, 3)) and on a
+  non-convex double well, with several hyper-parameter settings, ``config=None`` (every
+  default) included. Checks: ``trajectory`` (every iterate), ``state`` (the final
+  velocity / cache / m, v, t) and ``defaults`` (every hyper-parameter of the final config:
+  given ones kept, missing ones filled with the documented default). Learning rates are
+  chosen so that the reference converges smoothly (no chaos): rounding differences between
+  correct implementations stay near 1e-13, far below the tolerance.
+* Schedules are called at every step 0..T of several parameter sets; check ``values``.
+* ``clip_grad_norm``: checks ``clipped``, ``norm`` and ``input_unchanged`` (the caller's dict
+  is read back after the call with put/get handles, so scaling in place is caught).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from assignments.a4 import oracles
+from autograder.cases import seed_for
+from autograder.compare import compare
+from autograder.sandbox.runner import Handle, Step
+from autograder.scenarios import Missing, Property, Scenario
+from autograder.spec import Exercise
+
+#: Trajectory lengths (the brief asks for at least 50 steps).
+PUBLIC_STEPS = 60
+HIDDEN_STEPS = 80
+#: Comparison tolerance of trajectories and states, (rtol, atol). The trajectory program casts
+#: every returned next_w to float64, so the dtype table cannot see a student who computes in
+#: float32 (which CURRICULUM.md accepts); measured on every graded case, such a rule drifts by
+#: at most 0.2 of this tolerance, while correct float64 implementations that order their
+#: operations differently (torch's step_size / denom form of Adam) differ by ~1e-13. Every
+#: known mistake is off by more than 1e3 times the tolerance in at least one case.
+TRAJECTORY_TOLERANCE = (1e-5, 1e-6)
+
+#: Hyper-parameter keys of each rule, in the order the docstrings give them.
+HYPER: dict[str, tuple[str, ...]] = {
+    "sgd": ("learning_rate",),
+    "sgd_momentum": ("learning_rate", "momentum"),
+    "nesterov": ("learning_rate", "momentum"),
+    "adagrad": ("learning_rate", "epsilon"),
+    "rmsprop": ("learning_rate", "decay_rate", "epsilon"),
+    "adam": ("learning_rate", "beta1", "beta2", "epsilon"),
+    "adamw": ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay"),
+}
+#: State keys of each rule (compared after the last step).
+STATE: dict[str, tuple[str, ...]] = {
+    "sgd": (),
+    "sgd_momentum": ("velocity",),
+    "nesterov": ("velocity",),
+    "adagrad": ("cache",),
+    "rmsprop": ("cache",),
+    "adam": ("m", "v", "t"),
+    "adamw": ("m", "v", "t"),
+}
+#: Hyper-parameter settings per rule: (public, hidden). None means config=None (defaults).
+#: Learning rates keep every trajectory smooth on the objectives below; some settings are
+#: partial configs, so the rule must fill in the rest. Larger epsilons make an epsilon put
+#: inside the square root visible.
+SETTINGS: dict[str, tuple[tuple[dict | None, ...], tuple[dict | None, ...]]] = {
+    "sgd": ((None, {"learning_rate": 0.1}),
+            ({"learning_rate": 0.05}, None, {"learning_rate": 0.2})),
+    "sgd_momentum": ((None, {"learning_rate": 0.02, "momentum": 0.8}),
+                     ({"learning_rate": 0.05, "momentum": 0.5}, None, {"momentum": 0.95},
+                      {"learning_rate": 0.03})),
+    "nesterov": ((None, {"learning_rate": 0.02, "momentum": 0.8}),
+                 ({"learning_rate": 0.05, "momentum": 0.5}, None, {"momentum": 0.95},
+                  {"learning_rate": 0.03})),
+    "adagrad": ((None, {"learning_rate": 0.3, "epsilon": 0.1}),
+                ({"learning_rate": 0.5}, None, {"learning_rate": 0.2, "epsilon": 0.05})),
+    "rmsprop": ((None, {"learning_rate": 0.005, "decay_rate": 0.9, "epsilon": 0.01}),
+                ({"learning_rate": 0.01, "decay_rate": 0.95}, None,
+                 {"learning_rate": 0.002, "epsilon": 0.05})),
+    "adam": ((None, {"learning_rate": 0.02, "epsilon": 1e-3}),
+             ({"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99}, None,
+              {"learning_rate": 0.01, "epsilon": 1e-2}, {"beta2": 0.9})),
+    "adamw": ((None, {"learning_rate": 0.02, "weight_decay": 0.1, "epsilon": 1e-3}),
+              ({"learning_rate": 0.05, "weight_decay": 0.5, "beta2": 0.99}, None,
+               {"learning_rate": 0.01, "weight_decay": 0.2, "epsilon": 1e-2})),
+}
+
+#: Shown (in part) when a rule does not keep its hyper-parameters in config; the mutant that
+#: forgets them says the same.
+MISSING_DEFAULTS = ("the hyper-parameters are not stored in config (fill in each missing "
+                    "default with config.setdefault(key, value))")
+
+
+def _unused_sampler(rng: np.random.Generator, shape: tuple[int, ...],
+                    huge: bool) -> dict[str, np.ndarray]:
+    return {}  # program exercises draw their inputs in their scenarios
+
+
+# --- objectives ------------------------------------------------------------------------------
+
+
+def quadratic(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[dict, np.ndarray]:
+    """A random quadratic 0.5 (w-c)^T A (w-c) with eigenvalues in [0.5, 2.5] and a start
+    point about 1.5 away from its minimum in each coordinate."""
+    n = int(np.prod(shape))
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    a = (q * rng.uniform(0.5, 2.5, size=n)) @ q.T
+    a = (a + a.T) / 2
+    c = rng.normal(size=shape)
+    w0 = c + rng.normal(scale=1.5, size=shape)
+    return {"kind": "quadratic", "A": a, "c": c}, w0
+
+
+def double_well(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[dict, np.ndarray]:
+    """The non-convex sum((w^2-1)^2/4 + a sin(3w)) with a = 0.1, started in [-1.8, 1.8]."""
+    return {"kind": "double_well", "a": 0.1}, rng.uniform(-1.8, 1.8, size=shape)
+
+
+#: Objective of the k-th case, cycling: quadratic (5,), quadratic (2, 3), double well (4,).
+OBJECTIVES: tuple[tuple[str, Callable[..., tuple[dict, np.ndarray]], tuple[int, ...]], ...] = (
+    ("quadratic", quadratic, (5,)),
+    ("quadratic", quadratic, (2, 3)),
+    ("double well", double_well, (4,)),
+)
+
+
+def trajectory_cases(rule: str, hidden: bool) -> list[tuple[str, str, bool, np.ndarray,
+                                                            dict | None, dict, int]]:
+    """``(label, about, hidden, w0, config, objective, steps)`` per case, seeded by rule."""
+    public, secret = SETTINGS[rule]
+    cases = []
+    settings = [(False, s) for s in public] + ([(True, s) for s in secret] if hidden else [])
+    counters = {False: 0, True: 0}
+    for number, (is_hidden, config) in enumerate(settings):
+        counters[is_hidden] += 1
+        name, make, shape = OBJECTIVES[number % len(OBJECTIVES)]
+        objective, w0 = make(seed_for(f"a4.{rule}", number), shape)
+        steps = HIDDEN_STEPS if is_hidden else PUBLIC_STEPS
+        given = "config=None" if config is None else ", ".join(
+            f"{k}={v!r}" for k, v in config.items())
+        label = f"{'hidden' if is_hidden else 'public'} case {counters[is_hidden]}"
+        about = f"({name}, w of shape {shape}, {steps} steps, {given})"
+        cases.append((label, about, is_hidden, w0, config, objective, steps))
+    return cases
+
+
+def _defaults_property(rule: str) -> Property:
+    keys = HYPER[rule]
+
+    def judge(student: dict[str, Any], reference: dict[str, Any]) -> str | None:
+        config = student.get("config")
+        if isinstance(config, Missing):
+            return str(config)
+        if not isinstance(config, dict):
+            return f"{rule} must return (next_w, config) with config a dict"
+        for key in keys:
+            if key not in config:
+                return f"the returned config has no {key!r}: {MISSING_DEFAULTS}"
+            value, expected = config[key], reference["config"][key]
+            if (type(value) is not np.ndarray or value.shape != () or
+                    value.dtype.kind not in "iuf"):
+                return f"config[{key!r}] must be a number"
+            if not np.isclose(float(value), float(expected), rtol=1e-12, atol=0.0):
+                return (f"config[{key!r}] is {float(value)!r} at the end, expected "
+                        f"{float(expected)!r} (the value given in config, else the documented "
+                        "default)")
+        return None
+
+    return Property("defaults", judge)
+
+
+def optimizer_scenarios(rule: str) -> Callable[[bool], tuple[Scenario, ...]]:
+    def scenarios(hidden: bool) -> tuple[Scenario, ...]:
+        found = []
+        for label, about, is_hidden, w0, config, objective, steps in trajectory_cases(
+                rule, hidden):
+            observe: dict[str, tuple[int, tuple]] = {"w": (0, ("w",)),
+                                                     "config": (0, ("config",))}
+            for key in STATE[rule]:
+                observe[key] = (0, ("config", key, "float"))
+            compare = {"trajectory": ("w",)}
+            if STATE[rule]:
+                compare["state"] = STATE[rule]
+            found.append(Scenario(
+                label=label, about=about, hidden=is_hidden,
+                steps=(Step(rule, (w0, None if config is None else dict(config), objective),
+                            op="trajectory", extra={"steps": steps}),),
+                observe=observe, compare=compare, properties=(_defaults_property(rule),),
+                tolerance=TRAJECTORY_TOLERANCE))
+        return tuple(found)
+
+    return scenarios
+
+
+RULE_TITLES = {
+    "sgd": "SGD",
+    "sgd_momentum": "SGD with momentum",
+    "nesterov": "Nesterov momentum",
+    "adagrad": "Adagrad",
+    "rmsprop": "RMSprop",
+    "adam": "Adam",
+    "adamw": "AdamW (decoupled weight decay)",
+}
+RULE_HINTS = {
+    "sgd": "next_w = w - learning_rate * dw, with config.setdefault('learning_rate', 1e-2).",
+    "sgd_momentum": "v = momentum * v - learning_rate * dw; next_w = w + v; store v in "
+                    "config['velocity'] (zeros at the first step).",
+    "nesterov": "Keep v_prev before updating v; next_w = w - momentum * v_prev + "
+                "(1 + momentum) * v.",
+    "adagrad": "cache accumulates dw**2 over ALL steps; epsilon goes outside the square root.",
+    "rmsprop": "cache = decay_rate * cache + (1 - decay_rate) * dw**2; epsilon outside the "
+               "square root.",
+    "adam": "Increment t BEFORE using it (the first step has t = 1); correct m and v with "
+            "1 - beta**t; epsilon goes outside the square root.",
+    "adamw": "Decay the weights (w * (1 - learning_rate * weight_decay)) separately; do not add "
+             "weight_decay * w to the gradient.",
+}
+
+
+def _rule_exercise(rule: str) -> Exercise:
+    weights = ({"trajectory": 0.6, "state": 0.3, "defaults": 0.1} if STATE[rule]
+               else {"trajectory": 0.8, "defaults": 0.2})
+    state = ", ".join(STATE[rule])
+    return Exercise(
+        id=f"a4.{rule}", title=RULE_TITLES[rule], module="optim", kind="program",
+        functions=(rule,), inputs=(), wrt=(), sample=_unused_sampler,
+        scenarios=optimizer_scenarios(rule), weights=weights, points=2.0, time_limit=10.0,
+        returns={rule: "(next_w, config) with next_w shaped like w and config a dict"
+                 + (f" holding {state}" if state else "")},
+        hint=RULE_HINTS[rule],
+        builds_on=("a4.adam",) if rule == "adamw" else (),
+        oracle_check=lambda: oracles.check_rule(rule),
+    )
+
+
+# --- schedules -------------------------------------------------------------------------------
+
+#: Per schedule: (public, hidden) lists of (positional args, keyword args, last step graded).
+SCHEDULE_CASES: dict[str, tuple[tuple[tuple[tuple, dict, int], ...], ...]] = {
+    "step_decay": ((((0.1, 5), {}, 30), ((1.0, 3), {"gamma": 0.5}, 20)),
+                   (((0.05, 7), {"gamma": 0.3}, 40), ((2.0, 1), {"gamma": 0.9}, 15))),
+    "exponential_decay": ((((0.1, 0.9), {}, 30), ((1.0, 0.5), {}, 12)),
+                          (((0.3, 0.97), {}, 60), ((0.02, 0.8), {}, 25))),
+    "cosine_annealing": ((((0.1, 0.0, 20), {}, 20), ((1.0, 0.1, 13), {}, 13)),
+                         (((0.5, 0.01, 50), {}, 50), ((0.2, 0.05, 7), {}, 7))),
+    "warmup_cosine": ((((0.1, 5, 30), {}, 35), ((1.0, 10, 40), {"lr_min": 0.05}, 45)),
+                      (((0.5, 0, 20), {"lr_min": 0.05}, 25), ((0.3, 3, 10), {}, 12))),
+    "one_cycle": ((((0.1, 50), {}, 49),
+                   ((1.0, 40), {"pct_start": 0.25, "div_factor": 10.0,
+                                "final_div_factor": 100.0}, 39)),
+                  (((0.5, 100), {"pct_start": 0.4, "div_factor": 20.0,
+                                 "final_div_factor": 1e3}, 99),
+                   ((0.05, 23), {}, 22))),
+}
+SCHEDULE_TITLES = {
+    "step_decay": "Step decay schedule",
+    "exponential_decay": "Exponential decay schedule",
+    "cosine_annealing": "Cosine annealing schedule",
+    "warmup_cosine": "Linear warm-up then cosine schedule",
+    "one_cycle": "One-cycle schedule",
+}
+SCHEDULE_ARGS = {
+    "step_decay": ("lr0", "step_size"),
+    "exponential_decay": ("lr0", "gamma"),
+    "cosine_annealing": ("lr_max", "lr_min", "T_max"),
+    "warmup_cosine": ("lr_max", "warmup_steps", "total_steps"),
+    "one_cycle": ("max_lr", "total_steps"),
+}
+SCHEDULE_HINTS = {
+    "step_decay": "lr0 * gamma ** (step // step_size): the step counts from 0.",
+    "exponential_decay": "lr0 * gamma ** step.",
+    "cosine_annealing": "lr_min + (lr_max - lr_min) * (1 + cos(pi * step / T_max)) / 2.",
+    "warmup_cosine": "Warm-up lr_max * step / warmup_steps starts at 0; the cosine's progress "
+                     "is measured from the end of the warm-up.",
+    "one_cycle": "Phase 1 ends at pct_start * total_steps - 1; both phases use the cosine "
+                 "anneal; min_lr = max_lr / div_factor / final_div_factor.",
+}
+
+
+def schedule_scenarios(name: str) -> Callable[[bool], tuple[Scenario, ...]]:
+    def scenarios(hidden: bool) -> tuple[Scenario, ...]:
+        public, secret = SCHEDULE_CASES[name]
+        found = []
+        for is_hidden, cases in ((False, public), (True, secret)):
+            if is_hidden and not hidden:
+                continue
+            for number, (args, kwargs, last) in enumerate(cases, start=1):
+                given = ", ".join([f"{a}={v!r}" for a, v in zip(SCHEDULE_ARGS[name], args,
+                                                                    strict=True)]
+                                  + [f"{k}={v!r}" for k, v in kwargs.items()])
+                steps = tuple(Step(name, (s, *args), dict(kwargs)) for s in range(last + 1))
+                observe = {f"lr at step {s}": (s, ("float",)) for s in range(last + 1)}
+                found.append(Scenario(
+                    label=f"{'hidden' if is_hidden else 'public'} case {number}",
+                    about=f"({given}, steps 0..{last})", hidden=is_hidden, steps=steps,
+                    observe=observe, compare={"values": tuple(observe)}))
+        return tuple(found)
+
+    return scenarios
+
+
+def _schedule_exercise(name: str) -> Exercise:
+    return Exercise(
+        id=f"a4.{name}", title=SCHEDULE_TITLES[name], module="schedules", kind="program",
+        functions=(name,), inputs=(), wrt=(), sample=_unused_sampler,
+        scenarios=schedule_scenarios(name), weights={"values": 1.0}, points=1.0,
+        returns={name: "the learning rate as a float"}, hint=SCHEDULE_HINTS[name],
+        oracle_check=lambda: oracles.check_schedule(name),
+    )
+
+
+# --- gradient clipping -----------------------------------------------------------------------
+
+#: (public, hidden) clipping cases: (array shapes by name, target global norm, max_norm).
+#: Where clipping happens, at least one array's own norm is below max_norm (so per-array
+#: clipping differs from global clipping); some cases need no clipping at all.
+CLIP_CASES: tuple[tuple[tuple[dict[str, tuple[int, ...]], float, float], ...], ...] = (
+    (({"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}, 5.0, 1.0),
+     ({"W1": (5, 4), "b1": (4,)}, 0.6, 1.0)),
+    (({"W1": (3, 6), "b1": (6,), "W2": (6, 6), "b2": (6,), "W3": (6, 2)}, 12.0, 5.0),
+     ({"w": (7,)}, 0.3, 0.5),
+     ({"W": (2, 3, 4), "b": (4,)}, 2.5, 2.0)),
+)
+
+
+def clip_inputs(number: int, shapes: dict[str, tuple[int, ...]],
+                norm: float) -> dict[str, np.ndarray]:
+    """Gradients with global norm ``norm``; the last array is made 20 times smaller than the
+    rest so that, when clipping, its own norm stays under max_norm."""
+    rng = seed_for("a4.clip_grad_norm", number)
+    grads = {k: rng.normal(size=s) for k, s in shapes.items()}
+    if len(grads) > 1:
+        grads[list(grads)[-1]] /= 20.0
+    total = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    return {k: g * (norm / total) for k, g in grads.items()}
+
+
+#: The message when the caller's arrays changed; the in-place mutant's mistake says the same.
+IN_PLACE = "clip_grad_norm scales the caller's arrays in place instead of returning new ones"
+
+
+def _input_unchanged(student: dict[str, Any], reference: dict[str, Any]) -> str | None:
+    """The caller's dict, read back after the call, still holds the original arrays (judged
+    only once the call itself worked, so an unimplemented stub earns nothing here)."""
+    if isinstance(student.get("total_norm"), Missing):
+        return str(student["total_norm"])
+    for name, value in student.items():
+        if not name.startswith("grads["):
+            continue
+        if isinstance(value, Missing):
+            return str(value)
+        if not compare(value, reference[name], rtol=0.0, atol=0.0).ok:
+            return f"{name} differs from what was passed in: {IN_PLACE}"
+    return None
+
+
+def clip_scenarios(hidden: bool) -> tuple[Scenario, ...]:
+    found = []
+    number = 0
+    for is_hidden, cases in ((False, CLIP_CASES[0]), (True, CLIP_CASES[1])):
+        if is_hidden and not hidden:
+            continue
+        for index, (shapes, norm, max_norm) in enumerate(cases, start=1):
+            number += 1
+            grads = clip_inputs(number, shapes, norm)
+            observe: dict[str, tuple[int, tuple]] = {"total_norm": (1, (1, "float"))}
+            for key in grads:
+                observe[f"clipped[{key!r}]"] = (1, (0, key))
+                observe[f"grads[{key!r}] after the call"] = (2, (key,))
+            found.append(Scenario(
+                label=f"{'hidden' if is_hidden else 'public'} case {index}",
+                about=(f"({len(grads)} arrays {', '.join(f'{k} {s}' for k, s in shapes.items())}"
+                       f", max_norm={max_norm!r}"
+                       f"{'' if norm > max_norm else ', no clipping needed'})"),
+                hidden=is_hidden,
+                steps=(Step("", (grads,), op="put", keep="grads"),
+                       Step("clip_grad_norm", (Handle("grads"), max_norm)),
+                       Step("", (Handle("grads"),), op="get")),
+                observe=observe,
+                compare={"clipped": tuple(o for o in observe if o.startswith("clipped")),
+                         "norm": ("total_norm",)},
+                properties=(Property("input_unchanged", _input_unchanged),),
+                inputs={}))
+    return tuple(found)
+
+
+CLIP = Exercise(
+    id="a4.clip_grad_norm", title="Gradient clipping by global norm", module="optim",
+    kind="program", functions=("clip_grad_norm",), inputs=(), wrt=(), sample=_unused_sampler,
+    scenarios=clip_scenarios, weights={"clipped": 0.5, "norm": 0.3, "input_unchanged": 0.2},
+    points=2.0,
+    returns={"clip_grad_norm": "(clipped, total_norm): a new dict with the same keys, and a "
+                               "float"},
+    hint="One norm over ALL arrays together; scale by max_norm / (total_norm + 1e-6) only when "
+         "total_norm > max_norm; build a new dict instead of changing the caller's arrays.",
+    oracle_check=lambda: oracles.check_clip(),
+)
+
+RULES = ("sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+SCHEDULES = ("step_decay", "exponential_decay", "cosine_annealing", "warmup_cosine",
+             "one_cycle")
+
+EXERCISES: tuple[Exercise, ...] = (
+    *(_rule_exercise(r) for r in RULES),
+    CLIP,
+    *(_schedule_exercise(s) for s in SCHEDULES),
+)
