@@ -524,6 +524,9 @@ def _error_text(reply: Reply, fn: str) -> str:
     if reply.kind in ("skipped", "autograd"):
         return f"{fn}: {reply.message}."
     if reply.kind in ("missing", "timeout", "crash", "protocol"):
+        first = reply.message.split(" ", 1)[0]
+        if "." in first:  # it starts with a file name: keep its case
+            return f"{reply.message}."
         return f"{reply.message[0].upper()}{reply.message[1:]}."
     where = f" ({reply.where})" if reply.where else ""
     if reply.kind == "syntax":
@@ -747,6 +750,7 @@ def _note_foundations(results: list[ExerciseResult]) -> None:
         broken = [by_id[d] for d in spec_of(result.id).builds_on
                   if d in by_id and by_id[d].status != "passed"]
         if broken:
-            names = ", ".join(f"{b.id} ({b.title})" for b in broken)
-            result.message += (f"\nThis exercise builds on {names}, which is not right yet: "
-                               "fix that first, then look at this one again.")
+            names = " and ".join(f"{b.id} ({b.title})" for b in broken)
+            verb = "is" if len(broken) == 1 else "are"
+            result.message += (f"\nThis exercise builds on {names}, which {verb} not right "
+                               "yet: fix that first, then look at this one again.")

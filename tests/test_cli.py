@@ -97,6 +97,30 @@ def test_grade_sample_class_end_to_end(runner, root, tmp_path):
     assert "ada" in result.output and "Fewest full marks" in result.output
 
 
+def test_grade_sample_class_on_a3_to_a5(runner, root, tmp_path):
+    """The later assignments end to end: mistakes named where they are, and a failure that
+    comes from an exercise this one builds on is said to come from there."""
+    out = tmp_path / "scores.json"
+    result = runner.invoke(main, ["grade", "a3,a4,a5", str(root / "samples" / "class"),
+                                  "--json", str(out), "--no-gradebook"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())
+    assert all(e["status"] == "passed" for e in scores["ada"].values())
+    assert all(e["status"] == "not_attempted" for e in scores["dev"].values())
+    ben = scores["ben"]
+    assert "the weight gradient is transposed" in ben["a3.affine"]["message"]
+    assert ben["a3.affine"]["checks"]["forward"]["score"] > 0
+    assert "builds on a3.affine (Affine layer)" in ben["a3.mlp_loss"]["message"]
+    assert "the momentum update has the wrong sign" in ben["a4.sgd_momentum"]["message"]
+    assert "missing the terms that come from the batch mean" in ben["a5.batchnorm"]["message"]
+    assert ben["a5.batchnorm_running"]["status"] == "passed"
+    assert ben["a4.adam"]["status"] == "passed" and ben["a5.dropout"]["status"] == "passed"
+    cleo = scores["cleo"]
+    assert cleo["a3.value"]["status"] == "missing" and cleo["a4.adam"]["status"] == "missing"
+    assert cleo["a3.mlp_loss"]["status"] == "partial"
+    assert "KeyError: 'W2'" in cleo["a3.mlp_loss"]["message"]
+
+
 def test_build_templates_check_and_out(runner, tmp_path):
     assert runner.invoke(main, ["build-templates", "--check"]).exit_code == 0
     result = runner.invoke(main, ["build-templates", "--out", str(tmp_path)])
