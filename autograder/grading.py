@@ -607,6 +607,20 @@ def program_expectations(exercise: Exercise, hidden: bool) -> tuple[ProgramExpec
     return tuple(found)
 
 
+def _first_wrong(value: Any, expected: np.ndarray, scenario: Scenario, name: str) -> str:
+    """``"first wrong after update 3 of 60; "`` for a sequence observation, else ``""``."""
+    step = scenario.sequence.get(name)
+    if step is None or type(value) is not np.ndarray or value.shape != expected.shape:
+        return ""
+    rtol, atol = scenario.tolerance or (None, None)
+    for k in range(len(expected)):
+        if not compare(value[k], expected[k], rtol=rtol, atol=atol, show_values=False).ok:
+            total = len(expected) - 1
+            return (f"first wrong at the start, before any {step}; " if k == 0 else
+                    f"first wrong after {step} {k} of {total}; ")
+    return ""
+
+
 def _array_bytes(value: Any) -> int:
     if isinstance(value, np.ndarray):
         return 8 * max(value.size, 1)
@@ -639,6 +653,7 @@ class _ProgramRun:
                          show_values=not scenario.hidden)
         if result.ok:
             return True, ""
+        first = _first_wrong(value, expected.reference[name], scenario, name)
         known = [(m.mistake, v[name]) for m, v in expected.known
                  if name in v and not isinstance(v[name], scenarios.Missing)]
         main = next(iter(scenario.inputs.values()), None)
@@ -646,7 +661,8 @@ class _ProgramRun:
                  if main is not None and np.ndim(main) >= 1 else {})
         why = explain(value, expected.reference[name], name=name, inputs=dict(scenario.inputs),
                       known=known, sizes=sizes)
-        return False, f"{where}: {name} {result.message}" + (f". {why}" if why else "")
+        return False, (f"{where}: {name} {first}{result.message}"
+                       + (f". {why}" if why else ""))
 
     def grade(self, expected: tuple[ProgramExpectation, ...]) -> ExerciseResult:
         ex = self.exercise

@@ -51,6 +51,8 @@ class Scenario:
         properties: further judgements, each counting towards its check.
         inputs: the main inputs, for diagnoses such as "wrong only where x < 0".
         tolerance: ``(rtol, atol)`` for every comparison, or None for the dtype table.
+        sequence: observations whose first axis is a sequence of steps, named by what one
+            step is (``{"w": "update"}``): feedback then says where they first go wrong.
     """
 
     label: str
@@ -62,6 +64,7 @@ class Scenario:
     properties: tuple[Property, ...] = ()
     inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
     tolerance: tuple[float, float] | None = None
+    sequence: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         return f"{self.label} {self.about}".strip()

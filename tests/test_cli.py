@@ -112,6 +112,7 @@ def test_grade_sample_class_on_a3_to_a5(runner, root, tmp_path):
     assert ben["a3.affine"]["checks"]["forward"]["score"] > 0
     assert "builds on a3.affine (Affine layer)" in ben["a3.mlp_loss"]["message"]
     assert "the momentum update has the wrong sign" in ben["a4.sgd_momentum"]["message"]
+    assert "w first wrong after update 1 of 60" in ben["a4.sgd_momentum"]["message"]
     assert "missing the terms that come from the batch mean" in ben["a5.batchnorm"]["message"]
     assert ben["a5.batchnorm_running"]["status"] == "passed"
     assert ben["a4.adam"]["status"] == "passed" and ben["a5.dropout"]["status"] == "passed"

@@ -186,7 +186,7 @@ def optimizer_scenarios(rule: str) -> Callable[[bool], tuple[Scenario, ...]]:
                 steps=(Step(rule, (w0, None if config is None else dict(config), objective),
                             op="trajectory", extra={"steps": steps}),),
                 observe=observe, compare=compare, properties=(_defaults_property(rule),),
-                tolerance=TRAJECTORY_TOLERANCE))
+                tolerance=TRAJECTORY_TOLERANCE, sequence={"w": "update"}))
         return tuple(found)
 
     return scenarios
