@@ -592,7 +592,8 @@ def program_expectations(exercise: Exercise, hidden: bool) -> tuple[ProgramExpec
         if unreadable:
             raise RuntimeError(f"{exercise.id}: cannot read {unreadable} from the reference")
         known = []
-        for mutant in mutants(exercise.id):
+        compared = {n for names in scenario.compare.values() for n in names}
+        for mutant in mutants(exercise.id) if compared else ():
             module = scenarios.with_functions(reference, mutant.functions)
             try:
                 values = scenarios.read(
@@ -600,8 +601,14 @@ def program_expectations(exercise: Exercise, hidden: bool) -> tuple[ProgramExpec
                     _error_text, exercise.returns)
             except Exception:  # noqa: BLE001 - a broken mutant just matches nothing
                 continue
-            known.append((mutant, values))
+            # Only compared values are matched against mistakes; big property-only outputs
+            # (initialisers, dropout masks) are not kept for the whole run.
+            known.append((mutant, {n: v for n, v in values.items() if n in compared}))
         size = sum(_array_bytes(r.value) for r in replies)
+        reads = [p.reads for p in scenario.properties]
+        if all(r is not None for r in reads):
+            kept = compared.union(*reads)
+            ref = {n: v for n, v in ref.items() if n in kept}
         found.append(ProgramExpectation(scenario, ref, tuple(known),
                                         4 * size + 4096 * (len(scenario.steps) + 1)))
     return tuple(found)

@@ -31,10 +31,14 @@ Path = tuple[Any, ...]
 @dataclass(frozen=True)
 class Property:
     """A judgement of the student's observations that is not a comparison with the
-    reference: ``judge(student, reference) -> None`` when it holds, else a message."""
+    reference: ``judge(student, reference) -> None`` when it holds, else a message.
+
+    ``reads`` names the reference observations the judge looks at (None: all of them);
+    the others are not kept for the run, which matters for big random outputs."""
 
     check: str
     judge: Callable[[dict[str, Any], dict[str, Any]], str | None]
+    reads: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,4 +187,4 @@ def finite_difference_property(check: str, loss: str, grad: str, probes_obs: str
         return (f"{grad} disagrees with the numerical gradient of your own {function}: "
                 f"{result.message}")
 
-    return Property(check, judge)
+    return Property(check, judge, reads=(grad,))
