@@ -45,6 +45,7 @@ from pathlib import Path
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 sys.path.insert(0, _PACKAGE_ROOT)
 import numpy as np  # noqa: E402
+import numpy.random  # noqa: E402, F401 - lazy in numpy 2: 16 ms in every child otherwise
 
 from autograder.sandbox import jail, programs, tracks, wire  # noqa: E402
 
@@ -188,6 +189,9 @@ class Child:
         if op == "perturb":
             where, pick = header["arg"], header.get("pick")
             position, key = (where[0], where[1]) if isinstance(where, list) else (where, None)
+            # Each call gets its own copies (a student may write into an input); keyword
+            # arguments need a deep copy only when they hold containers (batch norm's dict).
+            nested = any(isinstance(v, (dict, list)) for v in kwargs.values())
             results = []
             for flat, delta in header["points"]:
                 moved = list(args)
@@ -202,7 +206,7 @@ class Child:
                 copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a
                           for a in moved]
                 result = self.invoke(function, self.track.incoming(copies),
-                                     copy.deepcopy(kwargs))
+                                     copy.deepcopy(kwargs) if nested else dict(kwargs))
                 results.append(self.outgoing(self.picked(header["fn"], result, pick)))
             return stacked(results)
         try:

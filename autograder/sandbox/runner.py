@@ -144,6 +144,11 @@ class _Process:
                  zygote_: Zygote | None) -> None:
         self.pid, self._popen, self._zygote = pid, popen, zygote_
 
+    @property
+    def cold(self) -> bool:
+        """Started by a fresh exec, so ours to reap (a forked one is the zygote's)."""
+        return self._popen is not None
+
     def kill_group(self) -> None:
         try:
             os.killpg(self.pid, signal.SIGKILL)
@@ -281,7 +286,7 @@ class Session:
         """Run several steps in one round trip; each gets its own :class:`Reply`.
 
         ``max_bytes`` bounds the reply's arrays (checked before they are read)."""
-        arrays: list[np.ndarray] = []
+        arrays: list[np.ndarray] = _Frames()
         header = {"op": "batch", "steps": [_step(module, s, arrays) for s in steps]}
         reply, decoded = self._exchange(header, arrays, timeout, max_bytes)
         results = reply.get("results") if isinstance(reply, dict) else None
@@ -321,18 +326,20 @@ class Session:
         return code
 
     def close(self) -> None:
-        """Stop the child (politely if it is idle, by SIGKILL of its group otherwise)."""
-        code = None
+        """Stop the child and everything it started: SIGKILL of its process group (it is
+        the init of its own PID namespace where the kernel allows one, so that takes every
+        descendant with it). Nothing is waited for: its replies are all read, its output is
+        unbuffered, and the warm worker reaps it (a pid is not reused before that, so the
+        signal can only reach this child's group)."""
         if self.alive:
             self.alive = False
             try:
                 wire.write_message(self._request_w, {"op": "exit"}, [])
             except OSError:
                 pass
-            code = self.process.wait(timeout=0.5)
-        self.process.kill_group()  # whatever is left in its group, at once
-        if code is None:
-            self.process.wait(timeout=5)
+        self.process.kill_group()
+        if self.process.cold:
+            self.process.wait(timeout=5)  # our own child: reap it here
         for fd in (self._request_w, self._reply_r):
             try:
                 os.close(fd)
@@ -382,6 +389,22 @@ def _copy_submission(modules: dict[str, Path], directory: Path | None,
     return copied
 
 
+class _Frames(list):
+    """The arrays of one request, each sent once however many steps use it (a case's
+    inputs serve its forward call and every perturbed call)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index: dict[int, int] = {}
+
+    def add(self, array: np.ndarray) -> int:
+        key = id(array)
+        if key not in self.index:  # the arrays outlive the request, so ids stay unique
+            self.index[key] = len(self)
+            self.append(array)
+        return self.index[key]
+
+
 def _tree(value: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(value, Handle):
         return {"h": str(value)}
@@ -390,6 +413,8 @@ def _tree(value: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(value, dict):
         return {"dict": {str(k): _tree(v, arrays) for k, v in value.items()}}
     if isinstance(value, np.ndarray):
+        if isinstance(arrays, _Frames):
+            return {"a": arrays.add(value)}
         arrays.append(value)
         return {"a": len(arrays) - 1}
     if isinstance(value, (list, tuple)):
