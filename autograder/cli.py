@@ -148,6 +148,9 @@ def check(path: Path, assignment: str | None, track: str, device: str) -> None:
 @click.option("--no-gradebook", is_flag=True, help="Do not write a gradebook.")
 @click.option("--details/--no-details", default=False,
               help="Print every student's feedback after the class table.")
+@click.option("--html", "html_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write HTML reports here: index.html (the class, with plots) and a "
+                   "page per student.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Students graded side by side (default: CPU cores + 1).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
@@ -158,8 +161,8 @@ def check(path: Path, assignment: str | None, track: str, device: str) -> None:
 @track_options
 @friendly
 def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
-          no_gradebook: bool, details: bool, workers: int | None, executor: str,
-          scheduler: str | None, force: bool, track: str, device: str) -> None:
+          no_gradebook: bool, details: bool, html_dir: Path | None, workers: int | None,
+          executor: str, scheduler: str | None, force: bool, track: str, device: str) -> None:
     """Grade a class: SUBMISSIONS holds one folder (or .py file) per student.
 
     ASSIGNMENT is a1, a2, a1,a2 or all. Public and hidden cases are graded. Each student is
@@ -204,6 +207,11 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
         _write_json(json_out, {r.student: {e.id: e.to_json() for e in r.exercises}
                                for r in outcome.results})
         click.echo(f"Scores written to {json_out}")
+    if html_dir is not None:
+        from autograder.html_report import write_reports
+
+        index = write_reports(outcome.results, chosen, html_dir)
+        click.echo(f"HTML reports: {index}")
     if book is not None:
         click.echo(f"Gradebook: {gradebook}")
 

@@ -1,0 +1,294 @@
+"""HTML reports: a page per student and a class overview with plots.
+
+``write_reports(results, assignments, out_dir)`` writes ``out_dir/index.html`` (the class:
+score distribution, pass rate per exercise, the most common mistakes, a table of students)
+and ``out_dir/students/<student>.html`` (per exercise and check: score, what went wrong and
+a hint). Pages are self-contained (inline CSS, plots as inline SVG, no scripts, nothing
+fetched), so they can be mailed, archived or served as they are. Everything a student
+wrote or a message quotes is escaped. The feedback is the grader's, which never shows a
+hidden case's expected values.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
+from autograder.spec import Assignment
+
+_STYLE = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1100px;
+color:#1d2330;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em}
+.sub{color:#5b6475;margin-top:0}
+table{border-collapse:collapse;width:100%;margin:.5em 0}
+th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #e3e6ec;vertical-align:top}
+th{background:#f4f6f9;font-weight:600}th.num{text-align:right}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.passed{color:#17803d}.partial{color:#a15c00}.bad{color:#b3261e}
+.pill{display:inline-block;padding:0 .5em;border-radius:1em;font-size:.85em;font-weight:600}
+.pill.passed{background:#e3f4e8}.pill.partial{background:#fdf0dc}.pill.bad{background:#fbe4e2}
+.ex{border:1px solid #e3e6ec;border-radius:8px;padding:.6em 1em;margin:.8em 0}
+.ex h3{margin:.2em 0 .4em;font-size:1.05em}
+.msg{white-space:pre-wrap;font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;
+background:#f7f8fa;border-radius:6px;padding:.6em .8em;margin:.4em 0;overflow-x:auto}
+.hint{background:#eef4ff;border-left:3px solid #3b6fd8;padding:.4em .8em;margin:.4em 0}
+.bar{display:inline-block;height:.7em;background:#dfe3ea;border-radius:.35em;width:8em;
+vertical-align:middle;overflow:hidden}.bar>span{display:block;height:100%;background:#3b8f5a}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}
+svg text{font:12px system-ui,sans-serif;fill:#1d2330}
+a{color:#2f5fc4}
+"""
+
+
+def write_reports(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
+                  out_dir: Path) -> Path:
+    """Write the class overview and one page per student; returns the overview's path."""
+    out_dir = Path(out_dir)
+    (out_dir / "students").mkdir(parents=True, exist_ok=True)
+    pages = student_page_names([r.student for r in results])
+    for result in results:
+        _write(out_dir / "students" / pages[result.student],
+               student_page(result, assignments, back="../index.html"))
+    index = out_dir / "index.html"
+    _write(index, class_page(results, assignments, pages))
+    return index
+
+
+def student_page_names(students: Sequence[str]) -> dict[str, str]:
+    """A safe, unique file name per student (names come from folder names)."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for student in students:
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", student).strip("._") or "student"
+        name, n = f"{stem}.html", 1
+        while name.lower() in used:
+            n += 1
+            name = f"{stem}-{n}.html"
+        used.add(name.lower())
+        names[student] = name
+    return names
+
+
+# ---------------------------------------------------------------- one student
+
+
+def student_page(result: SubmissionResult, assignments: Sequence[Assignment], *,
+                 back: str | None = None) -> str:
+    """One student's report: totals per assignment, then every exercise and its checks."""
+    by_id = {e.id: e for e in result.exercises}
+    parts = [f"<h1>{_e(result.student)}</h1>",
+             f'<p class="sub">{result.score:.2f} / {result.max_score:g} points, '
+             f"{sum(e.status == 'passed' for e in result.exercises)} of "
+             f"{len(result.exercises)} exercises fully right"
+             + (f' · <a href="{_e(back)}">class overview</a>' if back else "") + "</p>"]
+    for a in assignments:
+        exercises = [by_id[e.id] for e in a.exercises if e.id in by_id]
+        if not exercises:
+            continue
+        got = sum(e.score for e in exercises)
+        parts.append(f"<h2>{_e(a.id)} · {_e(a.title)} — {got:.2f} / {a.points:g}</h2>")
+        parts.append(_summary_table(exercises))
+        parts += [_exercise_block(e) for e in exercises if e.status != "passed"]
+    if result.output.strip():
+        parts.append("<h2>What your code printed</h2>")
+        parts.append(f'<div class="msg">{_e(result.output.strip()[:2000])}</div>')
+    return _page(f"{result.student}: dlgrade report", "\n".join(parts))
+
+
+def _summary_table(exercises: Sequence[ExerciseResult]) -> str:
+    rows = []
+    for e in exercises:
+        anchor = f'<a href="#{_e(e.id)}">{_e(e.id)}</a>' if e.status != "passed" else _e(e.id)
+        rows.append(f"<tr><td>{anchor}</td><td>{_e(e.title)}</td>"
+                    f'<td class="num">{e.score:.2f} / {e.max_score:g}</td>'
+                    f"<td>{_bar(e.score, e.max_score)}</td><td>{_pill(e.status)}</td></tr>")
+    return ("<table><tr><th>exercise</th><th>title</th><th class=\"num\">score</th><th></th>"
+            "<th>status</th></tr>" + "".join(rows) + "</table>")
+
+
+def _exercise_block(e: ExerciseResult) -> str:
+    checks = "".join(
+        f"<tr><td>{_e(c.name)}</td><td class=\"num\">{c.score:.2f} / {c.max_score:g}</td>"
+        f"<td class=\"num\">{c.passed} / {c.total} cases</td></tr>" for c in e.checks)
+    hint = f'<div class="hint"><b>Hint.</b> {_e(e.hint)}</div>' if e.hint else ""
+    return (f'<div class="ex" id="{_e(e.id)}"><h3>{_e(e.id)} · {_e(e.title)} '
+            f"{_pill(e.status)}</h3>"
+            '<table><tr><th>check</th><th class="num">score</th><th class="num">passed</th>'
+            f"</tr>{checks}</table>"
+            f'<div class="msg">{_e(e.message)}</div>{hint}</div>')
+
+
+# ---------------------------------------------------------------- the class
+
+
+def class_page(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
+               pages: dict[str, str] | None = None) -> str:
+    """The class overview: plots, the most common mistakes, and every student's totals."""
+    pages = pages or student_page_names([r.student for r in results])
+    total = sum(a.points for a in assignments)
+    n = len(results)
+    mean = sum(r.score for r in results) / n if n else 0.0
+    parts = ["<h1>Class overview</h1>",
+             f'<p class="sub">{n} students · {", ".join(_e(a.id) for a in assignments)} · '
+             f"mean {mean:.2f} / {total:g}</p>"]
+    parts.append('<div class="grid"><div><h2>Score distribution</h2>'
+                 + histogram([r.score for r in results], total) + "</div>"
+                 + "<div><h2>Pass rate per exercise</h2>"
+                 + pass_rates(results, assignments) + "</div></div>")
+    mistakes = common_mistakes(results)
+    parts.append("<h2>Most common mistakes</h2>")
+    if mistakes:
+        parts.append("<table><tr><th>exercise</th><th>mistake</th>"
+                     '<th class="num">students</th></tr>'
+                     + "".join(f"<tr><td>{_e(ex)}</td><td>{_e(what)}</td>"
+                               f'<td class="num">{count}</td></tr>'
+                               for (ex, what), count in mistakes[:15]) + "</table>")
+    else:
+        parts.append("<p>None: every exercise was fully right for everyone.</p>")
+    parts.append("<h2>Students</h2>")
+    header = "".join(f'<th class="num">{_e(a.id)}</th>' for a in assignments)
+    rows = []
+    for r in results:
+        by_id = {e.id: e for e in r.exercises}
+        cells = "".join(
+            f'<td class="num">{sum(by_id[e.id].score for e in a.exercises if e.id in by_id):.2f}'
+            "</td>" for a in assignments)
+        rows.append(f'<tr><td><a href="students/{_e(pages[r.student])}">{_e(r.student)}</a>'
+                    f'</td>{cells}<td class="num"><b>{r.score:.2f}</b> / {r.max_score:g}</td>'
+                    f"<td>{_bar(r.score, r.max_score)}</td></tr>")
+    parts.append(f'<table><tr><th>student</th>{header}<th class="num">total</th><th></th></tr>'
+                 + "".join(rows) + "</table>")
+    return _page("dlgrade class overview", "\n".join(parts))
+
+
+def common_mistakes(results: Sequence[SubmissionResult]) -> list[tuple[tuple[str, str], int]]:
+    """``((exercise id, mistake), number of students)``, most frequent first. A mistake is
+    the one the feedback names, else the kind of failure (an exception, a timeout...)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for r in results:
+        seen: set[tuple[str, str]] = set()
+        for e in r.exercises:
+            if e.status in ("passed", "not_attempted", "missing"):
+                continue  # nothing handed in is not a mistake
+            if e.status in ("syntax", "import"):  # one broken file, counted once
+                key = (f"{e.id.split('.')[0]} (the whole file)", mistake_of(e))
+            else:
+                key = (e.id, mistake_of(e))
+            seen.add(key)
+        counts.update(seen)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+_NAMED = re.compile(r"This matches a common mistake: (.+?)\.(?:\s|$)")
+_PATTERNS = (
+    (re.compile(r"is transposed"), "a transposed result"),
+    (re.compile(r"too (?:large|small).*1/N|missing (?:a |the )?1/N|division by N"),
+     "a missing or extra 1/N"),
+    (re.compile(r"has the wrong sign|sign is flipped"), "the wrong sign"),
+    (re.compile(r"NaN|inf"), "NaN or inf (overflow on large inputs?)"),
+    (re.compile(r"wrong only where"), "wrong in one region of the inputs"),
+)
+
+
+def mistake_of(e: ExerciseResult) -> str:
+    """A short name for what went wrong in an exercise (for grouping students)."""
+    named = _NAMED.search(e.message)
+    if named:
+        return named.group(1)
+    for pattern, label in _PATTERNS:
+        if pattern.search(e.message):
+            return label
+    if e.status in ("partial", "failed"):
+        failed = [c.name for c in e.checks if c.score < c.max_score]
+        return "wrong " + ", ".join(failed) if failed else STATUS_TEXT.get(e.status, e.status)
+    return STATUS_TEXT.get(e.status, e.status)
+
+
+# ---------------------------------------------------------------- plots (inline SVG)
+
+
+def histogram(scores: Sequence[float], maximum: float, bins: int = 10) -> str:
+    """Students per score band, as an SVG bar chart."""
+    counts = [0] * bins
+    for s in scores:
+        k = min(bins - 1, int(bins * s / maximum)) if maximum > 0 else 0
+        counts[max(k, 0)] += 1
+    width, height, pad = 420, 200, 28
+    step = (width - 2 * pad) / bins
+    top = max(counts) or 1
+    bars = []
+    for k, c in enumerate(counts):
+        h = (height - 2 * pad) * c / top
+        x, y = pad + k * step, height - pad - h
+        low = maximum * k / bins
+        bars.append(f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{step - 4:.1f}" height="{h:.1f}"'
+                    f' fill="#3b8f5a"><title>{low:g}-{low + maximum / bins:g}: {c}</title>'
+                    "</rect>")
+        if c:
+            bars.append(f'<text x="{x + step / 2:.1f}" y="{y - 4:.1f}" '
+                        f'text-anchor="middle">{c}</text>')
+    ticks = "".join(f'<text x="{pad + k * step:.1f}" y="{height - 8}" text-anchor="middle">'
+                    f"{maximum * k / bins:g}</text>" for k in range(0, bins + 1, 2))
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+            f'aria-label="score distribution">'
+            f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+            f'stroke="#8a93a3"/>{"".join(bars)}{ticks}</svg>')
+
+
+def pass_rates(results: Sequence[SubmissionResult], assignments: Sequence[Assignment]) -> str:
+    """Share of students with full marks, per exercise, as horizontal SVG bars."""
+    rows = []
+    for a in assignments:
+        for e in a.exercises:
+            graded = [x for r in results for x in r.exercises if x.id == e.id]
+            if graded:
+                rows.append((e.id, sum(x.status == "passed" for x in graded) / len(graded)))
+    line, label, width = 16, 200, 460
+    height = line * len(rows) + 10
+    bars = []
+    for k, (eid, rate) in enumerate(rows):
+        y = 5 + k * line
+        colour = "#3b8f5a" if rate >= 0.75 else "#d08a1e" if rate >= 0.4 else "#c0392b"
+        bars.append(f'<text x="{label - 6}" y="{y + 11}" text-anchor="end">{_e(eid)}</text>'
+                    f'<rect x="{label}" y="{y + 2}" width="{(width - label - 40) * rate:.1f}" '
+                    f'height="{line - 5}" fill="{colour}"/>'
+                    f'<text x="{label + (width - label - 40) * rate + 4:.1f}" y="{y + 11}">'
+                    f"{rate:.0%}</text>")
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+            f'aria-label="pass rate per exercise">{"".join(bars)}</svg>')
+
+
+# ---------------------------------------------------------------- pieces
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _pill(status: str) -> str:
+    kind = "passed" if status == "passed" else "partial" if status == "partial" else "bad"
+    return f'<span class="pill {kind}">{_e(STATUS_TEXT.get(status, status))}</span>'
+
+
+def _bar(score: float, maximum: float) -> str:
+    share = 0.0 if maximum <= 0 else max(0.0, min(1.0, score / maximum))
+    return f'<span class="bar"><span style="width:{share * 100:.0f}%"></span></span>'
+
+
+def _page(title: str, body: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_e(title)}</title><style>{_STYLE}</style></head>"
+            f"<body>\n{body}\n<p class=\"sub\">Made by dlgrade.</p></body></html>\n")
+
+
+def _write(path: Path, text: str) -> None:
+    """Write atomically, so a page is never left half-written."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
