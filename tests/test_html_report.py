@@ -121,14 +121,28 @@ def test_grade_writes_an_overview_with_plots_and_a_page_per_student(reports):
     assert "a1 (the whole file)" in text and text.count("syntax error") == 1
 
 
-def test_student_pages_never_show_hidden_expected_values(reports):
-    ben = (reports / "students" / "ben.html").read_text()
-    _parse(ben)
-    hidden = [line for line in ben.split("\n") if "hidden case" in line]
-    assert hidden  # ben's bugs show on hidden cases too
+def test_student_pages_never_show_hidden_expected_values(tmp_path):
+    """A relu that is right on the public cases and wrong on the hidden ones: its page
+    says where it fails, never with the expected numbers."""
+    from autograder.grading import grade_submission
+    from autograder.submission import Submission
+
+    path = tmp_path / "sly" / "activations.py"
+    path.parent.mkdir()
+    path.write_text("import numpy as np\n\n"
+                    "def relu_forward(x):\n"
+                    "    out = np.maximum(x, 0) * (1.5 if x.shape != (4, 5) else 1.0)\n"
+                    "    return out, x\n\n"
+                    "def relu_backward(dout, cache):\n"
+                    "    return dout * (cache > 0)\n")
+    result = grade_submission(Submission("sly", path.parent), A1, hidden=True,
+                              only={"a1.relu"})
+    page = student_page(result, A1)
+    _parse(page)
+    hidden = [line for line in page.split("\n") if "hidden case" in line]
+    assert hidden, page
     for line in hidden:
         assert "expected" not in line and "yours" not in line, line
-    assert "a1.sigmoid" in ben and "Hint." in ben
 
 
 def test_class_page_with_no_results_is_still_a_page():
