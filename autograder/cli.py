@@ -18,6 +18,14 @@ from typing import Any, TypeVar
 import click
 
 from autograder import registry, report, templates
+from autograder.deadlines import (
+    DeadlineError,
+    apply_class,
+    deadline_options,
+    deadlines_from_options,
+    times_from_option,
+)
+from autograder.exports import ExportError, export_results
 from autograder.gradebook import Gradebook, GradebookError
 from autograder.grading import grade_submission
 from autograder.spec import Assignment, SpecError
@@ -42,7 +50,7 @@ def friendly(command: F) -> F:
         except registry.UnknownName as exc:
             raise click.UsageError(str(exc.args[0])) from None
         except (SubmissionError, GradebookError, templates.TemplateError, SpecError,
-                OSError) as exc:
+                DeadlineError, ExportError, OSError) as exc:
             raise Failure(str(exc)) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
@@ -158,11 +166,21 @@ def check(path: Path, assignment: str | None, track: str, device: str) -> None:
 @click.option("--scheduler", help="Address of the Dask scheduler (with --executor dask).")
 @click.option("--force", is_flag=True,
               help="Regrade students whose files have not changed since the last run.")
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a CSV: a row per student, a column per exercise, the total.")
+@click.option("--canvas", "canvas_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write Canvas's gradebook import CSV (a column per assignment).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Canvas's gradebook export, for Canvas's student ids (with --canvas).")
+@deadline_options
 @track_options
 @friendly
 def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
           no_gradebook: bool, details: bool, html_dir: Path | None, workers: int | None,
-          executor: str, scheduler: str | None, force: bool, track: str, device: str) -> None:
+          executor: str, scheduler: str | None, force: bool, csv_out: Path | None,
+          canvas_out: Path | None, roster: Path | None, due: tuple[str, ...],
+          late_penalty: float, grace: str, zero_after: int | None,
+          submitted_at: Path | None, track: str, device: str) -> None:
     """Grade a class: SUBMISSIONS holds one folder (or .py file) per student.
 
     ASSIGNMENT is a1, a2, a1,a2 or all. Public and hidden cases are graded. Each student is
@@ -173,6 +191,8 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
 
     chosen = registry.resolve(assignment)
     config = _track(track, device, chosen)
+    deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
+    times = times_from_option(submitted_at)
     students = discover(submissions)
     if device == "cuda" and workers is None:
         workers = 1  # one GPU: students take turns on it
@@ -199,6 +219,20 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     if outcome.skipped:
         click.echo(f"{len(outcome.skipped)} unchanged since their last grading, taken from the "
                    f"gradebook (--force regrades them); {len(outcome.graded)} graded now.")
+    late = apply_class(outcome.results, students, chosen, deadlines, times) if deadlines else None
+    if late:
+        lines = [f"  {student} {lr.assignment}: {lr.describe()}"
+                 for student, per in late.items() for lr in per.values()
+                 if lr.days_late > 0 or lr.submitted is None]
+        on_time = sum(1 for per in late.values() for lr in per.values()) - len(lines)
+        click.echo(f"\nLate penalties ({on_time} submissions on time):")
+        click.echo("\n".join(lines) if lines else "  none")
+    for path, fmt in ((csv_out, "csv"), (canvas_out, "canvas")):
+        if path is not None:
+            for warning in export_results(outcome.results, chosen, path, fmt, late=late,
+                                          roster=roster if fmt == "canvas" else None):
+                click.echo(f"warning: {warning}", err=True)
+            click.echo(f"{'CSV' if fmt == 'csv' else 'Canvas CSV'} written to {path}")
     if details:
         for r in outcome.results:
             click.echo(f"\n===== {r.student} =====")
@@ -275,3 +309,10 @@ def build_templates(check_only: bool, out: Path | None) -> None:
     for path in changed:
         click.echo(f"wrote {path}")
     click.echo(f"{len(files)} templates, {len(changed)} updated.")
+
+
+from autograder.exports import export_command  # noqa: E402 - they use Failure and friends
+from autograder.gradescope import gradescope_command  # noqa: E402
+
+main.add_command(gradescope_command)
+main.add_command(export_command)

@@ -1,0 +1,502 @@
+"""Gradescope: the autograder bundle, and the grading it runs inside Gradescope.
+
+``dlgrade gradescope a1 a1-gradescope.zip`` writes the zip to upload as a programming
+assignment's autograder (Gradescope's contract: ``setup.sh`` and ``run_autograder`` at the
+root; the zip is unpacked into ``/autograder/source``; the student's files arrive in
+``/autograder/submission``; ``/autograder/results/results.json`` must be written):
+
+* ``dlgrade-<version>-py3-none-any.whl``: this dlgrade (engine, assignments, references),
+  built from the installed package, so setup needs no access to the course's repository;
+* ``setup.sh``: makes a virtual environment in ``/autograder/venv`` and installs the wheel
+  (numpy and click from PyPI; for ``--track torch`` the CPU build of torch at the version
+  pinned in ``constraints.txt``, from PyTorch's CPU index);
+* ``run_autograder``: runs :func:`write_results` (``python -m autograder.gradescope``), which
+  grades the submission on the public and hidden cases exactly as ``dlgrade grade`` does
+  (student code in a sandboxed child, never in the grading process) and writes one Gradescope
+  test per exercise: name ``"a1.sigmoid (Sigmoid)"``, score, max_score, visibility and the
+  feedback as output (hidden-case feedback never shows expected values);
+* ``dlgrade_gradescope.json``: the assignments, track, visibility and late policy.
+
+With ``--late-penalty`` the penalty is computed from Gradescope's own submission metadata
+(``created_at`` against the assignment's, or the student's extended, due date): the tests keep
+the raw scores and the top-level score is the final one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import importlib.metadata
+import io
+import json
+import os
+import re
+import sys
+import time
+import traceback
+import zipfile
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from autograder import registry
+from autograder.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
+from autograder.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
+from autograder.spec import Assignment
+from autograder.submission import Submission, _kind
+
+PACKAGES = ("autograder", "assignments", "reference")
+CONFIG_NAME = "dlgrade_gradescope.json"
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so the same course gives the same bytes
+MAX_OUTPUT = 8000  # characters of the student's printed output shown back to them
+
+
+class BundleError(RuntimeError):
+    """The bundle cannot be built (dlgrade not installed, no torch pin...)."""
+
+
+# ---------------------------------------------------------------- the wheel
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode()
+
+
+def _package_files(package: str) -> list[tuple[str, bytes]]:
+    """Every file of an installed package (sources and data, no caches), as archive paths."""
+    module = importlib.import_module(package)
+    if module.__file__ is None:
+        raise BundleError(f"cannot find the files of the {package} package")
+    base = Path(module.__file__).resolve().parent
+    found = []
+    for path in sorted(base.rglob("*")):
+        relative = path.relative_to(base)
+        if "__pycache__" in relative.parts or path.suffix in (".pyc", ".pyo") \
+                or not path.is_file():
+            continue
+        found.append((f"{package}/{relative.as_posix()}", path.read_bytes()))
+    return found
+
+
+def build_wheel() -> tuple[str, bytes]:
+    """A wheel of this dlgrade (file name, bytes), built from the installed packages and
+    their metadata: it works from an editable checkout as from a normal install, needs no
+    build tools and no network, and installs exactly the code that grades here."""
+    try:
+        dist = importlib.metadata.distribution("dlgrade")
+    except importlib.metadata.PackageNotFoundError:
+        raise BundleError("dlgrade is not installed (pip install -e . in its checkout)") from None
+    metadata = dist.read_text("METADATA") or dist.read_text("PKG-INFO")  # wheel or egg-info
+    if not metadata:
+        raise BundleError("the installed dlgrade has no METADATA")
+    version = dist.version
+    name = f"dlgrade-{version}-py3-none-any.whl"
+    info = f"dlgrade-{version}.dist-info"
+    files = [f for package in PACKAGES for f in _package_files(package)]
+    files.append((f"{info}/METADATA", metadata.encode()))
+    files.append((f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: dlgrade\n"
+                                   b"Root-Is-Purelib: true\nTag: py3-none-any\n"))
+    entry_points = dist.read_text("entry_points.txt") or \
+        "[console_scripts]\ndlgrade = autograder.cli:main\n"
+    files.append((f"{info}/entry_points.txt", entry_points.encode()))
+    files.append((f"{info}/top_level.txt", ("\n".join(PACKAGES) + "\n").encode()))
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files)
+    files.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for path, data in files:
+            _add(wheel, path, data)
+    return name, buffer.getvalue()
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    entry = zipfile.ZipInfo(name, ZIP_TIME)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = (0o100755 if executable else 0o100644) << 16
+    archive.writestr(entry, data)
+
+
+# ---------------------------------------------------------------- torch pin
+
+
+def torch_pin(project_root: Path | None = None) -> str:
+    """The torch requirement to install for the torch track: the ``torch==`` line of the
+    project's ``constraints.txt`` (the CI pin), else the torch installed here."""
+    root = project_root or Path(importlib.import_module("autograder").__file__ or ".").parent.parent
+    constraints = root / "constraints.txt"
+    if constraints.is_file():
+        for line in constraints.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if re.match(r"torch\s*==", line):
+                return line.replace(" ", "")
+    try:
+        version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        raise BundleError("--track torch: no torch pin in constraints.txt and no torch "
+                          "installed here to take the version from") from None
+    return f"torch=={version.split('+')[0]}"
+
+
+# ---------------------------------------------------------------- the scripts
+
+
+def setup_script(wheel: str, torch: str | None) -> str:
+    """``setup.sh``: Python >= 3.10 in a venv at /autograder/venv, then the wheel."""
+    torch_lines = ""
+    if torch:
+        torch_lines = (
+            f"# The CPU build of torch (the default wheel pulls several GB of CUDA packages).\n"
+            f'"$VENV/bin/python" -m pip install --no-cache-dir --index-url {TORCH_CPU_INDEX} '
+            f'"{torch}"\n')
+    return f"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+# Generated by `dlgrade gradescope`: installs dlgrade from the wheel in this zip.
+set -euo pipefail
+SOURCE=/autograder/source
+VENV=/autograder/venv
+if ! python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' \\
+        2>/dev/null; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+        python3 python3-venv python3-pip
+fi
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    echo "dlgrade needs Python >= 3.10; choose a newer Ubuntu base image" >&2
+    exit 1
+fi
+python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --no-cache-dir --upgrade pip
+{torch_lines}"$VENV/bin/python" -m pip install --no-cache-dir "$SOURCE/{wheel}"
+# Readable by the unprivileged user dlgrade's sandbox drops student code to.
+chmod -R a+rX "$VENV"
+"$VENV/bin/dlgrade" doctor || true
+"""
+
+
+def run_script() -> str:
+    """``run_autograder``: grade the submission; always leave a results.json behind."""
+    return f"""#!/usr/bin/env bash
+# Gradescope runs this for every submission. Generated by `dlgrade gradescope`.
+# AUTOGRADER_ROOT and DLGRADE_PYTHON exist for testing outside Gradescope.
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PYTHON="${{DLGRADE_PYTHON:-$ROOT/venv/bin/python}}"
+mkdir -p "$ROOT/results"
+"$PYTHON" -I -m autograder.gradescope \\
+    --config "$ROOT/source/{CONFIG_NAME}" \\
+    --submission "$ROOT/submission" \\
+    --metadata "$ROOT/submission_metadata.json" \\
+    --results "$ROOT/results/results.json"
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+    printf '%s\\n' '{{"score": 0, "output": "The autograder could not run (dlgrade did not \
+start). Please tell the course staff.", "tests": []}}' > "$ROOT/results/results.json"
+fi
+exit $status
+"""
+
+
+# ---------------------------------------------------------------- the bundle
+
+
+def bundle_config(assignments: Sequence[Assignment], *, track: dict[str, str] | None,
+                  visibility: str, late: dict[str, Any] | None) -> dict[str, Any]:
+    return {"assignments": [a.id for a in assignments], "track": track,
+            "visibility": visibility, "late": late}
+
+
+def build_bundle(assignments: Sequence[Assignment], out: Path, *,
+                 track: dict[str, str] | None = None, visibility: str = "visible",
+                 late: dict[str, Any] | None = None) -> list[str]:
+    """Write Gradescope's autograder zip to ``out``; return the names it holds.
+
+    ``late``: ``{"penalty_per_day": 0.1, "grace_seconds": 900, "zero_after": None}`` or None.
+    """
+    if visibility not in VISIBILITIES:
+        raise BundleError(f"unknown visibility {visibility!r} ({', '.join(VISIBILITIES)})")
+    wheel_name, wheel = build_wheel()
+    pin = torch_pin() if track and track.get("name") == "torch" else None
+    config = bundle_config(assignments, track=track, visibility=visibility, late=late)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as bundle:
+        _add(bundle, "setup.sh", setup_script(wheel_name, pin).encode(), executable=True)
+        _add(bundle, "run_autograder", run_script().encode(), executable=True)
+        _add(bundle, wheel_name, wheel)
+        _add(bundle, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
+        if pin:
+            _add(bundle, "constraints.txt", f"{pin}\n".encode())
+        names = bundle.namelist()
+    os.replace(tmp, out)
+    return names
+
+
+# ---------------------------------------------------------------- inside Gradescope
+
+
+def locate(folder: Path, assignments: Sequence[Assignment], student: str = "submission"
+           ) -> Submission:
+    """The student's files in Gradescope's submission folder: the folder itself when it
+    holds a graded module; else the sub-folder (an uploaded folder or a repository, up to
+    three levels down, links never followed) holding the most; else a lone ``.py`` file or
+    notebook (everything in one file); else the folder (each exercise then says what is
+    missing).
+    """
+    folder = Path(folder)
+    wanted = {f"{m}{suffix}" for a in assignments for m in a.modules
+              for suffix in (".py", ".ipynb")}  # notebooks: where Submission reads them
+
+    def count(directory: Path) -> int:
+        return sum(1 for name in wanted if _kind(directory / name) == "file")
+
+    if count(folder) or _kind(folder) != "folder":
+        return Submission(student, folder)
+    best, best_count = None, 0
+    frontier = [folder]
+    for _ in range(3):
+        deeper = []
+        for directory in frontier:
+            try:
+                children = sorted(directory.iterdir())
+            except OSError:
+                continue
+            for child in children:
+                if child.name.startswith((".", "__")) or _kind(child) != "folder":
+                    continue
+                deeper.append(child)
+                found = count(child)
+                if found > best_count:
+                    best, best_count = child, found
+        if best is not None:
+            return Submission(student, best)
+        frontier = deeper
+    singles = [p for p in sorted(folder.iterdir()) if p.suffix in (".py", ".ipynb")
+               and _kind(p) == "file"]
+    if len(singles) == 1:
+        return Submission(student, singles[0])
+    return Submission(student, folder)
+
+
+def exercise_test(e: ExerciseResult, number: str, visibility: str) -> dict[str, Any]:
+    """One Gradescope test for one exercise: its score and dlgrade's feedback."""
+    lines = [f"{STATUS_TEXT.get(e.status, e.status)}: {e.score:.2f} / {e.max_score:g}"]
+    if e.message:
+        lines += ["", e.message]
+    if e.hint:
+        lines += ["", f"Hint: {e.hint}"]
+    if e.checks:
+        lines.append("")
+        lines += [f"  {c.name:<12} {c.passed}/{c.total} cases  {c.score:.2f} / {c.max_score:g}"
+                  for c in e.checks]
+    return {"name": f"{e.id} ({e.title})", "number": number, "score": e.score,
+            "max_score": e.max_score, "visibility": visibility, "output": "\n".join(lines),
+            "tags": [e.id.split(".")[0], e.status], "extra_data": {"status": e.status}}
+
+
+def read_metadata(path: Path | None) -> dict[str, Any]:
+    """Gradescope's submission_metadata.json (empty when absent or unreadable)."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def gradescope_late(metadata: dict[str, Any], late: dict[str, Any]
+                    ) -> tuple[Deadline, SubmissionTime] | None:
+    """The deadline and submission time Gradescope gives (a user's extended due date wins
+    over the assignment's); None when the metadata has no due date or time."""
+    from autograder.deadlines import parse_datetime
+
+    dues = [u.get("assignment", {}).get("due_date") for u in metadata.get("users", [])
+            if isinstance(u, dict) and isinstance(u.get("assignment"), dict)]
+    dues = [d for d in dues if d] or [metadata.get("assignment", {}).get("due_date")]
+    created = metadata.get("created_at")
+    if not dues[0] or not created:
+        return None
+    try:
+        due = max(parse_datetime(d) for d in dues if d)
+        deadline = Deadline(due, float(late.get("penalty_per_day", 0.0)),
+                            timedelta(seconds=float(late.get("grace_seconds", 0))),
+                            late.get("zero_after"))
+        return deadline, SubmissionTime(parse_datetime(created), "Gradescope created_at")
+    except (DeadlineError, TypeError, ValueError):
+        return None
+
+
+def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
+                 visibility: str = "visible", metadata: dict[str, Any] | None = None,
+                 late: dict[str, Any] | None = None, notes: Sequence[str] = ()
+                 ) -> dict[str, Any]:
+    """Gradescope's results.json for one graded submission."""
+    by_id = {e.id: e for e in result.exercises}
+    tests, summary = [], []
+    for i, a in enumerate(assignments, start=1):
+        got = [by_id[e.id] for e in a.exercises if e.id in by_id]
+        for j, e in enumerate(got, start=1):
+            tests.append(exercise_test(e, f"{i}.{j}", visibility))
+        summary.append(f"{a.id} {a.title}: {sum(e.score for e in got):.2f} / {a.points:g}")
+    raw = result.score
+    score = raw
+    try:
+        version = importlib.metadata.version("dlgrade")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout on sys.path
+        version = "unknown"
+    extra: dict[str, Any] = {"dlgrade": version, "raw_score": raw}
+    lines = [*notes, *summary, f"Total: {raw:.2f} / {result.max_score:g}"]
+    if late:
+        found = gradescope_late(metadata or {}, late)
+        if found is None:
+            lines.append("Late policy: no due date or submission time from Gradescope; "
+                         "no penalty applied.")
+        else:
+            deadline, submitted = found
+            outcome = late_result(result.student, raw, result.max_score, deadline, submitted)
+            score = outcome.final
+            extra["late"] = outcome.to_json()
+            lines.append(f"Late policy: {deadline.describe()}. This submission: "
+                         f"{outcome.describe()}.")
+            if outcome.fraction:
+                lines.append(f"Score after the late penalty: {score:.2f} / "
+                             f"{result.max_score:g}")
+    if result.output.strip():
+        lines += ["", "Your code printed:", result.output.strip()[:MAX_OUTPUT]]
+    return {"score": score, "execution_time": max(1, round(result.seconds)),
+            "output": "\n".join(lines), "stdout_visibility": "hidden",
+            "tests": tests, "extra_data": extra}
+
+
+def write_results(submission_dir: Path, results_path: Path, assignment: str | Sequence[str],
+                  *, track: dict[str, str] | None = None, visibility: str = "visible",
+                  metadata: Path | dict[str, Any] | None = None,
+                  late: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Grade ``submission_dir`` (public and hidden cases) and write Gradescope's results.json
+    to ``results_path``; return it. A grader failure still writes a results.json (score 0,
+    saying so), since Gradescope shows nothing to the student without one.
+
+    ``assignment``: ``"a1"``, ``"a1,a2"`` or a list of ids; ``metadata``: Gradescope's
+    submission_metadata.json (a path or its contents), for the student and the late policy.
+    """
+    from autograder.grading import grade_submission
+
+    started = time.monotonic()
+    meta = metadata if isinstance(metadata, dict) else read_metadata(metadata)
+    try:
+        selector = assignment if isinstance(assignment, str) else ",".join(assignment)
+        chosen = registry.resolve(selector)
+        users = [u for u in meta.get("users", []) if isinstance(u, dict)]
+        student = str(users[0].get("email") or users[0].get("name")) if users else "submission"
+        submission = locate(Path(submission_dir), chosen, student)
+        notes = []
+        if submission.path != Path(submission_dir):  # locate() only looks inside it
+            notes.append(f"Graded {submission.path.relative_to(submission_dir)} in your "
+                         "submission.")
+        result = grade_submission(submission, chosen, hidden=True, track=track)
+        data = results_json(result, chosen, visibility=visibility, metadata=meta, late=late,
+                            notes=notes)
+    except Exception as exc:  # noqa: BLE001 - the student must still get a results.json
+        traceback.print_exc()  # to Gradescope's stdout: shown to instructors only
+        data = {"score": 0.0, "execution_time": max(1, round(time.monotonic() - started)),
+                "output": f"The autograder failed ({type(exc).__name__}: {exc}). This is not "
+                          "a problem with your code; please tell the course staff.",
+                "tests": []}
+    results_path = Path(results_path)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = results_path.with_name(f".{results_path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, results_path)
+    return data
+
+
+# ---------------------------------------------------------------- commands
+
+
+@click.command("gradescope")
+@click.argument("assignment")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--track", type=click.Choice(["numpy", "torch"]), default="numpy",
+              show_default=True, help="torch: tensors on the CPU (installs the CPU torch).")
+@click.option("--visibility", type=click.Choice(VISIBILITIES), default="visible",
+              show_default=True, help="When students see each exercise's test.")
+@click.option("--late-penalty", type=click.FloatRange(0, 1), default=None,
+              help="Fraction taken per day or part day past Gradescope's due date.")
+@click.option("--grace", default="0m", show_default=True,
+              help="Lateness forgiven (with --late-penalty): 15m, 2h.")
+@click.option("--zero-after", type=click.IntRange(min=0), default=None,
+              help="Days late after which the score is 0 (with --late-penalty).")
+def gradescope_command(assignment: str, out: Path, track: str, visibility: str,
+                       late_penalty: float | None, grace: str, zero_after: int | None) -> None:
+    """Build Gradescope's autograder zip for ASSIGNMENT (a1, a1,a2 or all) as OUT.zip.
+
+    Upload OUT.zip as the autograder of a Gradescope programming assignment; students
+    upload their .py files (or a folder holding them).
+    """
+    from autograder.cli import Failure
+    from autograder.deadlines import parse_duration
+
+    try:
+        chosen = registry.resolve(assignment)
+    except registry.UnknownName as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    config = None
+    if track == "torch":
+        missing = [a.id for a in chosen if "torch" not in a.tracks]
+        if missing:
+            raise Failure(f"{', '.join(missing)} has no torch track")
+        config = {"name": "torch", "device": "cpu"}
+    late = None
+    if late_penalty is not None or zero_after is not None:
+        try:
+            late = {"penalty_per_day": late_penalty or 0.0,
+                    "grace_seconds": parse_duration(grace).total_seconds(),
+                    "zero_after": zero_after}
+        except DeadlineError as exc:
+            raise click.UsageError(str(exc)) from None
+    if out.suffix != ".zip":
+        raise click.UsageError(f"{out} should end in .zip")
+    try:
+        names = build_bundle(chosen, out, track=config, visibility=visibility, late=late)
+    except (BundleError, OSError) as exc:
+        raise Failure(str(exc)) from None
+    click.echo(f"Wrote {out}: {', '.join(names)}")
+    click.echo("Upload it as the autograder of a Gradescope programming assignment "
+               f"({', '.join(a.id for a in chosen)}; "
+               f"{sum(a.points for a in chosen):g} points).")
+
+
+@click.command("gradescope-run", hidden=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              required=True)
+@click.option("--submission", type=click.Path(path_type=Path), required=True)
+@click.option("--results", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path))
+def run_command(config_path: Path, submission: Path, results: Path,
+                metadata: Path | None) -> None:
+    """What run_autograder runs inside Gradescope (see :func:`write_results`)."""
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError) as exc:
+        config = None
+        problem = f"cannot read {config_path}: {exc}"
+    if not isinstance(config, dict) or not config.get("assignments"):
+        write_results(submission, results, [], metadata=metadata)  # writes the failure
+        click.echo(problem if config is None else f"{config_path}: no assignments", err=True)
+        sys.exit(1)
+    data = write_results(submission, results, config["assignments"],
+                         track=config.get("track"), visibility=config.get("visibility",
+                                                                          "visible"),
+                         metadata=metadata, late=config.get("late"))
+    click.echo(f"score {data['score']}; {len(data['tests'])} tests written to {results}")
+
+
+if __name__ == "__main__":
+    run_command()

@@ -1,0 +1,271 @@
+"""Deadlines: parsing, the late policy, where submission times come from, penalties."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from autograder import registry
+from autograder.deadlines import (
+    SOURCE_CSV,
+    SOURCE_MTIME,
+    SOURCE_NBGRADER,
+    Deadline,
+    DeadlineError,
+    apply,
+    apply_class,
+    apply_totals,
+    deadline_options,
+    deadlines_from_options,
+    parse_datetime,
+    parse_duration,
+    read_times,
+    submission_time,
+    times_from_option,
+)
+from autograder.grading import ExerciseResult, SubmissionResult
+from autograder.submission import Submission
+
+UTC = timezone.utc
+DUE = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("15m", timedelta(minutes=15)), ("2h", timedelta(hours=2)), ("1d", timedelta(days=1)),
+    ("1h30m", timedelta(minutes=90)), ("90s", timedelta(seconds=90)),
+    ("10", timedelta(minutes=10)), ("2 days", timedelta(days=2)), ("0m", timedelta(0)),
+])
+def test_parse_duration(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "15 parsecs", "m15", "1h x"])
+def test_parse_duration_rejects_nonsense(text):
+    with pytest.raises(DeadlineError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-30T23:59", None),  # local time: checked below
+    ("2026-11-30T23:59:00Z", DUE),
+    ("2026-11-30T23:59:00+00:00", DUE),
+    ("2026-12-01T00:59:00+01:00", DUE),
+    ("2026-11-30 23:59:00.000000 UTC", DUE),  # nbgrader's timestamp.txt
+    ("2026-11-30 18:59:00 -0500", DUE),
+    ("2026-11-30 15:59:00 America/Los_Angeles", DUE),
+    ("2026-11-30T23:59:00.000000+00:00", DUE),  # Gradescope's metadata
+])
+def test_parse_datetime(text, expected):
+    value = parse_datetime(text)
+    assert value.tzinfo is not None
+    if expected is None:
+        assert value == datetime(2026, 11, 30, 23, 59).astimezone()
+    else:
+        assert value == expected
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01", "2026-11-30 23:59 Mars/Base"])
+def test_parse_datetime_rejects_nonsense(text):
+    with pytest.raises(DeadlineError):
+        parse_datetime(text)
+
+
+def test_days_late_counts_part_days_and_honours_grace():
+    deadline = Deadline(DUE, penalty_per_day=0.1, grace=timedelta(minutes=15))
+    assert deadline.days_late(DUE - timedelta(hours=3)) == 0
+    assert deadline.days_late(DUE + timedelta(minutes=15)) == 0  # within grace
+    assert deadline.days_late(DUE + timedelta(minutes=16)) == 1  # counted from the due date
+    assert deadline.days_late(DUE + timedelta(days=1)) == 1
+    assert deadline.days_late(DUE + timedelta(days=1, seconds=1)) == 2
+    assert deadline.penalty_fraction(DUE + timedelta(hours=30)) == pytest.approx(0.2)
+    assert deadline.penalty_fraction(DUE + timedelta(days=40)) == 1.0  # never more than all
+
+
+def test_zero_after_cuts_off():
+    deadline = Deadline(DUE, penalty_per_day=0.1, zero_after=3)
+    assert deadline.penalty_fraction(DUE + timedelta(days=2, hours=1)) == pytest.approx(0.3)
+    assert deadline.penalty_fraction(DUE + timedelta(days=3, hours=1)) == 1.0
+
+
+def test_a_naive_due_date_is_local_time():
+    deadline = Deadline(datetime(2026, 11, 30, 23, 59))
+    assert deadline.due == datetime(2026, 11, 30, 23, 59).astimezone()
+
+
+@pytest.mark.parametrize("kwargs", [{"penalty_per_day": 1.5}, {"penalty_per_day": -0.1},
+                                    {"grace": timedelta(minutes=-1)}, {"zero_after": -1}])
+def test_bad_policies_are_refused(kwargs):
+    with pytest.raises(DeadlineError):
+        Deadline(DUE, **kwargs)
+
+
+def test_read_times(tmp_path):
+    path = tmp_path / "times.csv"
+    path.write_text("Student,Submitted_At,assignment\n"
+                    "ada,2026-11-30T20:00:00Z,\n"
+                    "ben,2026-12-02T10:00:00Z,a1\n"
+                    "ben,2026-11-29T10:00:00Z,a2\n"
+                    ",,\n")
+    times = read_times(path)
+    assert times == {("ada", None): datetime(2026, 11, 30, 20, tzinfo=UTC),
+                     ("ben", "a1"): datetime(2026, 12, 2, 10, tzinfo=UTC),
+                     ("ben", "a2"): datetime(2026, 11, 29, 10, tzinfo=UTC)}
+    assert times_from_option(None) is None and times_from_option(path) == times
+
+
+def test_read_times_says_what_is_wrong(tmp_path):
+    path = tmp_path / "times.csv"
+    path.write_text("name,when\nada,2026-11-30\n")
+    with pytest.raises(DeadlineError, match="student and submitted_at"):
+        read_times(path)
+    path.write_text("student,submitted_at\nada,2026-11-30T20:00\nben,tuesday\n")
+    with pytest.raises(DeadlineError, match="line 3"):
+        read_times(path)
+    with pytest.raises(DeadlineError, match="cannot read"):
+        read_times(tmp_path / "absent.csv")
+
+
+def _folder(tmp_path, name="ada", mtime=None):
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    (folder / "activations.py").write_text("x = 1\n")
+    if mtime is not None:
+        os.utime(folder / "activations.py", (mtime.timestamp(), mtime.timestamp()))
+    return Submission(name, folder)
+
+
+def test_nbgrader_timestamp_wins(tmp_path):
+    submission = _folder(tmp_path, mtime=DUE + timedelta(days=5))
+    (submission.path / "timestamp.txt").write_text("2026-11-30 22:00:00.123456 UTC\n")
+    times = {("ada", None): DUE + timedelta(days=3)}
+    found = submission_time(submission, times, "a1")
+    assert found.source == SOURCE_NBGRADER
+    assert found.when == datetime(2026, 11, 30, 22, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_nbgrader_layout(tmp_path):
+    """nbgrader's submitted/STUDENT/ASSIGNMENT/timestamp.txt, whether the submission is the
+    assignment folder or the student's; never a file above the student's folder."""
+    submission = _folder(tmp_path / "submitted" / "ada", name="a1")
+    (submission.path / "timestamp.txt").write_text("2026-12-01 08:00:00 UTC")
+    assert submission_time(submission).source == SOURCE_NBGRADER
+    student = Submission("ada", tmp_path / "submitted" / "ada")
+    assert submission_time(student, None, "a1").when == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    assert submission_time(student, None, "a2") is None or \
+        submission_time(student, None, "a2").source == SOURCE_MTIME
+    ben = _folder(tmp_path / "class", name="ben")
+    (tmp_path / "class" / "timestamp.txt").write_text("2026-12-01 08:00:00 UTC")
+    assert submission_time(ben).source == SOURCE_MTIME
+
+
+def test_instructor_csv_then_file_times(tmp_path):
+    late = DUE + timedelta(days=2)
+    submission = _folder(tmp_path, mtime=late)
+    times = {("ada", "a2"): DUE - timedelta(days=1), ("ada", None): DUE + timedelta(hours=1)}
+    assert submission_time(submission, times, "a2") == \
+        submission_time(submission, {("ada", "a2"): DUE - timedelta(days=1)}, "a2")
+    assert submission_time(submission, times, "a2").source == SOURCE_CSV
+    assert submission_time(submission, times, "a1").when == DUE + timedelta(hours=1)
+    found = submission_time(submission, {}, "a1")
+    assert found.source == SOURCE_MTIME and found.when == late
+
+
+def test_file_time_of_a_single_file_and_links_are_not_followed(tmp_path):
+    single = tmp_path / "eve.py"
+    single.write_text("x = 1\n")
+    os.utime(single, (DUE.timestamp(), DUE.timestamp()))
+    assert submission_time(Submission("eve", single)).when == DUE
+    submission = _folder(tmp_path, mtime=DUE)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("2020-01-01 00:00:00 UTC")
+    (submission.path / "timestamp.txt").symlink_to(secret)
+    assert submission_time(submission).source == SOURCE_MTIME
+
+
+def test_a_corrupt_timestamp_is_an_error_not_a_guess(tmp_path):
+    submission = _folder(tmp_path)
+    (submission.path / "timestamp.txt").write_text("not a time")
+    with pytest.raises(DeadlineError, match="timestamp.txt"):
+        submission_time(submission)
+
+
+def _result(student, scores):
+    exercises = [ExerciseResult(e.id, e.title, s, e.points, "passed" if s == e.points else
+                                "failed") for e, s in zip(registry.assignment("a1").exercises,
+                                                          scores, strict=False)]
+    return SubmissionResult(student, "", exercises)
+
+
+def test_apply_keeps_the_raw_score(tmp_path):
+    a1 = registry.assignment("a1")
+    result = _result("ben", [2.0] * 12)
+    raw = result.score
+    submission = _folder(tmp_path, "ben")
+    late = apply(result, submission, [a1], {"a1": Deadline(DUE, 0.1)},
+                 {("ben", None): DUE + timedelta(hours=30)})
+    entry = late["a1"]
+    assert result.score == raw  # untouched
+    assert (entry.raw, entry.days_late, entry.fraction) == (raw, 2, pytest.approx(0.2))
+    assert entry.penalty == pytest.approx(raw * 0.2) and entry.final == pytest.approx(raw * 0.8)
+    assert entry.to_json()["source"] == SOURCE_CSV
+    assert "2 day(s) late" in entry.describe()
+    # No deadline for an assignment: nothing for it.
+    assert apply(result, submission, [a1], {}, None) == {}
+
+
+def test_apply_class_and_totals(tmp_path):
+    a1 = registry.assignment("a1")
+    deadlines = {"a1": Deadline(DUE, 0.25)}
+    results = [_result("ada", [2.0] * 12), _result("ben", [1.0] * 12)]
+    subs = [_folder(tmp_path, "ada", mtime=DUE - timedelta(days=1)),
+            _folder(tmp_path, "ben", mtime=DUE + timedelta(hours=2))]
+    found = apply_class(results, subs, [a1], deadlines)
+    assert found["ada"]["a1"].fraction == 0 and found["ada"]["a1"].final == found["ada"]["a1"].raw
+    assert found["ben"]["a1"].final == pytest.approx(found["ben"]["a1"].raw * 0.75)
+    totals = apply_totals("ben", {"a1": (20.0, 28.0), "a2": (10.0, 26.0)}, deadlines,
+                          {"a1": None})
+    assert set(totals) == {"a1"} and totals["a1"].final == 20.0  # unknown time: no penalty
+    assert "unknown" in totals["a1"].describe()
+
+
+@click.command()
+@deadline_options
+def _probe(due, late_penalty, grace, zero_after, submitted_at):
+    chosen = registry.resolve("a1,a2")
+    found = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
+    times = times_from_option(submitted_at)
+    for a, d in sorted(found.items()):
+        click.echo(f"{a} {d.due.isoformat()} {d.penalty_per_day} {d.grace} {d.zero_after}")
+    click.echo(f"times {None if times is None else len(times)}")
+
+
+def test_options_build_deadlines(tmp_path):
+    times = tmp_path / "t.csv"
+    times.write_text("student,submitted_at\nada,2026-11-30T20:00Z\n")
+    out = CliRunner().invoke(_probe, ["--due", "a2=2026-12-07T23:59Z",
+                                      "--due", "2026-11-30T23:59Z", "--late-penalty", "0.1",
+                                      "--grace", "15m", "--zero-after", "3",
+                                      "--submitted-at", str(times)])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == [
+        "a1 2026-11-30T23:59:00+00:00 0.1 0:15:00 3",
+        "a2 2026-12-07T23:59:00+00:00 0.1 0:15:00 3",  # the targeted --due wins
+        "times 1",
+    ]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--late-penalty", "0.1"], "need --due"),
+    (["--due", "tomorrow"], "cannot read the date-time"),
+    (["--due", "2026-11-30T23:59", "--grace", "a while"], "cannot read the duration"),
+    (["--due", "a5=2026-11-30T23:59"], "a5 is not being graded"),
+    (["--due", "2026-11-30T23:59", "--late-penalty", "2"], "0<=x<=1"),
+])
+def test_options_refuse_bad_values(args, message):
+    out = CliRunner().invoke(_probe, args)
+    assert out.exit_code == 2 and message in out.output, out.output
+    assert "Traceback" not in out.output
