@@ -90,11 +90,16 @@ def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
         return registry.resolve(selector)
     every = list(registry.assignments().values())
     if path.is_file():
-        return every
-    present = [a for a in every if any((path / f"{m}.py").is_file() for m in a.modules)]
+        # A notebook from `dlgrade nbgrader-source` is named after its assignment.
+        named = [a for a in every if a.id == path.stem]
+        return named or every
+    present = [a for a in every
+               if any((path / f"{m}{ext}").is_file() for m in a.modules
+                      for ext in (".py", ".ipynb"))]
     if not present:
         names = ", ".join(f"{m}.py" for a in every for m in a.modules)
-        raise Failure(f"found none of {names} in {path}; pass --assignment or a file")
+        raise Failure(f"found none of {names} (or their .ipynb) in {path}; pass --assignment "
+                      "or a file")
     return present
 
 
@@ -132,7 +137,7 @@ def track_options(command: Any) -> Any:
 @track_options
 @friendly
 def check(path: Path, assignment: str | None, track: str, device: str) -> None:
-    """Check your work on the public cases (PATH: your folder or .py file)."""
+    """Check your work on the public cases (PATH: your folder, .py file or notebook)."""
     submission = from_path(path)
     chosen = _infer_assignments(path, assignment)
     config = _track(track, device, chosen)
@@ -172,16 +177,21 @@ def check(path: Path, assignment: str | None, track: str, device: str) -> None:
               help="Also write Canvas's gradebook import CSV (a column per assignment).")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Canvas's gradebook export, for Canvas's student ids (with --canvas).")
+@click.option("--nbgrader-db", "nbgrader_db",
+              help="Also write the scores into this nbgrader gradebook (COURSE_DIR/gradebook.db "
+                   "or an SQLAlchemy URL), one grade per exercise; needs nbgrader.")
 @deadline_options
 @track_options
 @friendly
 def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
           no_gradebook: bool, details: bool, html_dir: Path | None, workers: int | None,
           executor: str, scheduler: str | None, force: bool, csv_out: Path | None,
-          canvas_out: Path | None, roster: Path | None, due: tuple[str, ...],
+          canvas_out: Path | None, roster: Path | None, nbgrader_db: str | None,
+          due: tuple[str, ...],
           late_penalty: float, grace: str, zero_after: int | None,
           submitted_at: Path | None, track: str, device: str) -> None:
-    """Grade a class: SUBMISSIONS holds one folder (or .py file) per student.
+    """Grade a class: SUBMISSIONS holds one folder (or .py file or notebook) per student,
+    or is nbgrader's submitted/ folder (STUDENT/ASSIGNMENT/*.ipynb).
 
     ASSIGNMENT is a1, a2, a1,a2 or all. Public and hidden cases are graded. Each student is
     recorded in the gradebook as soon as they are graded; a re-run skips students whose
@@ -193,7 +203,9 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     config = _track(track, device, chosen)
     deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
     times = times_from_option(submitted_at)
-    students = discover(submissions)
+    students = discover(submissions, [a.id for a in chosen])
+    if nbgrader_db is not None and len(chosen) != 1:
+        raise click.UsageError("--nbgrader-db takes one assignment at a time (as nbgrader)")
     if device == "cuda" and workers is None:
         workers = 1  # one GPU: students take turns on it
     if executor == "dask":
@@ -244,8 +256,21 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     if html_dir is not None:
         from autograder.html_report import write_reports
 
-        index = write_reports(outcome.results, chosen, html_dir)
+        index = write_reports(outcome.results, chosen, html_dir, late=late)
         click.echo(f"HTML reports: {index}")
+    if nbgrader_db is not None:
+        from autograder.nbgrader_gradebook import NbgraderMissing, scores_of, write_scores
+
+        try:
+            done = write_scores(scores_of(outcome.results), chosen[0], nbgrader_db)
+        except NbgraderMissing as exc:
+            raise Failure(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy and nbgrader errors, one line
+            raise Failure(f"could not write {nbgrader_db}: {type(exc).__name__}: {exc}; "
+                          "the scores are in the gradebook and any --json/--csv written "
+                          "above") from None
+        click.echo(f"nbgrader gradebook: {done.grades} grades of {len(done.students)} "
+                   f"students written to {nbgrader_db}")
     if book is not None:
         click.echo(f"Gradebook: {gradebook}")
 
@@ -313,6 +338,10 @@ def build_templates(check_only: bool, out: Path | None) -> None:
 
 from autograder.exports import export_command  # noqa: E402 - they use Failure and friends
 from autograder.gradescope import gradescope_command  # noqa: E402
+from autograder.nbgrader_gradebook import nbgrader_gradebook  # noqa: E402
+from autograder.nbgrader_source import nbgrader_source  # noqa: E402
 
 main.add_command(gradescope_command)
 main.add_command(export_command)
+main.add_command(nbgrader_source)
+main.add_command(nbgrader_gradebook)

@@ -278,8 +278,9 @@ def submission_time(submission: Submission, times: Times | None = None,
     """When ``submission`` was handed in (for ``assignment``): nbgrader's timestamp.txt,
     else the instructor's CSV (a row for this assignment, else one for every assignment),
     else the newest file modification time; None when nothing says."""
-    if submission.is_folder:
-        stamp = nbgrader_timestamp(submission.path, assignment)
+    folder = submission.path if submission.is_folder else submission.handed_in
+    if folder is not None:
+        stamp = nbgrader_timestamp(folder, assignment)
         if stamp is not None:
             return SubmissionTime(stamp, SOURCE_NBGRADER)
     if times:

@@ -14,11 +14,17 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
 from autograder.spec import Assignment
+
+if TYPE_CHECKING:
+    from autograder.deadlines import LateResult
+
+Late = Mapping[str, Mapping[str, "LateResult"]]  # student -> assignment id -> late result
 
 _STYLE = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1100px;
@@ -46,16 +52,20 @@ a{color:#2f5fc4}
 
 
 def write_reports(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
-                  out_dir: Path) -> Path:
-    """Write the class overview and one page per student; returns the overview's path."""
+                  out_dir: Path, *, late: Late | None = None) -> Path:
+    """Write the class overview and one page per student; returns the overview's path.
+    ``late`` (from :func:`autograder.deadlines.apply_class`) adds submission times and late
+    penalties to both."""
     out_dir = Path(out_dir)
     (out_dir / "students").mkdir(parents=True, exist_ok=True)
     pages = student_page_names([r.student for r in results])
+    late = late or {}
     for result in results:
         _write(out_dir / "students" / pages[result.student],
-               student_page(result, assignments, back="../index.html"))
+               student_page(result, assignments, back="../index.html",
+                            late=late.get(result.student)))
     index = out_dir / "index.html"
-    _write(index, class_page(results, assignments, pages))
+    _write(index, class_page(results, assignments, pages, late=late))
     return index
 
 
@@ -78,11 +88,17 @@ def student_page_names(students: Sequence[str]) -> dict[str, str]:
 
 
 def student_page(result: SubmissionResult, assignments: Sequence[Assignment], *,
-                 back: str | None = None) -> str:
-    """One student's report: totals per assignment, then every exercise and its checks."""
+                 back: str | None = None,
+                 late: Mapping[str, LateResult] | None = None) -> str:
+    """One student's report: totals per assignment (and when it was handed in, with any late
+    penalty, given ``late``: assignment id -> late result), then every exercise and its
+    checks."""
     by_id = {e.id: e for e in result.exercises}
+    late = late or {}
+    penalty = sum(lr.penalty for lr in late.values())
+    after = f", {result.score - penalty:.2f} after late penalties" if penalty else ""
     parts = [f"<h1>{_e(result.student)}</h1>",
-             f'<p class="sub">{result.score:.2f} / {result.max_score:g} points, '
+             f'<p class="sub">{result.score:.2f} / {result.max_score:g} points{after}, '
              f"{sum(e.status == 'passed' for e in result.exercises)} of "
              f"{len(result.exercises)} exercises fully right"
              + (f' · <a href="{_e(back)}">class overview</a>' if back else "") + "</p>"]
@@ -92,6 +108,9 @@ def student_page(result: SubmissionResult, assignments: Sequence[Assignment], *,
             continue
         got = sum(e.score for e in exercises)
         parts.append(f"<h2>{_e(a.id)} · {_e(a.title)} — {got:.2f} / {a.points:g}</h2>")
+        if a.id in late:
+            kind = "bad" if late[a.id].penalty else "passed"
+            parts.append(f'<p class="{kind}">Handed in: {_e(late[a.id].describe())}</p>')
         parts.append(_summary_table(exercises))
         parts += [_exercise_block(e) for e in exercises if e.status != "passed"]
     if result.output.strip():
@@ -127,9 +146,11 @@ def _exercise_block(e: ExerciseResult) -> str:
 
 
 def class_page(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
-               pages: dict[str, str] | None = None) -> str:
-    """The class overview: plots, the most common mistakes, and every student's totals."""
+               pages: dict[str, str] | None = None, *, late: Late | None = None) -> str:
+    """The class overview: plots, the most common mistakes, and every student's totals
+    (with ``late``, also each student's late penalty and final total)."""
     pages = pages or student_page_names([r.student for r in results])
+    late = late or {}
     total = sum(a.points for a in assignments)
     n = len(results)
     mean = sum(r.score for r in results) / n if n else 0.0
@@ -158,9 +179,18 @@ def class_page(results: Sequence[SubmissionResult], assignments: Sequence[Assign
         cells = "".join(
             f'<td class="num">{sum(by_id[e.id].score for e in a.exercises if e.id in by_id):.2f}'
             "</td>" for a in assignments)
+        if late:
+            penalty = sum(lr.penalty for lr in late.get(r.student, {}).values())
+            cells += (f'<td class="num">{-penalty:.2f}</td>' if penalty
+                      else '<td class="num"></td>')
+            final = r.score - penalty
+        else:
+            final = r.score
         rows.append(f'<tr><td><a href="students/{_e(pages[r.student])}">{_e(r.student)}</a>'
-                    f'</td>{cells}<td class="num"><b>{r.score:.2f}</b> / {r.max_score:g}</td>'
-                    f"<td>{_bar(r.score, r.max_score)}</td></tr>")
+                    f'</td>{cells}<td class="num"><b>{final:.2f}</b> / {r.max_score:g}</td>'
+                    f"<td>{_bar(final, r.max_score)}</td></tr>")
+    if late:
+        header += '<th class="num">late penalty</th>'
     parts.append(f'<table><tr><th>student</th>{header}<th class="num">total</th><th></th></tr>'
                  + "".join(rows) + "</table>")
     return _page("dlgrade class overview", "\n".join(parts))

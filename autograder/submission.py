@@ -1,17 +1,28 @@
-"""Submissions on disk: one folder (or one ``.py`` file) per student.
+"""Submissions on disk: one folder (or one ``.py`` or ``.ipynb`` file) per student.
 
-A folder holds the student's modules by name (``activations.py``, ``losses.py``); a single
-file stands for every module (students may put everything in one file). Nothing here imports
-or executes student code: files are only located, size-checked and hashed.
+A folder holds the student's modules by name (``activations.py``, ``losses.py``, or
+``activations.ipynb``); a single file stands for every module (students may put everything
+in one file or one notebook). nbgrader's layout, ``submitted/STUDENT/ASSIGNMENT/*.ipynb``, is
+found by :func:`discover` too. Nothing here imports or executes student code: files are only
+located, size-checked and hashed, and a notebook's code cells are extracted from its JSON
+(:mod:`autograder.notebooks`) into a private temporary ``.py`` file, which is what the
+sandboxed child gets.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import stat
+import tempfile
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder.notebooks import MAX_NOTEBOOK_BYTES, NotebookError, extract
 
 MAX_FILE_BYTES = 1 << 20  # a hand-written solution module is far smaller
 MAX_FILES, MAX_TOTAL_BYTES = 64, 4 << 20  # per submission folder
@@ -23,21 +34,37 @@ class SubmissionError(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    """A student's work: ``path`` is a folder of modules or a single ``.py`` file."""
+    """A student's work: ``path`` is a folder of modules, a ``.py`` file or a notebook.
+    ``handed_in`` is nbgrader's ``submitted/STUDENT/ASSIGNMENT/`` folder the file was found
+    in (it holds nbgrader's ``timestamp.txt``), None elsewhere."""
 
     student: str
     path: Path
+    handed_in: Path | None = None
 
     @property
     def is_folder(self) -> bool:
         return _kind(self.path) == "folder"
 
-    def module_path(self, module: str) -> Path | None:
-        """The file that provides ``module``, or None if the student did not submit it."""
+    def _source(self, module: str) -> Path | None:
+        """The file the student wrote for ``module`` (a ``.py`` file or a notebook)."""
         if _kind(self.path) == "link":
             return None
-        candidate = self.path / f"{module}.py" if self.is_folder else self.path
-        return candidate if _kind(candidate) != "absent" else None
+        if not self.is_folder:
+            return self.path if _kind(self.path) != "absent" else None
+        for candidate in (self.path / f"{module}.py", self.path / f"{module}.ipynb"):
+            if _kind(candidate) != "absent":
+                return candidate
+        return None
+
+    def module_path(self, module: str) -> Path | None:
+        """The ``.py`` file that provides ``module``, or None if the student did not submit
+        it. For a notebook this is the code extracted from it (for a notebook that cannot be
+        read, a module whose import raises an ImportError saying why)."""
+        source = self._source(module)
+        if source is None or not is_notebook(source) or _kind(source) != "file":
+            return source
+        return _convert(source)
 
     def problem(self, module: str) -> str | None:
         """Why ``module`` cannot be graded (missing, a link, unreadable, too big), or None."""
@@ -57,21 +84,40 @@ class Submission:
 
     def files(self) -> dict[str, bytes]:
         """The bytes to grade: a single file, or the folder's top-level ``.py`` files (the
-        graded modules and the student's helpers), capped in number and size."""
+        graded modules and the student's helpers), capped in number and size. A notebook
+        gives its extracted code under the notebook's name with ``.py`` (a folder's
+        ``activations.ipynb`` gives ``activations.py`` unless that file exists)."""
         if _kind(self.path) == "link":
             return {}
         if not self.is_folder:
-            content = read_regular(self.path)
-            return {self.path.name: content} if content is not None else {}
+            content = _read_code(self.path)
+            name = f"{self.path.stem}.py" if is_notebook(self.path) else self.path.name
+            return {name: content} if content is not None else {}
+        sources = {path.name: path for path in sorted(self.path.glob("*.ipynb"))}
+        sources = {f"{Path(n).stem}.py": p for n, p in sources.items()}
+        sources.update({path.name: path for path in sorted(self.path.glob("*.py"))})
         found: dict[str, bytes] = {}
         total = 0
-        for path in sorted(self.path.glob("*.py")):
-            content = read_regular(path) if len(found) < MAX_FILES else None
+        for name in sorted(sources):
+            content = _read_code(sources[name]) if len(found) < MAX_FILES else None
             if content is not None:
                 total += len(content)
                 if total > MAX_TOTAL_BYTES:
                     break
-                found[path.name] = content
+                found[name] = content
+        return found
+
+    def notes(self) -> list[str]:
+        """What was commented out of the submission's notebooks (magics, shell escapes), to
+        show the student; empty for ``.py`` files."""
+        if _kind(self.path) == "link":
+            return []
+        paths = ([self.path] if not self.is_folder
+                 else sorted(self.path.glob("*.ipynb")))
+        found = []
+        for path in paths:
+            if is_notebook(path) and _kind(path) == "file":
+                found += [f"{path.name}: {note}" for note in _converted_notes(path)]
         return found
 
     def content_hash(self, modules: list[str]) -> str:
@@ -85,6 +131,70 @@ class Submission:
                 digest.update(content)
             digest.update(b"\0\0")
         return digest.hexdigest()
+
+
+def is_notebook(path: Path) -> bool:
+    return Path(path).suffix == ".ipynb"
+
+
+# ---------------------------------------------------------------- notebooks -> .py files
+
+_CACHE_LOCK = threading.Lock()
+_CACHE: dict[str, tuple[Path, tuple[str, ...]]] = {}
+_CACHE_DIR: list[Path] = []
+
+
+def _cache_dir() -> Path:
+    if not _CACHE_DIR:
+        _CACHE_DIR.append(Path(tempfile.mkdtemp(prefix="dlgrade-notebooks-")))
+        atexit.register(shutil.rmtree, _CACHE_DIR[0], True)
+    return _CACHE_DIR[0]
+
+
+def _converted_entry(path: Path) -> tuple[Path, tuple[str, ...]]:
+    """(extracted ``.py`` file, notes) for a notebook, cached by content: the notebook is
+    read once (never following a link), parsed as JSON, never executed. A notebook that
+    cannot be used becomes a module that raises ImportError saying why, so ``check``, a
+    local ``grade`` and a distributed ``grade`` (which ships :meth:`Submission.files`)
+    report it alike."""
+    data = read_regular(path, MAX_NOTEBOOK_BYTES)
+    if data is None:
+        size = path.lstat().st_size if _kind(path) == "file" else 0
+        why = (f"{path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB"
+               if size > MAX_NOTEBOOK_BYTES else f"{path.name} is not readable")
+        data = why.encode()
+        code, notes = f"raise ImportError({why!r})\n", ()
+    else:
+        try:
+            extracted = extract(data, path.name)
+            code, notes = extracted.code, extracted.notes
+        except NotebookError as exc:
+            code, notes = f"raise ImportError({str(exc)!r})\n", ()
+    key = hashlib.sha256(data).hexdigest()[:32]
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            target = _cache_dir() / key / "notebook.py"
+            target.parent.mkdir(exist_ok=True)
+            target.write_text(code, encoding="utf-8")
+            _CACHE[key] = (target, notes)
+        return _CACHE[key]
+
+
+def _convert(path: Path) -> Path:
+    return _converted_entry(path)[0]
+
+
+def _converted_notes(path: Path) -> tuple[str, ...]:
+    return _converted_entry(path)[1]
+
+
+def _read_code(path: Path) -> bytes | None:
+    """The bytes to grade for one file: a ``.py`` file's own, a notebook's extracted code."""
+    if not is_notebook(path):
+        return read_regular(path)
+    if _kind(path) != "file":
+        return None
+    return read_regular(_convert(path))
 
 
 def _kind(path: Path) -> str:
@@ -128,18 +238,25 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
 
 
 def from_path(path: Path) -> Submission:
-    """One submission (used by ``dlgrade check``)."""
+    """One submission (used by ``dlgrade check``): a folder, a ``.py`` file or a notebook."""
     path = Path(path)
     if not path.exists():
         raise SubmissionError(f"{path} does not exist")
-    if _kind(path) != "folder" and path.suffix != ".py":
-        raise SubmissionError(f"{path} is not a .py file")
+    if _kind(path) != "folder" and path.suffix not in (".py", ".ipynb"):
+        raise SubmissionError(f"{path} is not a .py file or a notebook (.ipynb)")
     name = path.resolve().name if _kind(path) == "folder" else path.stem
     return Submission(name, path)
 
 
-def discover(directory: Path) -> list[Submission]:
-    """Every student in a class folder: sub-folders and ``.py`` files, sorted by name."""
+def discover(directory: Path, assignments: Sequence[str] | None = None) -> list[Submission]:
+    """Every student in a class folder, sorted by name: sub-folders, ``.py`` files and
+    notebooks, or nbgrader's ``submitted/`` layout (``STUDENT/ASSIGNMENT/*.ipynb``).
+
+    In nbgrader's layout a student is graded on the folder of one assignment: the one in
+    ``assignments`` (the ids being graded) that the class handed in, or, when
+    ``assignments`` is None, the only assignment folder there is. Students without that
+    folder did not hand it in and are left out, as ``nbgrader autograde`` leaves them out.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise SubmissionError(f"{directory} is not a folder")
@@ -148,19 +265,74 @@ def discover(directory: Path) -> list[Submission]:
     except PermissionError:
         raise SubmissionError(f"{directory} is not readable") from None
     found: dict[str, Submission] = {}
+    nbgrader: dict[str, dict[str, Path]] = {}  # student -> assignment folder name -> folder
     for entry in entries:
         if entry.name.startswith((".", "_")):
             continue
         kind = _kind(entry)
-        if kind == "folder" or entry.suffix == ".py" or (kind == "link" and entry.is_dir()):
-            student = entry.stem if entry.suffix == ".py" else entry.name
-            if student in found:
+        is_file = entry.suffix in (".py", ".ipynb")
+        if kind == "folder" or is_file or (kind == "link" and entry.is_dir()):
+            student = entry.stem if is_file else entry.name
+            if student in found or student in nbgrader:
                 raise SubmissionError(
                     f"student {student!r} has both a folder and a file in {directory}"
                 )
-            found[student] = Submission(student, entry)
+            layout = _nbgrader_folders(entry) if kind == "folder" else {}
+            if layout:
+                nbgrader[student] = layout
+            else:
+                found[student] = Submission(student, entry)
+    if nbgrader:
+        found.update(_nbgrader_submissions(directory, nbgrader, assignments))
     if not found:
         raise SubmissionError(
-            f"{directory} has no submissions (expected one folder or .py file per student)"
+            f"{directory} has no submissions (expected one folder, .py file or notebook per "
+            "student, or nbgrader's STUDENT/ASSIGNMENT/ folders)"
         )
-    return list(found.values())
+    return [found[name] for name in sorted(found)] if nbgrader else list(found.values())
+
+
+def _nbgrader_folders(folder: Path) -> dict[str, Path]:
+    """A student folder in nbgrader's layout: no code of its own, and sub-folders (one per
+    assignment) holding notebooks. Returns assignment folder name -> folder ({} if not)."""
+    try:
+        children = sorted(folder.iterdir())
+    except OSError:
+        return {}
+    if any(c.suffix in (".py", ".ipynb") for c in children):
+        return {}
+    return {c.name: c for c in children if not c.name.startswith((".", "_"))
+            and _kind(c) == "folder" and any(c.glob("*.ipynb"))}
+
+
+def _nbgrader_submissions(directory: Path, layout: dict[str, dict[str, Path]],
+                          assignments: Sequence[str] | None) -> dict[str, Submission]:
+    handed_in = sorted({name for folders in layout.values() for name in folders})
+    if assignments is not None:
+        handed_in = [name for name in handed_in if name in assignments]
+    if len(handed_in) != 1:
+        if not handed_in:
+            raise SubmissionError(f"{directory} (nbgrader's layout) holds no submissions of "
+                                  f"{', '.join(assignments or [])}")
+        raise SubmissionError(
+            f"{directory} (nbgrader's layout) holds submissions of {', '.join(handed_in)}; "
+            "grade one assignment at a time"
+        )
+    chosen = handed_in[0]
+    found = {}
+    for student, folders in layout.items():
+        if chosen in folders:
+            found[student] = Submission(student, _notebook_of(folders[chosen], chosen),
+                                        handed_in=folders[chosen])
+    return found
+
+
+def _notebook_of(folder: Path, assignment: str) -> Path:
+    """The graded file of ``STUDENT/ASSIGNMENT/``: ``ASSIGNMENT.ipynb`` (what
+    ``dlgrade nbgrader-source`` makes), else its only notebook, else the folder itself (whose
+    ``activations.py`` or ``activations.ipynb`` provide the modules)."""
+    named = folder / f"{assignment}.ipynb"
+    if _kind(named) == "file":
+        return named
+    notebooks = sorted(folder.glob("*.ipynb"))
+    return notebooks[0] if len(notebooks) == 1 else folder
