@@ -21,11 +21,12 @@ from autograder import gradcheck, scenarios
 from autograder.cases import Case, build_cases, fresh, observe, observe_quietly
 from autograder.compare import compare
 from autograder.diagnose import explain
+from autograder.notebooks import relocate
 from autograder.registry import mutants, reference_module
 from autograder.sandbox.runner import Handle, Limits, Reply, Session, SessionOver, Step
 from autograder.scenarios import Scenario
 from autograder.spec import Assignment, Exercise, Mutant
-from autograder.submission import Submission
+from autograder.submission import Submission, read_regular
 
 IMPORT_TIMEOUT = 20.0
 
@@ -181,6 +182,7 @@ class Grader:
         finally:
             self._stop()
         _note_foundations(results)
+        self._notebook_places(results)
         return SubmissionResult(
             student=self.submission.student,
             content_hash=self.submission.content_hash(modules),
@@ -188,6 +190,19 @@ class Grader:
             output="".join(self._outputs)[: self.limits.output_bytes],
             seconds=round(time.monotonic() - started, 3),
         )
+
+    def _notebook_places(self, results: list[ExerciseResult]) -> None:
+        """Tell errors in code from a notebook by cell ("hw.ipynb, cell 5, line 3")."""
+        for module in dict.fromkeys(self._module_names):
+            path = self.submission.module_path(module)
+            code = read_regular(path) if path is not None else None
+            if code is None or b"# %% cell " not in code:
+                continue
+            text = code.decode("utf-8", "replace")
+            for e in results:
+                e.message = relocate(e.message, f"{module}.py", text)
+                for c in e.checks:
+                    c.message = relocate(c.message, f"{module}.py", text)
 
     # ------------------------------------------------------------ sessions
 

@@ -22,6 +22,10 @@ plain Python and nothing outside the student's functions is run by the grader:
 
 Every line commented out this way is reported in :attr:`Extracted.notes`, and the module
 prints those notes when imported, so the student sees them under "Your code printed".
+
+Each cell starts with a marker line (``# %% cell 5 of hw.ipynb``), so an error's place in the
+extracted module can be told as the student sees it (:func:`relocate`: "hw.ipynb, cell 5,
+line 3"), also where only the extracted code travels (a bulk or Dask worker).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "p
                                 "python3", "pypy", "memit", "mprun", "snakeviz"})
 _CAPTURE = re.compile(r"^[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
 _HELP = re.compile(r"^(\?{1,2}[\w.]+|[\w.]+\?{1,2})$")
+_CELL_MARK = re.compile(r"^# %% cell (\d+) of (.+)$")
 
 
 class NotebookError(ValueError):
@@ -79,7 +84,7 @@ def code_from_cells(cells: list[tuple[int, str]], name: str = "notebook.ipynb") 
     for number, source in cells:
         code, cell_notes = convert_cell(source, number)
         notes += cell_notes
-        parts.append(f"# %% cell {number}\n{code}\n")
+        parts.append(f"# %% cell {number} of {name}\n{code}\n")
     header = ""
     if notes:
         shown = "\n".join(f"  {n}" for n in notes[:20])
@@ -92,6 +97,29 @@ def code_from_cells(cells: list[tuple[int, str]], name: str = "notebook.ipynb") 
         raise NotebookError(f"the code cells of {name} hold more than "
                             f"{MAX_CODE_BYTES >> 10} KiB")
     return Extracted(code, tuple(notes))
+
+
+def relocate(message: str, module_file: str, code: str) -> str:
+    """``message`` with each ``MODULE_FILE, line N`` (a place in ``code``, extracted from a
+    notebook) told as ``NOTEBOOK, cell C, line L``; unchanged when ``code`` has no cell
+    markers (a plain ``.py`` file)."""
+    if "# %% cell " not in code or f"{module_file}, line " not in message:
+        return message
+    marks = [(number, int(m.group(1)), m.group(2))
+             for number, line in enumerate(code.splitlines(), start=1)
+             if (m := _CELL_MARK.match(line))]
+    if not marks:
+        return message
+
+    def place(match: re.Match[str]) -> str:
+        line = int(match.group(1))
+        before = [m for m in marks if m[0] < line]
+        if not before:
+            return match.group(0)
+        start, cell, notebook = before[-1]
+        return f"{notebook}, cell {cell}, line {line - start}"
+
+    return re.sub(rf"\b{re.escape(module_file)}, line (\d+)", place, message)
 
 
 def _code_cells(notebook: object, name: str) -> list[tuple[int, str]]:

@@ -21,7 +21,13 @@ from autograder import registry
 from autograder.bulk import LocalExecutor, grade_class, make_task, run_task
 from autograder.grading import grade_submission
 from autograder.nbgrader_source import build_notebook, grade_id, nbgrader_source
-from autograder.notebooks import MAX_NOTEBOOK_BYTES, NotebookError, convert_cell, extract
+from autograder.notebooks import (
+    MAX_NOTEBOOK_BYTES,
+    NotebookError,
+    convert_cell,
+    extract,
+    relocate,
+)
 from autograder.submission import Submission, SubmissionError, discover, from_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,6 +159,18 @@ def test_a_notebook_with_magics_is_graded_and_told(tmp_path: Path) -> None:
     # The bulk path ships files() to a worker and rebuilds the submission: same grade.
     shipped = run_task(make_task(sub, [A1], hidden=False))
     assert [e.score for e in shipped.exercises] == [e.score for e in result.exercises]
+
+
+def test_errors_are_placed_by_cell(tmp_path: Path) -> None:
+    bad = "def relu_forward(x):\n    y = 1\n    return undefined_name, None\n"
+    sub = from_path(write(tmp_path / "hw.ipynb", notebook("%matplotlib inline", bad)))
+    direct = grade_submission(sub, [A1], hidden=False, only={"a1.relu"})
+    shipped = run_task(make_task(sub, [A1], hidden=False))  # only the extracted code travels
+    for result in (direct, shipped):
+        relu = next(e for e in result.exercises if e.id == "a1.relu")
+        assert "(hw.ipynb, cell 2, line 3, in relu_forward)" in relu.checks[0].message
+        assert "activations.py, line" not in relu.message
+    assert relocate("x (mine.py, line 3)", "mine.py", "a = 1\n") == "x (mine.py, line 3)"
 
 
 def test_a_broken_notebook_says_why(tmp_path: Path) -> None:
