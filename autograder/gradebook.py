@@ -47,9 +47,10 @@ class Gradebook:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path)
             self.db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise GradebookError(f"cannot use gradebook {self.path}: {exc}") from None
 
     def record(self, result: SubmissionResult,

@@ -15,7 +15,7 @@ import pytest
 
 from autograder import registry
 from autograder.bulk import DaskExecutor, LocalExecutor, grade_class
-from autograder.gradebook import Gradebook
+from autograder.gradebook import Gradebook, GradebookError
 from autograder.submission import discover
 
 
@@ -136,3 +136,12 @@ def test_a_student_is_recorded_in_one_transaction_or_not_at_all(class_dir, tmp_p
     assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
     assert book.db.execute("SELECT COUNT(*) FROM grades").fetchone()[0] == 0
     book.close()
+
+
+def test_the_gradebook_folder_is_made(tmp_path):
+    book = Gradebook(tmp_path / "out" / "new" / "g.sqlite")
+    book.close()
+    assert (tmp_path / "out" / "new" / "g.sqlite").is_file()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(GradebookError, match="cannot use gradebook"):
+        Gradebook(tmp_path / "file" / "g.sqlite")
