@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 something was graded as not (fully) right or validation
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import os
@@ -90,9 +91,13 @@ def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
         return registry.resolve(selector)
     every = list(registry.assignments().values())
     if path.is_file():
-        # A notebook from `dlgrade nbgrader-source` is named after its assignment.
+        # A notebook from `dlgrade nbgrader-source` is named after its assignment; else the
+        # assignments whose functions the file defines (so an A1 file is not told that all
+        # of A2-A5 is missing); a file that does not parse gets every one, each saying so.
         named = [a for a in every if a.id == path.stem]
-        return named or every
+        defined = _defined_names(path)
+        return named or [a for a in every if any(f in defined for e in a.exercises
+                                                 for f in e.functions)] or every
     present = [a for a in every
                if any((path / f"{m}{ext}").is_file() for m in a.modules
                       for ext in (".py", ".ipynb"))]
@@ -101,6 +106,20 @@ def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
         raise Failure(f"found none of {names} (or their .ipynb) in {path}; pass --assignment "
                       "or a file")
     return present
+
+
+def _defined_names(path: Path) -> set[str]:
+    """The top-level functions and classes a single-file submission defines: its code is
+    parsed, never run. Empty when it does not parse."""
+    names: set[str] = set()
+    for code in from_path(path).files().values():
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return set()
+        names |= {node.name for node in tree.body if isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    return names
 
 
 def _track(track: str, device: str, chosen: list[Assignment]) -> dict[str, str] | None:

@@ -42,6 +42,14 @@ def test_check_infers_the_assignment_from_the_files_present(runner, root, tmp_pa
     assert "a2.mse" in result.output and "a1.sigmoid" not in result.output
 
 
+def test_check_of_one_file_infers_the_assignments_it_defines(runner, root, tmp_path):
+    eve = runner.invoke(main, ["check", str(root / "samples" / "class" / "eve.py")])
+    assert "a1.tanh" in eve.output and "a2.mse" in eve.output and "a3." not in eve.output
+    (tmp_path / "broken.py").write_text("def relu_forward(x)\n")  # does not parse: all
+    broken = runner.invoke(main, ["check", str(tmp_path / "broken.py")])
+    assert "a1.relu" in broken.output and "a5.dropout" in broken.output
+
+
 def test_check_explains_a_bug(runner, root, tmp_path):
     source = (root / "reference" / "losses.py").read_text()
     buggy = tmp_path / "losses.py"
@@ -77,12 +85,19 @@ def test_grade_sample_class_end_to_end(runner, root, tmp_path):
                                   "--json", str(out), "--gradebook", str(book)])
     assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text())
-    assert set(scores) == {"ada", "ben", "cleo", "dev", "eve"}
+    assert set(scores) == {"ada", "ben", "cleo", "dev", "eve", "fay"}
     total = {s: sum(e["score"] for e in ex.values()) for s, ex in scores.items()}
     full = sum(e["max_score"] for e in scores["ada"].values())
     assert total["ada"] == pytest.approx(full)
     assert total["dev"] == 0
     assert 0 < total["ben"] < full and 0 < total["eve"] < full
+    fay = scores["fay"]  # a notebook: magics commented out, her two mistakes named
+    assert "the tanh approximation" in fay["a1.gelu"]["message"]
+    assert "log(softmax(x))" in fay["a1.log_softmax"]["message"]
+    assert fay["a1.log_softmax"]["checks"]["forward"]["passed"] > 0
+    assert all(fay[e]["status"] == "passed" for e in fay if e.startswith("a1.")
+               and e not in ("a1.gelu", "a1.log_softmax"))
+    assert all(fay[e]["status"] == "missing" for e in fay if e.startswith("a2."))
     cleo = scores["cleo"]
     assert all(cleo[e]["status"] == "syntax" for e in cleo if e.startswith("a1."))
     assert cleo["a2.mse"]["status"] == "passed"
