@@ -33,7 +33,8 @@ from autograder.gradebook import Gradebook
 from autograder.submission import discover
 
 A1 = registry.resolve("a1")
-EXPECTED = {"ada": 28.0, "ben": 25.2, "cleo": 0.0, "dev": 0.0, "eve": 26.8}  # README's table
+EXPECTED = {"ada": 28.0, "ben": 25.2, "cleo": 0.0, "dev": 0.0, "eve": 26.8,
+            "fay": 24.4}  # README's table
 DUE = datetime(2026, 11, 30, 23, 59, tzinfo=timezone.utc)
 
 
@@ -141,7 +142,7 @@ def test_canvas_csv(graded, tmp_path):
     assert rows[2] == ["Lovelace, Ada", "1001", "S-1", "ada", "Lab A", "28"]
     assert rows[3][0] == "ben" and rows[3][3] == "ben" and rows[3][5] == "25.2"  # unmatched
     assert rows[4][:2] == ["Cleo Patra", "1003"]
-    assert unmatched == ["ben", "dev", "eve"]
+    assert unmatched == ["ben", "dev", "eve", "fay"]
     assert "\r\n" in text  # as Canvas writes it
     _, warnings = render(table_from_results(results, A1), "canvas", roster=roster)
     assert "ben, dev, eve" in warnings[0]
@@ -202,7 +203,7 @@ def test_export_command(graded, tmp_path):
         result = runner.invoke(export_command, [str(book), "--format", fmt, "--out", str(out),
                                                 "--assignment", "a1"])
         assert result.exit_code == 0, result.output
-        assert "5 students, 12 exercises" in result.output
+        assert "6 students, 12 exercises" in result.output
     assert json.loads((tmp_path / "grades.json").read_text())["students"]["ada"]["total"] == 28
     assert _rows((tmp_path / "grades.canvas").read_text())[1][0] == CANVAS_POINTS_LABEL
 

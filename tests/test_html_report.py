@@ -113,7 +113,8 @@ def test_grade_writes_an_overview_with_plots_and_a_page_per_student(reports):
     parsed = _parse(index)
     assert parsed.tags.count("svg") == 2  # the distribution and the pass rates
     pages = {p.name for p in (reports / "students").iterdir()}
-    assert pages == {"ada.html", "ben.html", "cleo.html", "dev.html", "eve.html"}
+    assert pages == {"ada.html", "ben.html", "cleo.html", "dev.html", "eve.html",
+                     "fay.html"}
     assert {f"students/{p}" for p in pages} <= set(parsed.links)
     text = " ".join(parsed.text)
     # The most common mistakes name them: ben's sigmoid backward, cleo's broken file once.
