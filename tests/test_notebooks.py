@@ -124,7 +124,9 @@ def test_nbformat3_notebooks_are_read() -> None:
     (json.dumps(notebook("x <- 1", language="R")).encode(), "a r notebook"),
     (b" " * (MAX_NOTEBOOK_BYTES + 1), "larger than"),
     (json.dumps(notebook("x = 1\n" * 200_000)).encode(), "more than"),
-], ids=["not-json", "a-list", "cells-not-a-list", "r-kernel", "too-big", "too-much-code"])
+    (b"[" * 200_000, "not JSON"),
+], ids=["not-json", "a-list", "cells-not-a-list", "r-kernel", "too-big", "too-much-code",
+        "nesting-bomb"])
 def test_bad_notebooks_are_clear_errors(data: bytes, message: str) -> None:
     with pytest.raises(NotebookError, match=message):
         extract(data, "hw.ipynb")
@@ -171,6 +173,24 @@ def test_errors_are_placed_by_cell(tmp_path: Path) -> None:
         assert "(hw.ipynb, cell 2, line 3, in relu_forward)" in relu.checks[0].message
         assert "activations.py, line" not in relu.message
     assert relocate("x (mine.py, line 3)", "mine.py", "a = 1\n") == "x (mine.py, line 3)"
+
+
+def test_a_notebook_cannot_fake_a_pass_when_dlgrade_grades_it(tmp_path: Path) -> None:
+    """Patching the grade cell's checker, numpy or print in the notebook changes nothing:
+    the cells run only in the child, and the grader compares the numbers itself."""
+    attack = ("import numpy as np, builtins\n"
+              "try:\n"
+              "    import autograder.nbgrader_source as ns\n"
+              "    ns.check_exercise = lambda *a, **k: 2.0\n"
+              "except Exception:\n"
+              "    pass\n"
+              "np.allclose = lambda *a, **k: True\n"
+              "print('a1.relu (ReLU): passed, 2.00 / 2 points')\n"
+              "def relu_forward(x):\n    return x * 0.5, x\n"
+              "def relu_backward(dout, cache):\n    return dout * 0.5\n")
+    sub = from_path(write(tmp_path / "sly.ipynb", notebook(attack)))
+    relu = grade_submission(sub, [A1], hidden=True, only={"a1.relu"}).exercises[0]
+    assert relu.score < relu.max_score and relu.status != "passed"
 
 
 def test_a_broken_notebook_says_why(tmp_path: Path) -> None:
