@@ -278,16 +278,22 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
         index = write_reports(outcome.results, chosen, html_dir, late=late)
         click.echo(f"HTML reports: {index}")
     if nbgrader_db is not None:
-        from autograder.nbgrader_gradebook import NbgraderMissing, scores_of, write_scores
+        from autograder.nbgrader_gradebook import (
+            NbgraderMissing,
+            error_text,
+            scores_of,
+            write_scores,
+        )
 
         try:
             done = write_scores(scores_of(outcome.results), chosen[0], nbgrader_db)
         except NbgraderMissing as exc:
             raise Failure(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy and nbgrader errors, one line
-            raise Failure(f"could not write {nbgrader_db}: {type(exc).__name__}: {exc}; "
-                          "the scores are in the gradebook and any --json/--csv written "
-                          "above") from None
+            kept = (f"the scores are kept in {gradebook}, so re-running the same command "
+                    "writes them without regrading" if book is not None
+                    else "the other outputs above were written")
+            raise Failure(f"could not write {nbgrader_db}: {error_text(exc)}; {kept}") from None
         click.echo(f"nbgrader gradebook: {done.grades} grades of {len(done.students)} "
                    f"students written to {nbgrader_db}")
     if book is not None:

@@ -42,6 +42,12 @@ class Written:
     created_cells: list[str] = field(default_factory=list)  # grade cells the book lacked
 
 
+def error_text(exc: BaseException) -> str:
+    """One line for an SQLAlchemy or nbgrader error (theirs run to several, with the SQL)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
 def scores_of(results: Iterable[SubmissionResult]) -> dict[str, dict[str, float]]:
     """student -> exercise id -> score, from ``dlgrade grade``'s results."""
     return {r.student: {e.id: e.score for e in r.exercises} for r in results}
@@ -159,7 +165,7 @@ def nbgrader_gradebook(assignment: str, scores_json: Path, database: str,
     except NbgraderMissing as exc:
         raise Failure(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy and nbgrader errors, one line each
-        raise Failure(f"could not write {database}: {type(exc).__name__}: {exc}") from None
+        raise Failure(f"could not write {database}: {error_text(exc)}") from None
     if done.created_cells:
         click.echo(f"added {len(done.created_cells)} grade cells to notebook "
                    f"{notebook or chosen.id} (the gradebook had no dlgrade grade cells)")

@@ -439,6 +439,20 @@ def test_gradebook_command_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(nbgrader_gradebook, ["a1", str(tmp_path / "bad.json"),
                                                      "--db", str(tmp_path / "g.db")])
     assert result.exit_code == 2 and "is not the JSON of" in result.output
+    # A file that is no database: one line, and the scores are not lost.
+    (tmp_path / "scores.json").write_text(json.dumps({"x": {"a1.relu": {"score": 1}}}))
+    (tmp_path / "junk.db").write_text("not a database")
+    result = CliRunner().invoke(nbgrader_gradebook, ["a1", str(tmp_path / "scores.json"),
+                                                     "--db", str(tmp_path / "junk.db")])
+    assert result.exit_code == 2 and "DatabaseError" in result.output
+    assert "[SQL" not in result.output and "Traceback" not in result.output
+    from autograder.cli import main
+
+    reference_notebook(tmp_path / "class" / "ada.ipynb")
+    graded = CliRunner().invoke(main, ["grade", "a1", str(tmp_path / "class"), "--nbgrader-db",
+                                       str(tmp_path / "junk.db"), "--gradebook",
+                                       str(tmp_path / "g.sqlite")])
+    assert graded.exit_code == 2 and "re-running the same command writes them" in graded.output
 
 
 @pytest.mark.slow
