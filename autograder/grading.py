@@ -194,6 +194,10 @@ class Grader:
     def _notebook_places(self, results: list[ExerciseResult]) -> None:
         """Tell errors in code from a notebook by cell ("hw.ipynb, cell 5, line 3")."""
         for module in dict.fromkeys(self._module_names):
+            place = f"{module}.py, line "
+            if not any(place in text for e in results
+                       for text in (e.message, *(c.message for c in e.checks))):
+                continue  # nothing to place: no need to read the file again
             path = self.submission.module_path(module)
             code = read_regular(path) if path is not None else None
             if code is None or b"# %% cell " not in code:

@@ -12,6 +12,7 @@ sandboxed child gets.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import os
 import shutil
@@ -93,8 +94,7 @@ class Submission:
             content = _read_code(self.path)
             name = f"{self.path.stem}.py" if is_notebook(self.path) else self.path.name
             return {name: content} if content is not None else {}
-        sources = {path.name: path for path in sorted(self.path.glob("*.ipynb"))}
-        sources = {f"{Path(n).stem}.py": p for n, p in sources.items()}
+        sources = {f"{path.stem}.py": path for path in self.path.glob("*.ipynb")}
         sources.update({path.name: path for path in sorted(self.path.glob("*.py"))})
         found: dict[str, bytes] = {}
         total = 0
@@ -141,42 +141,44 @@ def is_notebook(path: Path) -> bool:
 
 _CACHE_LOCK = threading.Lock()
 _CACHE: dict[str, tuple[Path, tuple[str, ...]]] = {}
-_CACHE_DIR: list[Path] = []
 
 
+@functools.cache
 def _cache_dir() -> Path:
-    if not _CACHE_DIR:
-        _CACHE_DIR.append(Path(tempfile.mkdtemp(prefix="dlgrade-notebooks-")))
-        atexit.register(shutil.rmtree, _CACHE_DIR[0], True)
-    return _CACHE_DIR[0]
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-notebooks-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _converted_entry(path: Path) -> tuple[Path, tuple[str, ...]]:
     """(extracted ``.py`` file, notes) for a notebook, cached by content: the notebook is
-    read once (never following a link), parsed as JSON, never executed. A notebook that
-    cannot be used becomes a module that raises ImportError saying why, so ``check``, a
-    local ``grade`` and a distributed ``grade`` (which ships :meth:`Submission.files`)
-    report it alike."""
+    read (never following a link) and hashed on each call, but parsed as JSON only the first
+    time those bytes are seen; never executed. A notebook that cannot be used becomes a
+    module that raises ImportError saying why, so ``check``, a local ``grade`` and a
+    distributed ``grade`` (which ships :meth:`Submission.files`) report it alike."""
     data = read_regular(path, MAX_NOTEBOOK_BYTES)
+    why = None
     if data is None:
         size = path.lstat().st_size if _kind(path) == "file" else 0
         why = (f"{path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB"
                if size > MAX_NOTEBOOK_BYTES else f"{path.name} is not readable")
         data = why.encode()
-        code, notes = f"raise ImportError({why!r})\n", ()
-    else:
-        try:
-            extracted = extract(data, path.name)
-            code, notes = extracted.code, extracted.notes
-        except NotebookError as exc:
-            code, notes = f"raise ImportError({str(exc)!r})\n", ()
     key = hashlib.sha256(data).hexdigest()[:32]
     with _CACHE_LOCK:
-        if key not in _CACHE:
-            target = _cache_dir() / key / "notebook.py"
-            target.parent.mkdir(exist_ok=True)
-            target.write_text(code, encoding="utf-8")
-            _CACHE[key] = (target, notes)
+        if key in _CACHE:
+            return _CACHE[key]
+        if why is not None:
+            code, notes = f"raise ImportError({why!r})\n", ()
+        else:
+            try:
+                extracted = extract(data, path.name)
+                code, notes = extracted.code, extracted.notes
+            except NotebookError as exc:
+                code, notes = f"raise ImportError({str(exc)!r})\n", ()
+        target = _cache_dir() / key / "notebook.py"
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(code, encoding="utf-8")
+        _CACHE[key] = (target, notes)
         return _CACHE[key]
 
 

@@ -153,6 +153,21 @@ def test_a_notebook_is_a_single_file_submission(tmp_path: Path) -> None:
         sub.content_hash(["activations"])
 
 
+def test_a_notebook_is_parsed_once_per_content(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import autograder.submission as submission
+
+    calls = []
+    real = submission.extract
+    monkeypatch.setattr(submission, "extract", lambda *a: calls.append(1) or real(*a))
+    path = reference_notebook(tmp_path / "once.ipynb", "once = 1")
+    sub = from_path(path)
+    first = sub.module_path("activations")
+    assert sub.module_path("losses") == first and sub.files() and len(calls) == 1
+    reference_notebook(path, "once = 2")  # new bytes: parsed again
+    assert sub.module_path("activations") != first and len(calls) == 2
+
+
 def test_a_notebook_with_magics_is_graded_and_told(tmp_path: Path) -> None:
     sub = from_path(reference_notebook(tmp_path / "ada.ipynb", "%matplotlib inline\n!ls"))
     result = grade_submission(sub, [A1], hidden=False)
