@@ -1,4 +1,1 @@
-"""Exercise specs, one package per assignment (see ../shared/CURRICULUM.md)."""
-
-#: Assignment packages, in course order; each defines ``ASSIGNMENT``.
-ASSIGNMENT_IDS: tuple[str, ...] = ("a1", "a2", "a3", "a4", "a5")
+"""The specs of the fundamentals course, one package per assignment (course.toml lists them)."""

@@ -1,5 +1,5 @@
-"""``python -m autograder`` is the ``dlgrade`` command."""
+"""``python -m dlgrade`` is the ``dlgrade`` command."""
 
-from autograder.cli import main
+from dlgrade.cli import main
 
 main()

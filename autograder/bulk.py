@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from autograder import registry
-from autograder.gradebook import Gradebook
-from autograder.grading import SubmissionResult, grade_submission
-from autograder.spec import Assignment
-from autograder.submission import Submission
+from dlgrade import registry
+from dlgrade.gradebook import Gradebook
+from dlgrade.grading import SubmissionResult, grade_submission
+from dlgrade.spec import Assignment
+from dlgrade.submission import Submission
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,8 @@ class DaskExecutor:
 def warm_up(assignments: list[Assignment], track: dict[str, str] | None = None) -> None:
     """Start the isolation probe and the warm worker (separate processes) while this thread
     computes every reference output the run will need."""
-    from autograder.grading import expectations, program_expectations
-    from autograder.sandbox import capabilities, runner
+    from dlgrade.grading import expectations, program_expectations
+    from dlgrade.sandbox import capabilities, runner
 
     libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
     if track and track.get("name") == "torch":

@@ -1,7 +1,8 @@
 """Cases: seeded inputs for an exercise, and what a set of functions makes of them.
 
-Cases are a pure function of the exercise id, so every run, every student and every machine
-sees the same inputs: re-grading the same bytes gives the same grade. Public cases are what
+Public cases are a pure function of the exercise id and hidden cases also of the course
+secret, so every run, every student and every machine sees the same inputs: re-grading the
+same bytes with the same course gives the same grade. Public cases are what
 ``dlgrade check`` runs; hidden cases are added by ``dlgrade grade``; the stability case uses
 huge magnitudes.
 """
@@ -17,9 +18,8 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-
-from autograder import gradcheck
-from autograder.spec import Exercise
+from dlgrade import gradcheck
+from dlgrade.spec import Exercise
 
 #: Entries per differentiable input perturbed by the numerical gradient check.
 GRADCHECK_ENTRIES = 12
@@ -57,14 +57,23 @@ def fresh(params: Mapping[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(dict(params))
 
 
-def seed_for(exercise_id: str, *parts: int) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(exercise_id.encode()), *parts])
+def seed_for(exercise_id: str, *parts: int, hidden: bool = False) -> np.random.Generator:
+    """The generator of one case. A public case's is a function of the exercise id and
+    ``parts`` alone (so a student kit's frozen public cases are the course's own); a hidden
+    case's also of the course secret, so knowing the exercise id is not enough to
+    regenerate it. The same course (secret included) always gives the same cases."""
+    words = [zlib.crc32(exercise_id.encode()), *parts]
+    if hidden:
+        from dlgrade.course import active
+
+        words += active().secret_words()
+    return np.random.default_rng(words)
 
 
 @cache
 def build_cases(exercise: Exercise, hidden: bool) -> tuple[Case, ...]:
     """The exercise's cases: public ones, plus hidden ones if ``hidden``, plus stability."""
-    from autograder.registry import reference_module
+    from dlgrade.registry import reference_module
 
     reference = reference_module(exercise.module)
     functions = {name: getattr(reference, name) for name in exercise.functions}
@@ -80,7 +89,7 @@ def build_cases(exercise: Exercise, hidden: bool) -> tuple[Case, ...]:
     for number, (shape, params, secret, huge) in enumerate(plans):
         kind = "stability" if huge else ("hidden" if secret else "public")
         counters[kind] += 1
-        rng = seed_for(exercise.id, number)
+        rng = seed_for(exercise.id, number, hidden=secret)
         inputs = exercise.sample(rng, tuple(shape), huge)
         dout = None
         if exercise.kind == "layer":

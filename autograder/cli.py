@@ -17,20 +17,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-
-from autograder import registry, report, templates
-from autograder.deadlines import (
+from dlgrade import course, registry, report, templates
+from dlgrade.deadlines import (
     DeadlineError,
     apply_class,
     deadline_options,
     deadlines_from_options,
     times_from_option,
 )
-from autograder.exports import ExportError, export_results
-from autograder.gradebook import Gradebook, GradebookError
-from autograder.grading import grade_submission
-from autograder.spec import Assignment, SpecError
-from autograder.submission import SubmissionError, discover, from_path
+from dlgrade.exports import ExportError, export_results
+from dlgrade.gradebook import Gradebook, GradebookError
+from dlgrade.grading import grade_submission
+from dlgrade.spec import Assignment, SpecError
+from dlgrade.submission import SubmissionError, discover, from_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +50,7 @@ def friendly(command: F) -> F:
         except registry.UnknownName as exc:
             raise click.UsageError(str(exc.args[0])) from None
         except (SubmissionError, GradebookError, templates.TemplateError, SpecError,
-                DeadlineError, ExportError, OSError) as exc:
+                DeadlineError, ExportError, course.CourseError, OSError) as exc:
             raise Failure(str(exc)) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
@@ -66,6 +65,21 @@ def friendly(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def with_course(command: F) -> F:
+    """``--course PATH`` for a command; the course (else ``$DLGRADE_COURSE``, else the
+    nearest course.toml) is loaded before the command runs."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, course_path: str | None = None, **kwargs: Any) -> Any:
+        course.use(course.load(course.find(course_path)))
+        return command(*args, **kwargs)
+
+    return click.option(
+        "--course", "course_path", metavar="PATH",
+        help="The course folder (its course.toml); default: $DLGRADE_COURSE, else the nearest "
+             "course.toml here or above.")(friendly(wrapper))  # type: ignore[return-value]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dlgrade")
 def main() -> None:
@@ -76,7 +90,7 @@ def main() -> None:
 
 
 @main.command("list")
-@friendly
+@with_course
 def list_command() -> None:
     """List the assignments and their exercises."""
     for a in registry.assignments().values():
@@ -133,7 +147,7 @@ def _track(track: str, device: str, chosen: list[Assignment]) -> dict[str, str] 
         have = ", ".join(a.id for a in registry.assignments().values() if "torch" in a.tracks)
         raise Failure(f"{', '.join(missing)} has no torch track (it exists for {have})")
     if device == "cuda":
-        from autograder.sandbox.capabilities import cuda_available
+        from dlgrade.sandbox.capabilities import cuda_available
 
         if not cuda_available():
             raise Failure("--device cuda: no CUDA device is visible to torch on this machine")
@@ -154,7 +168,7 @@ def track_options(command: Any) -> Any:
 @click.option("--assignment", "-a", help="Assignment(s) to check: a1, a1,a2 or all "
               "(default: those whose files are in PATH).")
 @track_options
-@friendly
+@with_course
 def check(path: Path, assignment: str | None, track: str, device: str) -> None:
     """Check your work on the public cases (PATH: your folder, .py file or notebook)."""
     submission = from_path(path)
@@ -201,7 +215,7 @@ def check(path: Path, assignment: str | None, track: str, device: str) -> None:
                    "or an SQLAlchemy URL), one grade per exercise; needs nbgrader.")
 @deadline_options
 @track_options
-@friendly
+@with_course
 def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
           no_gradebook: bool, details: bool, html_dir: Path | None, workers: int | None,
           executor: str, scheduler: str | None, force: bool, csv_out: Path | None,
@@ -216,7 +230,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     recorded in the gradebook as soon as they are graded; a re-run skips students whose
     files are unchanged, so an interrupted run loses nothing.
     """
-    from autograder.bulk import DaskExecutor, LocalExecutor, default_workers, grade_class
+    from dlgrade.bulk import DaskExecutor, LocalExecutor, default_workers, grade_class
 
     chosen = registry.resolve(assignment)
     config = _track(track, device, chosen)
@@ -273,12 +287,12 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
                                for r in outcome.results})
         click.echo(f"Scores written to {json_out}")
     if html_dir is not None:
-        from autograder.html_report import write_reports
+        from dlgrade.html_report import write_reports
 
         index = write_reports(outcome.results, chosen, html_dir, late=late)
         click.echo(f"HTML reports: {index}")
     if nbgrader_db is not None:
-        from autograder.nbgrader_gradebook import (
+        from dlgrade.nbgrader_gradebook import (
             NbgraderMissing,
             error_text,
             scores_of,
@@ -304,7 +318,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
 @friendly
 def doctor() -> None:
     """Show which isolation layers this machine gives sandboxed student code."""
-    from autograder.sandbox.capabilities import detect
+    from dlgrade.sandbox.capabilities import detect
 
     for layer, used, detail in detect().report():
         click.echo(f"[{'x' if used else ' '}] {layer}: {detail}")
@@ -320,10 +334,10 @@ def _write_json(path: Path, data: object) -> None:
 
 
 @main.command()
-@friendly
+@with_course
 def validate() -> None:
     """Prove the course sound (for CI): references, stubs, templates, mutants, PyTorch."""
-    from autograder.validate import STEPS
+    from dlgrade.validate import STEPS
 
     failures = 0
     for title, step in STEPS:
@@ -343,7 +357,7 @@ def validate() -> None:
               help="Only check that student_templates/ is in sync; exit 1 if not.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write the templates here instead of student_templates/.")
-@friendly
+@with_course
 def build_templates(check_only: bool, out: Path | None) -> None:
     """Generate student_templates/ from reference/ (solution regions become stubs)."""
     files = templates.plan(out)
@@ -361,10 +375,10 @@ def build_templates(check_only: bool, out: Path | None) -> None:
     click.echo(f"{len(files)} templates, {len(changed)} updated.")
 
 
-from autograder.exports import export_command  # noqa: E402 - they use Failure and friends
-from autograder.gradescope import gradescope_command  # noqa: E402
-from autograder.nbgrader_gradebook import nbgrader_gradebook  # noqa: E402
-from autograder.nbgrader_source import nbgrader_source  # noqa: E402
+from dlgrade.exports import export_command  # noqa: E402 - they use Failure and friends
+from dlgrade.gradescope import gradescope_command  # noqa: E402
+from dlgrade.nbgrader_gradebook import nbgrader_gradebook  # noqa: E402
+from dlgrade.nbgrader_source import nbgrader_source  # noqa: E402
 
 main.add_command(gradescope_command)
 main.add_command(export_command)

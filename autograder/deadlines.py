@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-
-from autograder.grading import SubmissionResult
-from autograder.spec import Assignment
-from autograder.submission import Submission, _kind
+from dlgrade.grading import SubmissionResult
+from dlgrade.spec import Assignment
+from dlgrade.submission import Submission, _kind
 
 DAY = timedelta(days=1)
 TIMESTAMP_FILE = "timestamp.txt"
@@ -235,7 +234,7 @@ def nbgrader_timestamp(folder: Path, assignment: str | None = None) -> datetime 
     """The time in nbgrader's ``timestamp.txt`` in ``folder`` (else in ``folder/assignment``);
     None if absent. Never looked for above ``folder``: a file in the class folder is no
     student's. Read as a regular file only (never through a link), at most 1 KiB."""
-    from autograder.submission import read_regular
+    from dlgrade.submission import read_regular
 
     candidates = [folder / TIMESTAMP_FILE]
     if assignment:

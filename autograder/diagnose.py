@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-from autograder.compare import as_plain_array, compare, mismatches
+from dlgrade.compare import as_plain_array, compare, mismatches
 
 
 def explain(

@@ -1,7 +1,7 @@
 """Grades out to a spreadsheet or an LMS: CSV, Canvas's gradebook import CSV, and JSON.
 
-Grades come from a run (a list of :class:`~autograder.grading.SubmissionResult`) or from the
-SQLite gradebook (:mod:`autograder.gradebook`), and are first put in one :class:`Table`:
+Grades come from a run (a list of :class:`~dlgrade.grading.SubmissionResult`) or from the
+SQLite gradebook (:mod:`dlgrade.gradebook`), and are first put in one :class:`Table`:
 
 * ``csv``: one row per student, one column per exercise (its id), then the total (and, with
   deadlines, the raw total and the late penalty before it). Blank: never graded, not 0.
@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from autograder import registry
-from autograder.deadlines import (
+from dlgrade import registry
+from dlgrade.deadlines import (
     LateResult,
     SubmissionTime,
     apply_totals,
@@ -39,14 +38,14 @@ from autograder.deadlines import (
     submission_time,
     times_from_option,
 )
-from autograder.grading import SubmissionResult
-from autograder.spec import Assignment
+from dlgrade.grading import SubmissionResult
+from dlgrade.spec import Assignment
 
 FORMATS = ("csv", "canvas", "json")
 CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_LABEL = "    Points Possible"
 
-#: ``student -> assignment id -> LateResult`` (see :mod:`autograder.deadlines`).
+#: ``student -> assignment id -> LateResult`` (see :mod:`dlgrade.deadlines`).
 Late = Mapping[str, Mapping[str, LateResult]]
 
 
@@ -125,7 +124,7 @@ class Table:
 
 def table_from_results(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
                        late: Late | None = None) -> Table:
-    """A table from a grading run (``late``: from :func:`autograder.deadlines.apply_class`)."""
+    """A table from a grading run (``late``: from :func:`dlgrade.deadlines.apply_class`)."""
     columns = [Column(e.id, e.title, e.points, a.id) for a in assignments for e in a.exercises]
     rows = []
     for result in sorted(results, key=lambda r: r.student):
@@ -381,7 +380,7 @@ def export_results(results: Sequence[SubmissionResult], assignments: Sequence[As
     """Write a grading run's scores to ``path`` in ``fmt``; return warnings to show.
 
     For ``dlgrade grade --csv OUT`` / ``--canvas OUT``; ``late`` comes from
-    :func:`autograder.deadlines.apply_class`."""
+    :func:`dlgrade.deadlines.apply_class`."""
     table = table_from_results(results, assignments, late)
     text, warnings = render(table, fmt, roster=read_roster(roster) if roster else None,
                             names=names)
@@ -407,7 +406,7 @@ def _late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
                          times: Mapping[tuple[str, str | None], Any] | None,
                          submissions: Path | None) -> None:
     """Fill each row's late results from the submission times (folders, then the CSV)."""
-    from autograder.submission import discover
+    from dlgrade.submission import discover
 
     folders = {s.student: s for s in discover(submissions)} if submissions else {}
     for row in table.rows:
@@ -452,9 +451,9 @@ def export_command(gradebook: Path, fmt: str, out: Path, assignment: str | None,
     score are all exported); the submission times come from --submissions (nbgrader
     timestamp.txt, else file times) and --submitted-at.
     """
-    from autograder.cli import Failure
-    from autograder.deadlines import DeadlineError
-    from autograder.submission import SubmissionError
+    from dlgrade.cli import Failure
+    from dlgrade.deadlines import DeadlineError
+    from dlgrade.submission import SubmissionError
 
     try:
         ids = [a.id for a in registry.resolve(assignment)] if assignment else None

@@ -8,8 +8,8 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.grading import CheckResult, ExerciseResult, SubmissionResult
-from autograder.spec import Assignment
+from dlgrade.grading import CheckResult, ExerciseResult, SubmissionResult
+from dlgrade.spec import Assignment
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (

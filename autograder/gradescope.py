@@ -10,7 +10,7 @@ root; the zip is unpacked into ``/autograder/source``; the student's files arriv
 * ``setup.sh``: makes a virtual environment in ``/autograder/venv`` and installs the wheel
   (numpy and click from PyPI; for ``--track torch`` the CPU build of torch at the version
   pinned in ``constraints.txt``, from PyTorch's CPU index);
-* ``run_autograder``: runs :func:`write_results` (``python -m autograder.gradescope``), which
+* ``run_autograder``: runs :func:`write_results` (``python -m dlgrade.gradescope``), which
   grades the submission on the public and hidden cases exactly as ``dlgrade grade`` does
   (student code in a sandboxed child, never in the grading process) and writes one Gradescope
   test per exercise: name ``"a1.sigmoid (Sigmoid)"``, score, max_score, visibility and the
@@ -42,12 +42,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from autograder import registry
-from autograder.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
-from autograder.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
-from autograder.spec import Assignment
-from autograder.submission import Submission, _kind
+from dlgrade import registry
+from dlgrade.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
+from dlgrade.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
+from dlgrade.spec import Assignment
+from dlgrade.submission import Submission, _kind
 
 PACKAGES = ("autograder", "assignments", "reference")
 CONFIG_NAME = "dlgrade_gradescope.json"
@@ -104,7 +103,7 @@ def build_wheel() -> tuple[str, bytes]:
     files.append((f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: dlgrade\n"
                                    b"Root-Is-Purelib: true\nTag: py3-none-any\n"))
     entry_points = dist.read_text("entry_points.txt") or \
-        "[console_scripts]\ndlgrade = autograder.cli:main\n"
+        "[console_scripts]\ndlgrade = dlgrade.cli:main\n"
     files.append((f"{info}/entry_points.txt", entry_points.encode()))
     files.append((f"{info}/top_level.txt", ("\n".join(PACKAGES) + "\n").encode()))
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files)
@@ -188,7 +187,7 @@ def run_script() -> str:
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{DLGRADE_PYTHON:-$ROOT/venv/bin/python}}"
 mkdir -p "$ROOT/results"
-"$PYTHON" -I -m autograder.gradescope \\
+"$PYTHON" -I -m dlgrade.gradescope \\
     --config "$ROOT/source/{CONFIG_NAME}" \\
     --submission "$ROOT/submission" \\
     --metadata "$ROOT/submission_metadata.json" \\
@@ -315,7 +314,7 @@ def gradescope_late(metadata: dict[str, Any], late: dict[str, Any]
                     ) -> tuple[Deadline, SubmissionTime] | None:
     """The deadline and submission time Gradescope gives (a user's extended due date wins
     over the assignment's); None when the metadata has no due date or time."""
-    from autograder.deadlines import parse_datetime
+    from dlgrade.deadlines import parse_datetime
 
     dues = [u.get("assignment", {}).get("due_date") for u in metadata.get("users", [])
             if isinstance(u, dict) and isinstance(u.get("assignment"), dict)]
@@ -386,7 +385,7 @@ def write_results(submission_dir: Path, results_path: Path, assignment: str | Se
     ``assignment``: ``"a1"``, ``"a1,a2"`` or a list of ids; ``metadata``: Gradescope's
     submission_metadata.json (a path or its contents), for the student and the late policy.
     """
-    from autograder.grading import grade_submission
+    from dlgrade.grading import grade_submission
 
     started = time.monotonic()
     meta = metadata if isinstance(metadata, dict) else read_metadata(metadata)
@@ -440,8 +439,8 @@ def gradescope_command(assignment: str, out: Path, track: str, visibility: str,
     Upload OUT.zip as the autograder of a Gradescope programming assignment; students
     upload their .py files (or a folder holding them).
     """
-    from autograder.cli import Failure
-    from autograder.deadlines import parse_duration
+    from dlgrade.cli import Failure
+    from dlgrade.deadlines import parse_duration
 
     try:
         chosen = registry.resolve(assignment)

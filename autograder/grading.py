@@ -2,8 +2,8 @@
 
 For each exercise and case the child is asked for the student's forward value, gradients
 and the forward values at perturbed inputs (for the numerical gradient check). Everything is
-compared here, in the trusted process, with :func:`autograder.compare.compare`; a mismatch is
-explained by :func:`autograder.diagnose.explain`. Reference outputs and the outputs of known
+compared here, in the trusted process, with :func:`dlgrade.compare.compare`; a mismatch is
+explained by :func:`dlgrade.diagnose.explain`. Reference outputs and the outputs of known
 mistakes are computed once per run and reused for every student.
 """
 
@@ -16,17 +16,17 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-
-from autograder import gradcheck, scenarios
-from autograder.cases import Case, build_cases, fresh, observe, observe_quietly
-from autograder.compare import compare
-from autograder.diagnose import explain
-from autograder.notebooks import relocate
-from autograder.registry import mutants, reference_module
-from autograder.sandbox.runner import Handle, Limits, Reply, Session, SessionOver, Step
-from autograder.scenarios import Scenario
-from autograder.spec import Assignment, Exercise, Mutant
-from autograder.submission import Submission, read_regular
+from dlgrade import gradcheck, scenarios
+from dlgrade.cases import Case, build_cases, fresh, observe, observe_quietly
+from dlgrade.compare import compare
+from dlgrade.diagnose import explain
+from dlgrade.notebooks import relocate
+from dlgrade.registry import mutants, reference_module
+from dlgrade.sandbox.protocol import Handle, Reply, Step
+from dlgrade.sandbox.runner import Limits, Session, SessionOver
+from dlgrade.scenarios import Scenario
+from dlgrade.spec import Assignment, Exercise, Mutant
+from dlgrade.submission import Submission, read_regular
 
 IMPORT_TIMEOUT = 20.0
 
@@ -783,7 +783,7 @@ def _judge_safely(prop: scenarios.Property, student: dict[str, Any],
 
 def _note_foundations(results: list[ExerciseResult]) -> None:
     """Tell a student when an exercise fails while one it builds on fails too."""
-    from autograder.registry import exercise as spec_of
+    from dlgrade.registry import exercise as spec_of
 
     by_id = {r.id: r for r in results}
     for result in results:

@@ -1,7 +1,7 @@
 """Write dlgrade's scores into an nbgrader gradebook, through nbgrader's own Gradebook API.
 
 One grade per exercise: the grade cell whose ``grade_id`` is the exercise's nbgrader id
-(``a1-sigmoid``, see :func:`autograder.nbgrader_source.grade_id`) in the notebook named after
+(``a1-sigmoid``, see :func:`dlgrade.nbgrader_source.grade_id`) in the notebook named after
 the assignment (``a1``, what ``dlgrade nbgrader-source`` makes). dlgrade's score, partial
 credit included, becomes the grade's ``auto_score``; a ``manual_score`` the instructor set in
 formgrader is kept and still wins, as it does in nbgrader. The assignment, notebook, grade
@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-
-from autograder import registry
-from autograder.grading import SubmissionResult
-from autograder.nbgrader_source import grade_id
-from autograder.spec import Assignment
+from dlgrade import registry
+from dlgrade.grading import SubmissionResult
+from dlgrade.nbgrader_source import grade_id
+from dlgrade.spec import Assignment
 
 
 class NbgraderMissing(RuntimeError):
@@ -147,7 +146,7 @@ def nbgrader_gradebook(assignment: str, scores_json: Path, database: str,
                        notebook: str | None) -> None:
     """Write the scores of `dlgrade grade ASSIGNMENT ... --json SCORES_JSON` into an
     nbgrader gradebook: one auto-graded score per exercise (grade_id a1-sigmoid ...)."""
-    from autograder.cli import Failure
+    from dlgrade.cli import Failure
 
     try:
         chosen = registry.assignment(assignment)

@@ -15,7 +15,7 @@
   file and graded by dlgrade in a sandboxed child, public and hidden cases, on that one
   exercise. The cell passes (nbgrader awards the points) only on full marks and otherwise
   fails with dlgrade's feedback; nbgrader grade cells are all or nothing, so partial credit
-  comes from ``dlgrade grade`` (and :mod:`autograder.nbgrader_gradebook`).
+  comes from ``dlgrade grade`` (and :mod:`dlgrade.nbgrader_gradebook`).
 
 An ``nbgrader_config.py`` is written when the course has none. The kernel needs dlgrade
 installed (``pip install dlgrade``), as it needs numpy.
@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from autograder import registry, templates
-from autograder.notebooks import GRADE_CELL_MARK
-from autograder.spec import Assignment, Exercise
+from dlgrade import registry, templates
+from dlgrade.notebooks import GRADE_CELL_MARK
+from dlgrade.spec import Assignment, Exercise
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 CONFIG = '''\
@@ -124,7 +123,7 @@ def grade_cell(exercise: Exercise) -> dict[str, Any]:
     source = (f"{GRADE_CELL_MARK}: {exercise.id} ({exercise.title}, {exercise.points:g} "
               "points), read-only.\n"
               "# Grades the code run so far in this notebook, in a sandboxed process.\n"
-              "from autograder.nbgrader_source import check_exercise\n\n"
+              "from dlgrade.nbgrader_source import check_exercise\n\n"
               f"check_exercise({exercise.id!r})")
     return _code(source, {"grade": True, "solution": False, "locked": True,
                           "grade_id": grade_id(exercise.id), "points": exercise.points})
@@ -207,7 +206,7 @@ def nbgrader_source(assignment: str, course_dir: Path, force: bool) -> None:
     and each exercise gets a read-only grade cell (its points) that runs dlgrade's checks.
     Then, in COURSE_DIR: nbgrader generate_assignment ASSIGNMENT.
     """
-    from autograder.cli import Failure
+    from dlgrade.cli import Failure
 
     try:
         chosen = registry.assignment(assignment)
@@ -235,9 +234,9 @@ def check_exercise(exercise_id: str, *, hidden: bool = True) -> float:
     full marks; otherwise raises AssertionError with dlgrade's feedback (nbgrader then
     awards 0 for the cell).
     """
-    from autograder.grading import STATUS_TEXT, grade_submission
-    from autograder.notebooks import code_from_cells
-    from autograder.submission import Submission
+    from dlgrade.grading import STATUS_TEXT, grade_submission
+    from dlgrade.notebooks import code_from_cells
+    from dlgrade.submission import Submission
 
     exercise = registry.exercise(exercise_id)
     assignment = next(a for a in registry.assignments().values() if exercise in a.exercises)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from autograder.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
-from autograder.spec import Assignment
+from dlgrade.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
+from dlgrade.spec import Assignment
 
 MARK = {"passed": "ok", "partial": "~~", "failed": "XX"}
 

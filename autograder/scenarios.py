@@ -1,7 +1,7 @@
 """Scenarios: the cases of ``"program"`` exercises (networks, optimizers, classes, random
 layers), where one case is a short script of calls rather than one forward and backward.
 
-A scenario lists :class:`~autograder.sandbox.runner.Step`s for the child, names the values
+A scenario lists :class:`~dlgrade.sandbox.protocol.Step`s for the child, names the values
 to read from their results (observations), and says how each check judges them: by
 comparison with what the reference makes of the same script, and by properties (statistics
 for random parts, finite differences of the student's own function). The reference, and each
@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from autograder import gradcheck
-from autograder.sandbox import wire
-from autograder.sandbox.runner import Reply, Step, _step
+from dlgrade import gradcheck
+from dlgrade.sandbox import wire
+from dlgrade.sandbox.protocol import Reply, Step, encode_step
 
 #: A path into a step's result: list indices, dict keys, and ``"float"`` (the value as a
 #: float64 array; integers and booleans are accepted, so ``1`` and ``1.0`` compare equal).
@@ -133,7 +132,7 @@ def _kind(value: Any) -> str:
 def run_locally(module_name: str, module: Any, steps: tuple[Step, ...]) -> list[Reply]:
     """The replies the child's request handler gives for ``steps`` when the student module
     is ``module`` (the reference or a known mistake), without a sandbox: trusted code only."""
-    from autograder.sandbox.child import Child  # the same handler the sandbox runs
+    from dlgrade.sandbox.child import Child  # the same handler the sandbox runs
 
     child = Child({}, "/nonexistent")
     child.loaded[module_name] = module
@@ -142,7 +141,7 @@ def run_locally(module_name: str, module: Any, steps: tuple[Step, ...]) -> list[
         warnings.simplefilter("ignore")
         for step in steps:
             arrays: list[np.ndarray] = []
-            header = _step(module_name, step, arrays)
+            header = encode_step(module_name, step, arrays)
             frames: list[bytes] = []
             answer = child.reply(header, [np.array(a, copy=True) for a in arrays], frames)
             decoded = [wire.decode_frame(f) for f in frames]

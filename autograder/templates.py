@@ -101,7 +101,7 @@ def project_root() -> Path:
 
 def plan(out_dir: Path | None = None) -> list[TemplateFile]:
     """What ``build-templates`` would write: one template per student module."""
-    from autograder.registry import assignments
+    from dlgrade.registry import assignments
 
     root = project_root()
     out_dir = Path(out_dir) if out_dir is not None else root / "student_templates"

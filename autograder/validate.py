@@ -18,13 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import templates
-from autograder.cases import build_cases, observe
-from autograder.compare import compare
-from autograder.grading import grade_submission
-from autograder.registry import assignments, exercise, mutants, reference_module
-from autograder.spec import Mutant
-from autograder.submission import Submission
+from dlgrade import templates
+from dlgrade.cases import build_cases, observe
+from dlgrade.compare import compare
+from dlgrade.grading import grade_submission
+from dlgrade.registry import assignments, exercise, mutants, reference_module
+from dlgrade.spec import Mutant
+from dlgrade.submission import Submission
 
 
 @dataclass(frozen=True)

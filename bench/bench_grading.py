@@ -44,8 +44,8 @@ def build_class(folder: Path, students: int, selector: str = "a1,a2",
                 seed: int = 0) -> list[tuple[str, Path]]:
     """A class like a real one: correct students, students with bugs from the sample class,
     untouched templates, and reference code with one known mistake per file (the mutants)."""
-    from autograder import registry
-    from autograder.validate import mutant_source
+    from dlgrade import registry
+    from dlgrade.validate import mutant_source
 
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,15 +83,15 @@ class InProcessSession:
 
     def __init__(self, modules: dict[str, Path], directory: Path | None, limits: Any,
                  preload: tuple[str, ...] = ()) -> None:
-        from autograder.sandbox.child import Child
+        from dlgrade.sandbox.child import Child
 
         self.child = Child({k: str(v) for k, v in modules.items()}, str(directory or "/"))
         self.alive = True
         self._arrays: list[Any] = []
 
     def _reply(self, header: dict[str, Any]) -> Any:
-        from autograder.sandbox.child import StudentError, stacked
-        from autograder.sandbox.runner import Reply
+        from dlgrade.sandbox.child import StudentError, stacked
+        from dlgrade.sandbox.protocol import Reply
 
         try:
             value = self.child.handle(header, self._arrays)
@@ -103,10 +103,10 @@ class InProcessSession:
 
     def batch(self, module: str, steps: list[Any], timeout: float,
               max_bytes: int | None = None) -> list[Any]:
-        from autograder.sandbox import runner
+        from dlgrade.sandbox import protocol
 
         self._arrays = []
-        headers = [runner._step(module, s, self._arrays) for s in steps]
+        headers = [protocol.encode_step(module, s, self._arrays) for s in steps]
         self.child.handles.clear()
         return [self._reply(h) for h in headers]
 
@@ -133,9 +133,9 @@ def _plain(value: Any) -> Any:
 
 def floor(folder: Path, selector: str) -> None:
     """Grade every student of ``folder`` in this process, with no isolation."""
-    from autograder import registry
-    from autograder.grading import Grader
-    from autograder.submission import discover
+    from dlgrade import registry
+    from dlgrade.grading import Grader
+    from dlgrade.submission import discover
 
     every = registry.resolve(selector)
     for submission in discover(folder):
@@ -212,8 +212,8 @@ def main() -> None:
     if args.floor:
         floor(args.floor, args.assignments)
         return
-    from autograder import registry
-    from autograder.bulk import default_workers
+    from dlgrade import registry
+    from dlgrade.bulk import default_workers
 
     work = Path(tempfile.mkdtemp(prefix="dlgrade-bench-"))
     try:
@@ -222,7 +222,7 @@ def main() -> None:
         names = " + ".join(a.id for a in chosen)
         made = build_class(work / "class", args.students, args.assignments)
         n = len(made)
-        dlgrade = [sys.executable, "-m", "autograder", "grade", args.assignments,
+        dlgrade = [sys.executable, "-m", "dlgrade", "grade", args.assignments,
                    str(work / "class"), "--no-gradebook"]
         rows = {
             f"dlgrade, isolated, {default_workers()} workers (default)": measure(

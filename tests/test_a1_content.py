@@ -13,12 +13,12 @@ import warnings
 
 import numpy as np
 import pytest
+from dlgrade.compare import assert_close, compare
+from dlgrade.registry import assignment
 
 import reference.activations as reference
 from assignments.a1 import ASSIGNMENT
 from assignments.a1.exercises import EXTREME, KINK_GAP, KINKED, LIMIT
-from autograder.compare import assert_close, compare
-from autograder.registry import assignment
 
 NAMES = (
     "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu",

@@ -13,14 +13,14 @@ import warnings
 
 import numpy as np
 import pytest
+from dlgrade.cases import STABILITY_SHAPE
+from dlgrade.compare import assert_close
+from dlgrade.registry import _validate
+from dlgrade.spec import Exercise
 
 import assignments
 import reference.losses as losses
 from assignments.a2 import ASSIGNMENT
-from autograder.cases import STABILITY_SHAPE
-from autograder.compare import assert_close
-from autograder.registry import _validate
-from autograder.spec import Exercise
 
 EXERCISES = {e.id: e for e in ASSIGNMENT.exercises}
 MUTANTS = {m.id: m for m in ASSIGNMENT.mutants}

@@ -10,15 +10,15 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from dlgrade import templates
+from dlgrade.cases import build_cases, observe_quietly
+from dlgrade.compare import compare
+from dlgrade.grading import program_expectations
+from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER
 
 import reference.autograd as autograd
 import reference.layers as layers
 from assignments.a3 import ASSIGNMENT, exercises, oracles
-from autograder import templates
-from autograder.cases import build_cases, observe_quietly
-from autograder.compare import compare
-from autograder.grading import program_expectations
-from autograder.sandbox.programs import BINARY, UNARY, WITH_NUMBER
 from reference.network import mlp_loss
 
 EXERCISES = {e.id: e for e in ASSIGNMENT.exercises}

@@ -3,7 +3,7 @@ torch.optim.lr_scheduler on every graded case, trajectories are smooth (no chaos
 keep the documented config contract, and every mutant fails exactly its declared checks.
 
 Checks are evaluated in-process here (the scenarios run through the child's own request
-handler with :func:`autograder.scenarios.run_locally`); the graded path through the sandbox
+handler with :func:`dlgrade.scenarios.run_locally`); the graded path through the sandbox
 is tests/test_exercises.py.
 """
 
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dlgrade import scenarios
+from dlgrade.compare import compare
+from dlgrade.grading import _error_text
+from dlgrade.sandbox.programs import trajectory
 
 import reference.optim as optim
 import reference.schedules as schedules
 from assignments.a4 import ASSIGNMENT, exercises, oracles
-from autograder import scenarios
-from autograder.compare import compare
-from autograder.grading import _error_text
-from autograder.sandbox.programs import trajectory
 
 EXERCISES = {e.id: e for e in ASSIGNMENT.exercises}
 MUTANTS = {m.id: m for m in ASSIGNMENT.mutants}

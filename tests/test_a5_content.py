@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dlgrade import scenarios
+from dlgrade.cases import build_cases, observe
+from dlgrade.compare import compare
+from dlgrade.grading import _error_text
+from dlgrade.registry import assignment
 
 import reference.initializers as init
 import reference.normalization as norm
 import reference.regularization as reg
 from assignments.a5 import ASSIGNMENT, exercises
-from autograder import scenarios
-from autograder.cases import build_cases, observe
-from autograder.compare import compare
-from autograder.grading import _error_text
-from autograder.registry import assignment
 
 EXERCISES = {e.name: e for e in ASSIGNMENT.exercises}
 NAMES = ("dropout", "l1_penalty", "l2_penalty", "early_stopping", "batchnorm",
@@ -73,7 +73,7 @@ def test_oracle_checks_pass(name):
 def _judge_all(ex, module, functions=None):
     """Every property's verdict on every hidden scenario, for the reference module (or it
     with ``functions`` replaced): {check: [messages of the failures]}."""
-    from autograder.registry import reference_module
+    from dlgrade.registry import reference_module
 
     base = reference_module(module)
     target = scenarios.with_functions(base, functions) if functions else base

@@ -38,13 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from autograder import registry
-from autograder.bulk import LocalExecutor, grade_class
-from autograder.grading import SubmissionResult, grade_submission
-from autograder.sandbox import capabilities, runner
-from autograder.sandbox.runner import Limits
-from autograder.submission import Submission
+from dlgrade import registry
+from dlgrade.bulk import LocalExecutor, grade_class
+from dlgrade.grading import SubmissionResult, grade_submission
+from dlgrade.sandbox import capabilities, runner
+from dlgrade.sandbox.runner import Limits
+from dlgrade.submission import Submission
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference" / "activations.py"
@@ -770,7 +769,7 @@ for _name in ("reference.activations", "autograder.grading", "assignments.a1.ora
     except BaseException:
         pass
 try:
-    from autograder import registry
+    from dlgrade import registry
 
     _ref = registry.reference_module("activations")
 except BaseException:

@@ -12,11 +12,10 @@ import sys
 import time
 
 import pytest
-
-from autograder import registry
-from autograder.bulk import DaskExecutor, LocalExecutor, grade_class
-from autograder.gradebook import Gradebook, GradebookError
-from autograder.submission import discover
+from dlgrade import registry
+from dlgrade.bulk import DaskExecutor, LocalExecutor, grade_class
+from dlgrade.gradebook import Gradebook, GradebookError
+from dlgrade.submission import discover
 
 
 @pytest.fixture
@@ -66,7 +65,7 @@ def test_killed_run_is_finished_by_a_rerun_with_nothing_lost_or_graded_twice(roo
         source = root / "samples" / "class" / ("ada" if i % 2 else "ben")
         shutil.copytree(source, folder / f"s{i:02d}")
     book = tmp_path / "book.sqlite"
-    command = [sys.executable, "-m", "autograder", "grade", "a1,a2", str(folder),
+    command = [sys.executable, "-m", "dlgrade", "grade", "a1,a2", str(folder),
                "--gradebook", str(book), "--workers", "1"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
@@ -119,8 +118,7 @@ def test_dask_needs_a_scheduler_address(runner_cli, class_dir):
 @pytest.fixture
 def runner_cli():
     from click.testing import CliRunner
-
-    from autograder.cli import main
+    from dlgrade.cli import main
 
     return lambda args: CliRunner().invoke(main, args)
 

@@ -8,8 +8,7 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-
-from autograder.cli import main
+from dlgrade.cli import main
 
 
 @pytest.fixture
@@ -18,7 +17,7 @@ def runner():
 
 
 def test_list_shows_every_exercise(runner):
-    from autograder import registry
+    from dlgrade import registry
 
     result = runner.invoke(main, ["list"])
     assert result.exit_code == 0
@@ -150,9 +149,10 @@ def test_validate_passes_on_the_shipped_course(runner):
 
 
 def test_validate_fails_on_an_uncaught_mutant_and_stale_templates(runner, monkeypatch, tmp_path):
+    from dlgrade import templates, validate
+    from dlgrade.spec import Mutant
+
     import reference.activations as ref
-    from autograder import templates, validate
-    from autograder.spec import Mutant
 
     harmless = Mutant("a1.relu", "harmless", "nothing", ("forward",),
                       {"relu_forward": ref.relu_forward})
@@ -171,7 +171,7 @@ def test_validate_fails_on_an_uncaught_mutant_and_stale_templates(runner, monkey
 
 
 def test_doctor_reports_every_layer(runner):
-    from autograder.sandbox.capabilities import detect
+    from dlgrade.sandbox.capabilities import detect
 
     result = runner.invoke(main, ["doctor"])
     assert result.exit_code == 0

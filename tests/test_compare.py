@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dlgrade.compare import assert_close, compare, tolerance_for
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
-
-from autograder.compare import assert_close, compare, tolerance_for
 
 
 def test_equal_arrays_pass_and_report_nothing():

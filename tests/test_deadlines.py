@@ -8,9 +8,8 @@ from datetime import datetime, timedelta, timezone
 import click
 import pytest
 from click.testing import CliRunner
-
-from autograder import registry
-from autograder.deadlines import (
+from dlgrade import registry
+from dlgrade.deadlines import (
     SOURCE_CSV,
     SOURCE_MTIME,
     SOURCE_NBGRADER,
@@ -27,8 +26,8 @@ from autograder.deadlines import (
     submission_time,
     times_from_option,
 )
-from autograder.grading import ExerciseResult, SubmissionResult
-from autograder.submission import Submission
+from dlgrade.grading import ExerciseResult, SubmissionResult
+from dlgrade.submission import Submission
 
 UTC = timezone.utc
 DUE = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from autograder.diagnose import explain
+from dlgrade.diagnose import explain
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-3, 3, (4, 5))

@@ -10,11 +10,10 @@ import inspect
 from collections import Counter
 
 import pytest
-
-from autograder import registry
-from autograder.grading import grade_submission
-from autograder.submission import Submission
-from autograder.validate import check_mutant
+from dlgrade import registry
+from dlgrade.grading import grade_submission
+from dlgrade.submission import Submission
+from dlgrade.validate import check_mutant
 
 EXERCISES = list(registry.exercises())
 #: The float32 variant wraps every *_forward, *_backward and *_loss of these modules.

@@ -11,11 +11,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-
-from autograder import registry
-from autograder.bulk import LocalExecutor, grade_class
-from autograder.deadlines import Deadline, apply_class
-from autograder.exports import (
+from dlgrade import registry
+from dlgrade.bulk import LocalExecutor, grade_class
+from dlgrade.deadlines import Deadline, apply_class
+from dlgrade.exports import (
     CANVAS_POINTS_LABEL,
     ExportError,
     export_command,
@@ -29,8 +28,8 @@ from autograder.exports import (
     to_csv,
     to_json,
 )
-from autograder.gradebook import Gradebook
-from autograder.submission import discover
+from dlgrade.gradebook import Gradebook
+from dlgrade.submission import discover
 
 A1 = registry.resolve("a1")
 EXPECTED = {"ada": 28.0, "ben": 25.2, "cleo": 0.0, "dev": 0.0, "eve": 26.8,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from autograder import gradcheck
+from dlgrade import gradcheck
 
 
 def _estimate(f, x, dout, *, max_entries=50, seed=0):

@@ -15,9 +15,8 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
-
-from autograder import registry
-from autograder.gradescope import (
+from dlgrade import registry
+from dlgrade.gradescope import (
     CONFIG_NAME,
     TORCH_CPU_INDEX,
     build_bundle,
@@ -55,7 +54,7 @@ def test_bundle_holds_setup_run_autograder_and_a_wheel(bundle):
     assert f'pip install --no-cache-dir "$SOURCE/{wheel}"' in setup
     assert "torch" not in setup  # the numpy track needs no torch
     assert "git" not in setup and "http" not in setup  # nothing fetched from our repository
-    assert "-m autograder.gradescope" in run and "/results/results.json" in run
+    assert "-m dlgrade.gradescope" in run and "/results/results.json" in run
     assert config == {"assignments": ["a1"], "track": None, "visibility": "visible",
                       "late": None}
     for script in (setup, run):
@@ -75,7 +74,7 @@ def test_the_wheel_is_complete_and_its_record_true():
                        f"{info}/entry_points.txt"):
             assert needed in names, needed
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-        assert "dlgrade = autograder.cli:main" in wheel.read(f"{info}/entry_points.txt").decode()
+        assert "dlgrade = dlgrade.cli:main" in wheel.read(f"{info}/entry_points.txt").decode()
         assert "Name: dlgrade" in wheel.read(f"{info}/METADATA").decode()
         record = list(csv.reader(io.StringIO(wheel.read(f"{info}/RECORD").decode())))
         assert {r[0] for r in record} == names
@@ -291,7 +290,7 @@ def test_run_autograder_end_to_end(bundle, root, tmp_path):
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
                     "--no-index", str(home / "source" / wheel)], check=True)
     where = subprocess.run([str(venv / "bin" / "python"), "-I", "-c",
-                            "import autograder; print(autograder.__file__)"],
+                            "import dlgrade; print(dlgrade.__file__)"],
                            capture_output=True, text=True, check=True).stdout
     assert str(venv) in where  # the wheel's copy, not this checkout
     env = dict(os.environ, AUTOGRADER_ROOT=str(home), DLGRADE_PYTHON=str(venv / "bin/python"))

@@ -16,19 +16,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from autograder import registry
-from autograder.bulk import LocalExecutor, grade_class, make_task, run_task
-from autograder.grading import grade_submission
-from autograder.nbgrader_source import build_notebook, grade_id, nbgrader_source
-from autograder.notebooks import (
+from dlgrade import registry
+from dlgrade.bulk import LocalExecutor, grade_class, make_task, run_task
+from dlgrade.grading import grade_submission
+from dlgrade.nbgrader_source import build_notebook, grade_id, nbgrader_source
+from dlgrade.notebooks import (
     MAX_NOTEBOOK_BYTES,
     NotebookError,
     convert_cell,
     extract,
     relocate,
 )
-from autograder.submission import Submission, SubmissionError, discover, from_path
+from dlgrade.submission import Submission, SubmissionError, discover, from_path
 
 ROOT = Path(__file__).resolve().parent.parent
 A1 = registry.assignment("a1")
@@ -155,7 +154,7 @@ def test_a_notebook_is_a_single_file_submission(tmp_path: Path) -> None:
 
 def test_a_notebook_is_parsed_once_per_content(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import autograder.submission as submission
+    import dlgrade.submission as submission
 
     calls = []
     real = submission.extract
@@ -195,7 +194,7 @@ def test_a_notebook_cannot_fake_a_pass_when_dlgrade_grades_it(tmp_path: Path) ->
     the cells run only in the child, and the grader compares the numbers itself."""
     attack = ("import numpy as np, builtins\n"
               "try:\n"
-              "    import autograder.nbgrader_source as ns\n"
+              "    import dlgrade.nbgrader_source as ns\n"
               "    ns.check_exercise = lambda *a, **k: 2.0\n"
               "except Exception:\n"
               "    pass\n"
@@ -371,9 +370,8 @@ def test_generate_assignment_strips_the_solutions(course: Path) -> None:
 
 @pytest.mark.slow
 def test_nbgrader_submissions_are_graded_and_written_back(course: Path) -> None:
+    from dlgrade.nbgrader_gradebook import nbgrader_gradebook, scores_of, write_scores
     from nbgrader.api import Gradebook
-
-    from autograder.nbgrader_gradebook import nbgrader_gradebook, scores_of, write_scores
 
     students = discover(course / "submitted", ["a1"])
     assert [s.student for s in students] == ["alice", "bob", "carol"]
@@ -405,9 +403,8 @@ def test_nbgrader_submissions_are_graded_and_written_back(course: Path) -> None:
 def test_the_cli_grades_nbgraders_layout_end_to_end(course: Path, tmp_path: Path) -> None:
     """`dlgrade grade a1 COURSE/submitted` with JSON, HTML, nbgrader's gradebook and a
     deadline read from nbgrader's timestamp.txt: what the issue's 'done when' asks."""
+    from dlgrade.cli import main
     from nbgrader.api import Gradebook
-
-    from autograder.cli import main
 
     database = tmp_path / "nbgrader.db"
     args = ["grade", "a1", str(course / "submitted"), "--json", str(tmp_path / "s.json"),
@@ -438,7 +435,7 @@ def test_the_cli_grades_nbgraders_layout_end_to_end(course: Path, tmp_path: Path
 
 
 def test_check_takes_a_notebook_named_after_its_assignment(tmp_path: Path) -> None:
-    from autograder.cli import main
+    from dlgrade.cli import main
 
     path = write(tmp_path / "a1.ipynb", build_notebook(A1))
     result = CliRunner().invoke(main, ["check", str(path)])
@@ -448,7 +445,7 @@ def test_check_takes_a_notebook_named_after_its_assignment(tmp_path: Path) -> No
 
 def test_gradebook_command_errors(tmp_path: Path) -> None:
     pytest.importorskip("nbgrader")
-    from autograder.nbgrader_gradebook import nbgrader_gradebook
+    from dlgrade.nbgrader_gradebook import nbgrader_gradebook
 
     (tmp_path / "bad.json").write_text("[1]")
     result = CliRunner().invoke(nbgrader_gradebook, ["a1", str(tmp_path / "bad.json"),
@@ -461,7 +458,7 @@ def test_gradebook_command_errors(tmp_path: Path) -> None:
                                                      "--db", str(tmp_path / "junk.db")])
     assert result.exit_code == 2 and "DatabaseError" in result.output
     assert "[SQL" not in result.output and "Traceback" not in result.output
-    from autograder.cli import main
+    from dlgrade.cli import main
 
     reference_notebook(tmp_path / "class" / "ada.ipynb")
     graded = CliRunner().invoke(main, ["grade", "a1", str(tmp_path / "class"), "--nbgrader-db",

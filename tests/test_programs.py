@@ -9,11 +9,11 @@ import types
 
 import numpy as np
 import pytest
-
-from autograder import gradcheck, scenarios
-from autograder.grading import ExerciseResult, _note_foundations
-from autograder.sandbox import programs
-from autograder.sandbox.runner import Handle, Limits, Rng, Session, Step
+from dlgrade import gradcheck, scenarios
+from dlgrade.grading import ExerciseResult, _note_foundations
+from dlgrade.sandbox import programs
+from dlgrade.sandbox.protocol import Handle, Rng, Step
+from dlgrade.sandbox.runner import Limits, Session
 
 STUDENT = '''
 import numpy as np
@@ -231,7 +231,7 @@ def test_follow_reads_paths_and_explains_what_is_missing():
 
 
 def test_a_failing_foundation_is_named_in_the_feedback(monkeypatch):
-    from autograder import registry
+    from dlgrade import registry
 
     class Spec:
         def __init__(self, builds_on):

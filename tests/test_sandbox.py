@@ -9,11 +9,10 @@ import os
 import textwrap
 
 import pytest
-
-from autograder import registry
-from autograder.grading import grade_submission
-from autograder.sandbox.runner import Limits, Session, SessionOver
-from autograder.submission import Submission
+from dlgrade import registry
+from dlgrade.grading import grade_submission
+from dlgrade.sandbox.runner import Limits, Session, SessionOver
+from dlgrade.submission import Submission
 
 GOOD_SIGMOID = '''
 def sigmoid_forward(x):
@@ -105,7 +104,7 @@ def sigmoid_backward(dout, cache):
 
 
 def test_hung_import_is_a_timeout_for_that_module(tmp_path):
-    import autograder.grading as grading
+    import dlgrade.grading as grading
 
     old = grading.IMPORT_TIMEOUT
     grading.IMPORT_TIMEOUT = 1.0
@@ -178,7 +177,7 @@ def test_torch_preloaded_in_the_zygote_works_in_forked_children(tmp_path):
 
 
 def test_a_dead_zygote_is_replaced_and_cold_start_grades_the_same(tmp_path, monkeypatch):
-    from autograder.sandbox import runner
+    from dlgrade.sandbox import runner
 
     body = GOOD_SIGMOID + "\ndef tanh_forward(x):\n    return np.tanh(x), None\n"
     warm, _ = _grade(tmp_path, body)
@@ -215,7 +214,7 @@ def test_hidden_directories_keep_only_what_is_bound_back(tmp_path):
     import subprocess
     import sys
 
-    from autograder.sandbox import capabilities
+    from dlgrade.sandbox import capabilities
 
     if not capabilities.detect().namespaces:
         pytest.skip("namespaces are not available on this machine")
@@ -226,7 +225,7 @@ def test_hidden_directories_keep_only_what_is_bound_back(tmp_path):
     (hidden / "secret.txt").write_text("secret")
     probe = f"""
 import os
-from autograder.sandbox import jail
+from dlgrade.sandbox import jail
 h = {str(hidden)!r}
 jail.unshare_namespaces([h], [h + "/scratch", h + "/venv"], h + "/scratch")
 print(sorted(os.listdir(h)), open(h + "/venv/lib.py").read().strip())

@@ -9,11 +9,10 @@ import functools
 
 import pytest
 from click.testing import CliRunner
-
-from autograder import registry
-from autograder.cli import main
-from autograder.grading import grade_submission
-from autograder.submission import Submission
+from dlgrade import registry
+from dlgrade.cli import main
+from dlgrade.grading import grade_submission
+from dlgrade.submission import Submission
 
 pytest.importorskip("torch")
 
@@ -23,7 +22,7 @@ TORCH_EXERCISES = {"a1.sigmoid", "a1.relu", "a1.softmax", "a1.tanh", "a2.mse",
 
 @functools.cache
 def _cuda() -> bool:
-    from autograder.sandbox.capabilities import cuda_available
+    from dlgrade.sandbox.capabilities import cuda_available
 
     return cuda_available()
 

@@ -8,8 +8,7 @@ import struct
 
 import numpy as np
 import pytest
-
-from autograder.sandbox import wire
+from dlgrade.sandbox import wire
 
 
 def _npy(array: np.ndarray) -> bytes:

@@ -1,6 +1,6 @@
 """A1: activation functions as layers, forward and backward (``activations.py``)."""
 
-from autograder.spec import Assignment
+from dlgrade.authoring import Assignment
 
 from .exercises import EXERCISES
 from .mutants import MUTANTS

@@ -4,8 +4,7 @@ and on huge inputs (see ../../shared/CURRICULUM.md, "A1 — activations")."""
 from __future__ import annotations
 
 import numpy as np
-
-from autograder.spec import Exercise, Params, Sampler
+from dlgrade.authoring import Exercise, Params, Sampler
 
 from . import oracles
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from autograder.spec import Mutant
+from dlgrade.authoring import Mutant
 
 # --- sigmoid (reference cache: out) -----------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autograder.spec import Oracle
+from dlgrade.authoring import Oracle
 
 
 def _layer_oracle(apply: Callable[[Any, Any, dict[str, Any]], Any]) -> Oracle:

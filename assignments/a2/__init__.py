@@ -1,8 +1,9 @@
 """A2: losses (``losses.py``), each returning ``(loss, dinput)``."""
 
-from assignments.a2.exercises import EXERCISES
-from assignments.a2.mutants import MUTANTS
-from autograder.spec import Assignment
+from dlgrade.authoring import Assignment
+
+from .exercises import EXERCISES
+from .mutants import MUTANTS
 
 ASSIGNMENT = Assignment(
     id="a2", title="Losses", exercises=EXERCISES, mutants=MUTANTS,

@@ -19,9 +19,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from dlgrade.authoring import Exercise, Sampler
 
-from assignments.a2 import oracles
-from autograder.spec import Exercise, Sampler
+from . import oracles
 
 #: Distance kept between standard-case inputs and any kink.
 GAP = 1e-2

@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from autograder.spec import Mutant
+from dlgrade.authoring import Mutant
 
 # --- mse -----------------------------------------------------------------------------------
 

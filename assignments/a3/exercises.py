@@ -13,13 +13,17 @@ import math
 from typing import Any
 
 import numpy as np
+from dlgrade.authoring import (
+    Exercise,
+    Scenario,
+    Step,
+    finite_difference_property,
+    gradcheck,
+    reference,
+    seed_for,
+)
 
-from assignments.a3 import oracles
-from autograder import gradcheck
-from autograder.cases import seed_for
-from autograder.sandbox.runner import Step
-from autograder.scenarios import Scenario, finite_difference_property
-from autograder.spec import Exercise
+from . import oracles
 
 #: Distance kept between a ReLU's input and its kink at 0.
 GAP = 1e-2
@@ -99,7 +103,7 @@ def _edge_inputs(rng: np.random.Generator, d: int) -> tuple[np.ndarray, np.ndarr
 
 
 def perceptron_scenarios(hidden: bool) -> tuple[Scenario, ...]:
-    from reference.layers import perceptron_epoch
+    perceptron_epoch = reference("layers").perceptron_epoch
 
     plans = [("public case 1", False, 8, 3, 1.0)]
     if hidden:
@@ -107,7 +111,7 @@ def perceptron_scenarios(hidden: bool) -> tuple[Scenario, ...]:
                   ("hidden case 3", True, 20, 5, 0.25)]
     found = []
     for number, (label, secret, n, d, lr) in enumerate(plans):
-        rng = seed_for("a3.perceptron", number)
+        rng = seed_for("a3.perceptron", number, hidden=secret)
         X, y = _perceptron_data(rng, n, d)
         w, b = rng.normal(size=d), float(rng.normal())
         edge_X, edge_w, edge_b = _edge_inputs(rng, d)
@@ -188,7 +192,7 @@ def mlp_scenarios(hidden: bool) -> tuple[Scenario, ...]:
         if secret and not hidden:
             continue
         counters[secret] += 1
-        rng = seed_for("a3.mlp_loss", number)
+        rng = seed_for("a3.mlp_loss", number, hidden=secret)
         params, X, y = _mlp_case(rng, dims, n, scale, activation or "relu")
         kwargs: dict[str, Any] = {} if activation is None else {"reg": reg,
                                                                 "activation": activation}
@@ -375,7 +379,7 @@ def value_graphs(hidden: bool) -> list[tuple[str, bool, bool, np.ndarray, list[l
         if secret and not hidden:
             continue
         counters[secret] += 1
-        rng = seed_for("a3.value", number)
+        rng = seed_for("a3.value", number, hidden=secret)
         leaves = _leaves(rng, n)
         program = value_program(rng, leaves, operations, reuse)
         label = f"{'hidden' if secret else 'public'} case {counters[secret]}"

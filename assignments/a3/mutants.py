@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from autograder.spec import Mutant
+from dlgrade.authoring import Mutant
 
 # --- affine (reference cache: (x, w)) ------------------------------------------------------
 

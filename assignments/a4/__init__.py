@@ -1,9 +1,10 @@
 """A4: optimizers (``optim.py``: update rules graded on whole trajectories, gradient
 clipping) and learning-rate schedules (``schedules.py``)."""
 
-from assignments.a4.exercises import EXERCISES
-from assignments.a4.mutants import MUTANTS
-from autograder.spec import Assignment
+from dlgrade.authoring import Assignment
+
+from .exercises import EXERCISES
+from .mutants import MUTANTS
 
 ASSIGNMENT = Assignment(
     id="a4", title="Optimizers and schedules", exercises=EXERCISES, mutants=MUTANTS

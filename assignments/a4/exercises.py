@@ -20,13 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from dlgrade.authoring import Exercise, Handle, Missing, Property, Scenario, Step, compare, seed_for
 
-from assignments.a4 import oracles
-from autograder.cases import seed_for
-from autograder.compare import compare
-from autograder.sandbox.runner import Handle, Step
-from autograder.scenarios import Missing, Property, Scenario
-from autograder.spec import Exercise
+from . import oracles
 
 #: Trajectory lengths (the brief asks for at least 50 steps).
 PUBLIC_STEPS = 60
@@ -134,7 +130,7 @@ def trajectory_cases(rule: str, hidden: bool) -> list[tuple[str, str, bool, np.n
     for number, (is_hidden, config) in enumerate(settings):
         counters[is_hidden] += 1
         name, make, shape = OBJECTIVES[number % len(OBJECTIVES)]
-        objective, w0 = make(seed_for(f"a4.{rule}", number), shape)
+        objective, w0 = make(seed_for(f"a4.{rule}", number, hidden=is_hidden), shape)
         steps = HIDDEN_STEPS if is_hidden else PUBLIC_STEPS
         given = "config=None" if config is None else ", ".join(
             f"{k}={v!r}" for k, v in config.items())
@@ -324,10 +320,10 @@ CLIP_CASES: tuple[tuple[tuple[dict[str, tuple[int, ...]], float, float], ...], .
 
 
 def clip_inputs(number: int, shapes: dict[str, tuple[int, ...]],
-                norm: float) -> dict[str, np.ndarray]:
+                norm: float, hidden: bool = False) -> dict[str, np.ndarray]:
     """Gradients with global norm ``norm``; the last array is made 20 times smaller than the
     rest so that, when clipping, its own norm stays under max_norm."""
-    rng = seed_for("a4.clip_grad_norm", number)
+    rng = seed_for("a4.clip_grad_norm", number, hidden=hidden)
     grads = {k: rng.normal(size=s) for k, s in shapes.items()}
     if len(grads) > 1:
         grads[list(grads)[-1]] /= 20.0
@@ -362,7 +358,7 @@ def clip_scenarios(hidden: bool) -> tuple[Scenario, ...]:
             continue
         for index, (shapes, norm, max_norm) in enumerate(cases, start=1):
             number += 1
-            grads = clip_inputs(number, shapes, norm)
+            grads = clip_inputs(number, shapes, norm, is_hidden)
             observe: dict[str, tuple[int, tuple]] = {"total_norm": (1, (1, "float"))}
             for key in grads:
                 observe[f"clipped[{key!r}]"] = (1, (0, key))

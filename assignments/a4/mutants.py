@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from dlgrade.authoring import Mutant
 
-from assignments.a4.exercises import IN_PLACE, MISSING_DEFAULTS
-from autograder.spec import Mutant
+from .exercises import IN_PLACE, MISSING_DEFAULTS
 
 # --- sgd -------------------------------------------------------------------------------------
 

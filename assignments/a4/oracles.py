@@ -2,7 +2,7 @@
 cases (public and hidden).
 
 * Update rules: ``torch.optim`` in float64 on the same objectives (``p.grad`` set from
-  :func:`autograder.sandbox.programs.gradient`), every iterate and the final state
+  :func:`dlgrade.sandbox.programs.gradient`), every iterate and the final state
   (velocity = -lr * momentum_buffer, Adagrad's ``sum``, RMSprop's ``square_avg``, Adam's
   ``exp_avg``, ``exp_avg_sq`` and ``step``). The CS231n Nesterov form is algebraically
   ``torch.optim.SGD(nesterov=True)``: with v = -lr * buf, next_w = w + momentum * v_new -
@@ -21,6 +21,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from dlgrade.authoring import reference
 
 #: The documented defaults (CURRICULUM.md), written out again rather than read from the
 #: reference, so a wrong default in the reference is caught.
@@ -62,8 +63,7 @@ def torch_trajectory(rule: str, w0: np.ndarray, config: dict | None, objective: 
     """Every iterate of torch's version of ``rule``, and its final state in the rule's
     terms (velocity, cache, m, v, t)."""
     import torch
-
-    from autograder.sandbox.programs import gradient
+    from dlgrade.authoring import gradient
 
     c = {**DEFAULTS[rule], **(config or {})}
     p = torch.tensor(np.array(w0, dtype=np.float64), dtype=torch.float64, requires_grad=True)
@@ -91,15 +91,15 @@ def torch_trajectory(rule: str, w0: np.ndarray, config: dict | None, objective: 
 def reference_trajectory(rule: str, w0: np.ndarray, config: dict | None, objective: dict,
                          steps: int) -> dict[str, Any]:
     """The reference's trajectory, run by the same program the child runs."""
-    import reference.optim as optim
-    from autograder.sandbox.programs import trajectory
+    optim = reference("optim")
+    from dlgrade.authoring import trajectory
 
     return trajectory(getattr(optim, rule), rule, w0, None if config is None else dict(config),
                       objective, steps, lambda f, args, kwargs: f(*args, **kwargs))
 
 
 def check_rule(rule: str) -> list[str]:
-    from assignments.a4.exercises import HYPER, trajectory_cases
+    from .exercises import HYPER, trajectory_cases
 
     problems = []
     for label, about, _, w0, config, objective, steps in trajectory_cases(rule, True):
@@ -173,8 +173,8 @@ def warmup_cosine_closed_form(steps: np.ndarray, lr_max: float, warmup_steps: in
 
 
 def check_schedule(name: str) -> list[str]:
-    import reference.schedules as schedules
-    from assignments.a4.exercises import SCHEDULE_CASES
+    schedules = reference("schedules")
+    from .exercises import SCHEDULE_CASES
 
     function = getattr(schedules, name)
     problems = []
@@ -207,15 +207,15 @@ def check_schedule(name: str) -> list[str]:
 def check_clip() -> list[str]:
     import torch
 
-    import reference.optim as optim
-    from assignments.a4.exercises import CLIP_CASES, clip_inputs
+    optim = reference("optim")
+    from .exercises import CLIP_CASES, clip_inputs
 
     problems = []
     number = 0
     for cases in CLIP_CASES:
         for shapes, norm, max_norm in cases:
             number += 1
-            grads = clip_inputs(number, shapes, norm)
+            grads = clip_inputs(number, shapes, norm, cases is CLIP_CASES[1])
             before = {k: g.copy() for k, g in grads.items()}
             clipped, total = optim.clip_grad_norm(grads, max_norm)
             params = []

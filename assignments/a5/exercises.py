@@ -17,12 +17,19 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from dlgrade.authoring import (
+    Exercise,
+    Handle,
+    Missing,
+    Property,
+    Rng,
+    Scenario,
+    Step,
+    reference,
+    seed_for,
+)
 
-from assignments.a5 import oracles
-from autograder.cases import seed_for
-from autograder.sandbox.runner import Handle, Rng, Step
-from autograder.scenarios import Missing, Property, Scenario
-from autograder.spec import Exercise
+from . import oracles
 
 #: Standard deviations allowed by every normal-approximation bound (two-sided tail 3.8e-8).
 Z = 5.5
@@ -73,7 +80,7 @@ BATCHNORM_PARAMS = (
 def _running_scenarios(hidden: bool) -> tuple[Scenario, ...]:
     """Train-mode calls sharing one bn_param (running averages read after each), then one
     test-mode call with the reference's running averages put in a fresh dict."""
-    from reference.normalization import batchnorm_forward
+    batchnorm_forward = reference("normalization").batchnorm_forward
 
     plans = [("public case 1", {}, (8, 5), 3), ("public case 2", {"eps": 1e-3}, (6, 4), 2)]
     if hidden:
@@ -81,7 +88,7 @@ def _running_scenarios(hidden: bool) -> tuple[Scenario, ...]:
                   ("hidden case 2", {"momentum": 0.95, "eps": 1e-2}, (5, 6), 3)]
     found = []
     for number, (label, extra, shape, calls) in enumerate(plans):
-        rng = seed_for("a5.batchnorm_running", number)
+        rng = seed_for("a5.batchnorm_running", number, hidden=number >= 2)
         inputs = _sample_norm(rng, shape, False)
         gamma, beta = inputs["gamma"], inputs["beta"]
         batches = [_sample_norm(rng, shape, False)["x"] for _ in range(calls)]
@@ -273,7 +280,7 @@ def _dropout_scenarios(hidden: bool) -> tuple[Scenario, ...]:
     ps = [0.2, 0.5] + ([0.1, 0.8, 0.35] if hidden else [])
     found = []
     for number, p in enumerate(ps):
-        rng = seed_for("a5.dropout", number)
+        rng = seed_for("a5.dropout", number, hidden=number >= 2)
         # |x| in [0.5, 2]: out / x tells dropped (0) from kept (1 / (1 - p)) entries.
         x = rng.uniform(0.5, 2.0, DROPOUT_SHAPE) * rng.choice((-1.0, 1.0), DROPOUT_SHAPE)
         dout = rng.standard_normal(DROPOUT_SHAPE)
@@ -410,7 +417,7 @@ def _stopping_scenarios(hidden: bool) -> tuple[Scenario, ...]:
                   ({"patience": 1, "min_delta": 0.25}, 20)]
     found = []
     for number, (kwargs, length) in enumerate(plans):
-        rng = seed_for("a5.early_stopping", number)
+        rng = seed_for("a5.early_stopping", number, hidden=number >= 2)
         patience, min_delta = kwargs.get("patience", 5), kwargs.get("min_delta", 0.0)
         losses = _loss_sequence(rng, length, patience, min_delta)
         steps = [Step("EarlyStopping", (), kwargs, op="new", keep="es")]
@@ -429,7 +436,7 @@ def _stopping_scenarios(hidden: bool) -> tuple[Scenario, ...]:
 
 def _stopping_oracle_check() -> list[str]:
     """The reference class against the plain simulation on every graded sequence."""
-    from reference.regularization import EarlyStopping
+    EarlyStopping = reference("regularization").EarlyStopping
 
     problems = []
     for scenario in _stopping_scenarios(True):
@@ -698,7 +705,7 @@ def _init_scenarios(name: str, gains: tuple[float, ...]) -> Callable[[bool], tup
         for number, (shape, secret) in enumerate(plans):
             gain = gains[number % len(gains)]
             kwargs = {"gain": gain} if gain != 1.0 else {}
-            seed = int(seed_for(f"a5.{name}", number).integers(2**31))
+            seed = int(seed_for(f"a5.{name}", number, hidden=secret).integers(2**31))
             small = seeded_shape(shape)  # determinism needs no big draws
             steps = (Step(name, (shape, Rng(seed)), kwargs),
                      Step(name, (small, Rng(seed)), kwargs),

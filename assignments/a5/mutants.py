@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from dlgrade.authoring import Mutant
 
-from assignments.a5 import exercises as ex
-from autograder.spec import Mutant
+from . import exercises as ex
 
 # --- batch norm ---------------------------------------------------------------------------
 

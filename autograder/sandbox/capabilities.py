@@ -20,14 +20,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-#: Our own packages: never readable from a sandboxed child (reference solutions live here).
-PRIVATE_PACKAGES = frozenset({"autograder", "assignments", "reference", "student_templates"})
+#: The engine's package: never readable from a sandboxed child (a child has loaded all it
+#: needs of it before any student code runs). A course lives outside site-packages, in a
+#: folder the child cannot read either (see :func:`jail_config`).
+PRIVATE_PACKAGES = frozenset({"dlgrade"})
 NOBODY = (65534, 65534)
 
 _PROBE = r"""
 import json, os, sys
-sys.path.insert(0, sys.argv[1])
-from autograder.sandbox import jail
+from dlgrade.sandbox import jail
 found = {"namespaces": False, "namespace_error": "", "landlock": jail.landlock_abi(),
          "drop_ok": False, "root": os.geteuid() == 0}
 
@@ -105,10 +106,9 @@ class Capabilities:
 @cache
 def detect() -> Capabilities:
     """Probe this machine once (about 0.1 s); every failure means "layer unavailable"."""
-    root = str(Path(__file__).resolve().parents[2])
     try:
         done = subprocess.run(
-            [sys.executable, "-I", "-c", _PROBE, root], capture_output=True, text=True,
+            [sys.executable, "-I", "-c", _PROBE], capture_output=True, text=True,
             timeout=30, env=minimal_environment(), stdin=subprocess.DEVNULL,
         )
         found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,7 +1,7 @@
 """The sandboxed child: loads a submission and calls its functions for the grader.
 
-Run as ``python -I child.py --modules JSON --dir DIR --fds R,W --limits JSON``: requests
-arrive on fd R and replies leave on fd W. Before any student code runs it sets its own
+Run as ``python -I -m dlgrade.sandbox.child --config JSON`` (or forked by the zygote):
+requests arrive on fd R and replies leave on fd W. Before any student code runs it sets its own
 rlimits (hard and soft, so they cannot be raised again). It holds no reference code and
 no expected values: it receives inputs, calls the student's functions and sends back
 whatever they returned, as ``.npy`` frames. The grader (parent) decides what any of it is worth.
@@ -23,7 +23,7 @@ Requests (JSON header + frames):
         (``method``, the handle first).
     {"op": "trajectory", "fn": rule, "args": [w, config, objective], "steps": n} and
     {"op": "graph", "fn": "Value", "args": [leaves], "program": [...]}: the programs of
-        :mod:`autograder.sandbox.programs` run around the student's code.
+        :mod:`dlgrade.sandbox.programs` run around the student's code.
     {"op": "batch", "steps": [requests]}: several requests in one round trip;
         each step succeeds or fails on its own.
     {"op": "forget"}: drop kept caches.
@@ -40,16 +40,10 @@ import os
 import random
 import sys
 import traceback
-from pathlib import Path
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-sys.path.insert(0, _PACKAGE_ROOT)
-import numpy as np  # noqa: E402
-import numpy.random  # noqa: E402, F401 - lazy in numpy 2: 16 ms in every child otherwise
-
-from autograder.sandbox import jail, programs, tracks, wire  # noqa: E402
-
-sys.path.remove(_PACKAGE_ROOT)
+import numpy as np
+import numpy.random  # noqa: F401 - lazy in numpy 2: 16 ms in every child otherwise
+from dlgrade.sandbox import jail, programs, tracks, wire
 
 MAX_REQUEST = 1 << 30
 

@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dlgrade.sandbox import capabilities, wire
+from dlgrade.sandbox.protocol import Frames, Reply, Step, encode_step
+from dlgrade.sandbox.zygote import Zygote, ZygoteError
 
-from autograder.sandbox import capabilities, wire
-from autograder.sandbox.zygote import Zygote, ZygoteError
-
-CHILD = Path(__file__).with_name("child.py")
 COPY_LIMIT = (64, 4 << 20)  # at most this many .py files and bytes are copied per submission
 
 
@@ -49,69 +48,12 @@ class Limits:
                 "file": self.file_bytes, "files": self.open_files}
 
 
-@dataclass
-class Reply:
-    """What the child said about one request: a value, or an error of the student's code."""
-
-    ok: bool
-    value: Any = None
-    kind: str = ""  # exception, not_implemented, missing, syntax, import, bad_return,
-    # skipped, autograd, timeout, crash, protocol
-    message: str = ""
-    where: str = ""
-    trace: str = ""
-
-    @classmethod
-    def from_header(cls, header: Any, arrays: list[np.ndarray]) -> Reply:
-        if not isinstance(header, dict):
-            raise wire.WireError("malformed reply")
-        if header.get("ok") is True:
-            return cls(True, value=wire.decode(header.get("value"), arrays))
-        error = header.get("error")
-        if not isinstance(error, dict):
-            raise wire.WireError("malformed error reply")
-        return cls(False, **{k: str(error.get(k, ""))[:4000]
-                             for k in ("kind", "message", "where", "trace")})
-
-
 class SessionOver(Exception):
     """The child timed out, crashed or broke the protocol; its reply says which."""
 
     def __init__(self, reply: Reply) -> None:
         super().__init__(reply.message)
         self.reply = reply
-
-
-class Handle(str):
-    """A reference to an object kept in the child (a cache, a dict, a student's object)."""
-
-
-class Rng(int):
-    """An argument the child turns into ``numpy.random.default_rng(seed)``."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """One request inside a batch (see the ops in :mod:`autograder.sandbox.child`).
-
-    ``op`` is ``"call"`` (with ``keep``, the result is ``(value, cache)`` and the cache is
-    kept under that handle), ``"new"`` (keep the whole result), ``"put"`` (keep
-    ``args[0]``), ``"get"`` (send back a kept object), ``"method"`` (call method ``fn`` of
-    the kept object ``args[0]``), ``"trajectory"`` or ``"graph"``. With ``perturb``, the
-    function is called at perturbed copies of its arguments: ``(position, moves)`` where
-    ``position`` is an argument index or ``(index, key)`` for an entry of a dict argument
-    and ``moves`` are ``(flat index, delta)`` pairs, keeping element ``pick`` of each result.
-    ``extra`` holds op-specific JSON fields (``steps`` of a trajectory, a graph's program).
-    """
-
-    fn: str
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] | None = None
-    keep: str | None = None
-    perturb: tuple[Any, list[tuple[int, float]]] | None = None
-    pick: int | None = None
-    op: str = "call"
-    extra: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------- launching
@@ -177,7 +119,7 @@ class Session:
         limits: resource limits.
         preload: libraries the warm worker imports before forking (``numpy``, ``torch``).
         track: ``{"name": "numpy" | "torch", "device": "cpu" | "cuda"}`` (see
-            :mod:`autograder.sandbox.tracks`). A CUDA child is started by a fresh exec (a
+            :mod:`dlgrade.sandbox.tracks`). A CUDA child is started by a fresh exec (a
             forked CUDA context is unusable), without an address-space limit (CUDA reserves
             far more address space than it uses) and without Landlock (the driver needs
             device files and /proc); its namespaces and other limits stay.
@@ -230,7 +172,7 @@ class Session:
                 return _Process(pid, None, warm)
             except ZygoteError:
                 LAUNCH["fallbacks"] += 1  # recovery: the next session starts a new zygote
-        command = [sys.executable, "-I", "-u", str(CHILD), "--config",
+        command = [sys.executable, "-I", "-u", "-m", "dlgrade.sandbox.child", "--config",
                    json.dumps({**config, "fds": [request_r, reply_w]})]
         popen = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
@@ -286,8 +228,8 @@ class Session:
         """Run several steps in one round trip; each gets its own :class:`Reply`.
 
         ``max_bytes`` bounds the reply's arrays (checked before they are read)."""
-        arrays: list[np.ndarray] = _Frames()
-        header = {"op": "batch", "steps": [_step(module, s, arrays) for s in steps]}
+        arrays: list[np.ndarray] = Frames()
+        header = {"op": "batch", "steps": [encode_step(module, s, arrays) for s in steps]}
         reply, decoded = self._exchange(header, arrays, timeout, max_bytes)
         results = reply.get("results") if isinstance(reply, dict) else None
         try:
@@ -306,7 +248,7 @@ class Session:
         ``keep``, the function must return ``(value, cache)``.
         """
         arrays: list[np.ndarray] = []
-        header = _step(module, Step(fn, tuple(args), kwargs, keep), arrays)
+        header = encode_step(module, Step(fn, tuple(args), kwargs, keep), arrays)
         return self.request(header, arrays, timeout)
 
     # ------------------------------------------------------------ lifetime
@@ -366,7 +308,7 @@ def _copy_submission(modules: dict[str, Path], directory: Path | None,
                      work: Path) -> dict[str, Path]:
     """Copy the graded modules and the student's other top-level ``.py`` helpers into the
     child's private directory; the child never sees the original folder."""
-    from autograder.submission import read_regular
+    from dlgrade.submission import read_regular
 
     work.mkdir()
     copied: dict[str, Path] = {}
@@ -387,58 +329,6 @@ def _copy_submission(modules: dict[str, Path], directory: Path | None,
         if (work / f"{name}.py").is_file():
             copied[name] = work / f"{name}.py"
     return copied
-
-
-class _Frames(list):
-    """The arrays of one request, each sent once however many steps use it (a case's
-    inputs serve its forward call and every perturbed call)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.index: dict[int, int] = {}
-
-    def add(self, array: np.ndarray) -> int:
-        key = id(array)
-        if key not in self.index:  # the arrays outlive the request, so ids stay unique
-            self.index[key] = len(self)
-            self.append(array)
-        return self.index[key]
-
-
-def _tree(value: Any, arrays: list[np.ndarray]) -> Any:
-    if isinstance(value, Handle):
-        return {"h": str(value)}
-    if isinstance(value, Rng):
-        return {"rng": int(value)}
-    if isinstance(value, dict):
-        return {"dict": {str(k): _tree(v, arrays) for k, v in value.items()}}
-    if isinstance(value, np.ndarray):
-        if isinstance(arrays, _Frames):
-            return {"a": arrays.add(value)}
-        arrays.append(value)
-        return {"a": len(arrays) - 1}
-    if isinstance(value, (list, tuple)):
-        return {"list": [_tree(v, arrays) for v in value]}
-    if isinstance(value, str):
-        return {"str": value}
-    if value is None:
-        return None
-    if isinstance(value, (bool, int, float)):
-        return {"num": value}  # hyper-parameters stay Python numbers, not 0-d arrays
-    raise TypeError(f"cannot send {type(value).__name__}")
-
-
-def _step(module: str, step: Step, arrays: list[np.ndarray]) -> dict[str, Any]:
-    header = {"op": step.op, "module": module, "fn": step.fn, "keep": step.keep,
-              "args": [_tree(a, arrays) for a in step.args],
-              "kwargs": {k: _tree(v, arrays) for k, v in (step.kwargs or {}).items()},
-              **(step.extra or {})}
-    if step.perturb is not None:
-        position, moves = step.perturb
-        header.update(op="perturb", arg=list(position) if isinstance(position, tuple)
-                      else position, pick=step.pick,
-                      points=[[int(f), float(d)] for f, d in moves])
-    return header
 
 
 def _death(code: int | None) -> str:

@@ -48,7 +48,7 @@ def _spawn(command: dict[str, Any], fds: list[int], control: socket.socket) -> i
     if pid:
         return pid
     try:  # the child: never return into the zygote's loop
-        from autograder.sandbox import child
+        from dlgrade.sandbox import child
 
         control.close()
         os.setsid()  # its own process group: the grader kills it as a whole
@@ -98,7 +98,7 @@ def serve(control_fd: int, preload: list[str]) -> None:
 
     for name in preload:
         importlib.import_module(name)
-    from autograder.sandbox import child  # noqa: F401 - loaded once, inherited by every fork
+    from dlgrade.sandbox import child  # noqa: F401 - loaded once, inherited by every fork
 
     control = socket.socket(fileno=control_fd)
     finished: dict[int, int] = {}
@@ -123,8 +123,6 @@ def serve(control_fd: int, preload: list[str]) -> None:
 
 
 def main() -> None:
-    root = str(Path(__file__).resolve().parents[2])
-    sys.path.insert(0, root)
     control_fd = int(sys.argv[sys.argv.index("--control") + 1])
     preload = sys.argv[sys.argv.index("--preload") + 1].split(",")
     serve(control_fd, [p for p in preload if p])
@@ -141,12 +139,12 @@ class Zygote:
     """A running zygote, shared by the threads of one grading process."""
 
     def __init__(self, preload: tuple[str, ...] = ("numpy",), start_timeout: float = 60.0):
-        from autograder.sandbox.capabilities import minimal_environment
+        from dlgrade.sandbox.capabilities import minimal_environment
 
         self.preload = preload
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-u", str(Path(__file__)), "--control",
+            [sys.executable, "-I", "-u", "-m", "dlgrade.sandbox.zygote", "--control",
              str(theirs.fileno()), "--preload", ",".join(preload)],
             pass_fds=(theirs.fileno(),), env=minimal_environment(),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -1,0 +1,63 @@
+r"""The public authoring API: everything a course's specs may import from dlgrade.
+
+A course (``course.toml`` and its folders, see :mod:`dlgrade.course`) declares its
+assignments with these types and helpers and with nothing else of the engine:
+
+* :class:`Assignment`, :class:`Exercise` and :class:`Mutant` (a known mistake), with the
+  :data:`Sampler`, :data:`Oracle` and :data:`Params` types of their fields;
+* for program exercises (networks, optimizers, classes): a :class:`Scenario` is a script of
+  :class:`Step`\\ s run in the sandboxed child (:class:`Handle` names an object kept there,
+  :class:`Rng` a seeded generator made there), read into observations and judged by
+  comparison with the reference and by :class:`Property`\\ s;
+* :func:`seed_for` draws a case's inputs (pass ``hidden=True`` for hidden cases, which then
+  depend on the course secret), :func:`compare` is the one comparison, :mod:`gradcheck` the
+  one gradient checker, :func:`finite_difference_property` its scenario form;
+* :func:`reference` gives a spec or oracle the course's own reference module, and
+  :func:`reference_observations` what the reference makes of a scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
+
+from dlgrade import gradcheck
+from dlgrade.cases import seed_for
+from dlgrade.compare import compare
+from dlgrade.course import active
+from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER, gradient, trajectory
+from dlgrade.sandbox.protocol import Handle, Rng, Step
+from dlgrade.scenarios import (
+    Missing,
+    Property,
+    Scenario,
+    finite_difference_property,
+    read,
+    run_locally,
+)
+from dlgrade.spec import Assignment, Exercise, Mutant, Oracle, Params, Sampler, SpecError
+
+__all__ = [
+    "BINARY", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing", "Mutant",
+    "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "SpecError", "Step",
+    "compare", "finite_difference_property", "gradcheck", "gradient", "reference",
+    "reference_observations", "seed_for", "trajectory",
+]
+
+
+def reference(module: str) -> ModuleType:
+    """The course's reference solution of student module ``module`` (``"layers"``)."""
+    return active().reference_module(module)
+
+
+def reference_observations(module: str, scenarios: Iterable[Scenario]
+                           ) -> list[tuple[Scenario, dict[str, Any]]]:
+    """``(scenario, observations)``: what the reference of ``module`` makes of each
+    scenario, read exactly as a student's replies are read."""
+    found = []
+    ref = reference(module)
+    for scenario in scenarios:
+        replies = run_locally(module, ref, scenario.steps)
+        found.append((scenario, read(scenario, replies, lambda r, fn: f"{fn}: {r.message}", {})))
+    return found
