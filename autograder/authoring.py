@@ -8,7 +8,9 @@ assignments with these types and helpers and with nothing else of the engine:
 * for program exercises (networks, optimizers, classes): a :class:`Scenario` is a script of
   :class:`Step`\\ s run in the sandboxed child (:class:`Handle` names an object kept there,
   :class:`Rng` a seeded generator made there), read into observations and judged by
-  comparison with the reference and by :class:`Property`\\ s;
+  comparison with the reference and by :class:`Property`\\ s: data, the name of a judge
+  family of :mod:`dlgrade.properties` and its plain-data parameters (:func:`family`
+  registers another family; a course frozen into a student kit may use only the engine's);
 * :func:`seed_for` draws a case's inputs (pass ``hidden=True`` for hidden cases, which then
   depend on the course secret), :func:`compare` is the one comparison, :mod:`gradcheck` the
   one gradient checker, :func:`finite_difference_property` its scenario form;
@@ -26,22 +28,16 @@ from dlgrade import gradcheck
 from dlgrade.cases import seed_for
 from dlgrade.compare import compare
 from dlgrade.course import active
+from dlgrade.properties import Missing, Property, family
 from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER, gradient, trajectory
 from dlgrade.sandbox.protocol import Handle, Rng, Step
-from dlgrade.scenarios import (
-    Missing,
-    Property,
-    Scenario,
-    finite_difference_property,
-    read,
-    run_locally,
-)
+from dlgrade.scenarios import Scenario, finite_difference_property, read, run_locally
 from dlgrade.spec import Assignment, Exercise, Mutant, Oracle, Params, Sampler, SpecError
 
 __all__ = [
     "BINARY", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing", "Mutant",
     "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "SpecError", "Step",
-    "compare", "finite_difference_property", "gradcheck", "gradient", "reference",
+    "compare", "family", "finite_difference_property", "gradcheck", "gradient", "reference",
     "reference_observations", "seed_for", "trajectory",
 ]
 

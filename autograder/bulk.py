@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from dlgrade import registry
+from dlgrade import course, registry
 from dlgrade.gradebook import Gradebook
 from dlgrade.grading import SubmissionResult, grade_submission
 from dlgrade.spec import Assignment
@@ -36,16 +36,21 @@ class Task:
     assignments: tuple[str, ...]
     hidden: bool = True
     track: tuple[tuple[str, str], ...] = ()  # ("name", "torch"), ("device", "cpu"); () numpy
+    course: str = ""  # the course's folder: a Dask worker loads it from there
 
 
 def make_task(submission: Submission, assignments: Iterable[Assignment], *,
               hidden: bool = True, track: dict[str, str] | None = None) -> Task:
     return Task(submission.student, submission.files(), not submission.is_folder,
-                tuple(a.id for a in assignments), hidden, tuple(sorted((track or {}).items())))
+                tuple(a.id for a in assignments), hidden, tuple(sorted((track or {}).items())),
+                str(course.active().root))
 
 
 def run_task(task: Task) -> SubmissionResult:
     """Grade one task (runs in a worker thread, a worker process or a Dask worker)."""
+    if task.course and (course.active_or_none() is None
+                        or course.active().root != Path(task.course)):
+        course.use(course.load(Path(task.course)))
     folder = Path(tempfile.mkdtemp(prefix="dlgrade-task-"))
     try:
         for name, content in task.files.items():

@@ -352,15 +352,37 @@ def validate() -> None:
     click.echo("Everything is valid.")
 
 
+@main.command("kit")
+@click.argument("assignment")
+@click.argument("out", type=click.Path(path_type=Path))
+@with_course
+def kit_command(assignment: str, out: Path) -> None:
+    """Write the student kit of ASSIGNMENT (a1, a1,a2 or all) into the new folder OUT.
+
+    A kit is what students get: the templates and the public cases as data, with which
+    `dlgrade check` runs with only dlgrade installed. It holds no solution, no spec code and
+    nothing of the hidden cases.
+    """
+    from dlgrade import kit
+
+    chosen = registry.resolve(assignment)
+    click.echo(f"Freezing the public cases of {', '.join(a.id for a in chosen)}...", err=True)
+    files = kit.write(course.active(), chosen, out)
+    size = sum(f.stat().st_size for f in files)
+    click.echo(f"Kit written to {out}: {len(files)} files, {size / 1e6:.1f} MB "
+               f"({sum(len(a.exercises) for a in chosen)} exercises). Students fill in the "
+               f"templates there and run `dlgrade check`.")
+
+
 @main.command("build-templates")
 @click.option("--check", "check_only", is_flag=True,
-              help="Only check that student_templates/ is in sync; exit 1 if not.")
+              help="Only check that the course's templates are in sync; exit 1 if not.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the templates here instead of student_templates/.")
+              help="Write the templates here instead of the course's templates folder.")
 @with_course
 def build_templates(check_only: bool, out: Path | None) -> None:
-    """Generate student_templates/ from reference/ (solution regions become stubs)."""
-    files = templates.plan(out)
+    """Generate the course's templates from its reference (solution regions become stubs)."""
+    files = templates.plan(course.active(), out_dir=out)
     if check_only:
         stale = [f for f in files if not f.in_sync()]
         for f in stale:

@@ -350,6 +350,11 @@ def using(course: Course) -> Iterator[Course]:
         _active = before
 
 
+def active_or_none() -> Course | None:
+    """The course in use, or None when none was chosen yet."""
+    return _active
+
+
 def active() -> Course:
     """The course in use; without one, the one :func:`find` finds from here."""
     if _active is None:

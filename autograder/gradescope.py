@@ -5,8 +5,11 @@ assignment's autograder (Gradescope's contract: ``setup.sh`` and ``run_autograde
 root; the zip is unpacked into ``/autograder/source``; the student's files arrive in
 ``/autograder/submission``; ``/autograder/results/results.json`` must be written):
 
-* ``dlgrade-<version>-py3-none-any.whl``: this dlgrade (engine, assignments, references),
-  built from the installed package, so setup needs no access to the course's repository;
+* ``dlgrade-<version>-py3-none-any.whl``: this dlgrade (the engine only), built from the
+  installed package, so setup needs no access to dlgrade's repository;
+* ``course/``: the course (its ``course.toml`` for the chosen assignments, specs, reference
+  solutions and secret), made readable by root only at setup, since the hidden cases
+  must grade exactly as ``dlgrade grade`` grades them;
 * ``setup.sh``: makes a virtual environment in ``/autograder/venv`` and installs the wheel
   (numpy and click from PyPI; for ``--track torch`` the CPU build of torch at the version
   pinned in ``constraints.txt``, from PyTorch's CPU index);
@@ -42,13 +45,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from dlgrade import registry
+from dlgrade import course, registry
 from dlgrade.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
 from dlgrade.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec import Assignment
 from dlgrade.submission import Submission, _kind
 
-PACKAGES = ("autograder", "assignments", "reference")
+PACKAGES = ("dlgrade",)
+COURSE_DIR = "course"
 CONFIG_NAME = "dlgrade_gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -127,8 +131,8 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
 
 def torch_pin(project_root: Path | None = None) -> str:
     """The torch requirement to install for the torch track: the ``torch==`` line of the
-    project's ``constraints.txt`` (the CI pin), else the torch installed here."""
-    root = project_root or Path(importlib.import_module("autograder").__file__ or ".").parent.parent
+    course's ``constraints.txt`` (the CI pin), else the torch installed here."""
+    root = project_root or course.active().root
     constraints = root / "constraints.txt"
     if constraints.is_file():
         for line in constraints.read_text().splitlines():
@@ -173,8 +177,11 @@ fi
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --no-cache-dir --upgrade pip
 {torch_lines}"$VENV/bin/python" -m pip install --no-cache-dir "$SOURCE/{wheel}"
-# Readable by the unprivileged user dlgrade's sandbox drops student code to.
+# Readable by the unprivileged user dlgrade's sandbox drops student code to; the course
+# (solutions, secret) by root alone, whatever isolation this container's kernel gives.
 chmod -R a+rX "$VENV"
+chown -R root:root "$SOURCE/{COURSE_DIR}"
+chmod -R go-rwx "$SOURCE/{COURSE_DIR}"
 "$VENV/bin/dlgrade" doctor || true
 """
 
@@ -188,6 +195,7 @@ ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{DLGRADE_PYTHON:-$ROOT/venv/bin/python}}"
 mkdir -p "$ROOT/results"
 "$PYTHON" -I -m dlgrade.gradescope \\
+    --course "$ROOT/source/{COURSE_DIR}" \\
     --config "$ROOT/source/{CONFIG_NAME}" \\
     --submission "$ROOT/submission" \\
     --metadata "$ROOT/submission_metadata.json" \\
@@ -232,9 +240,37 @@ def build_bundle(assignments: Sequence[Assignment], out: Path, *,
         _add(bundle, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
         if pin:
             _add(bundle, "constraints.txt", f"{pin}\n".encode())
+        for name, data in course_files(course.active(), assignments):
+            _add(bundle, f"{COURSE_DIR}/{name}", data)
         names = bundle.namelist()
     os.replace(tmp, out)
     return names
+
+
+def course_files(source: course.Course, assignments: Sequence[Assignment]
+                 ) -> list[tuple[str, bytes]]:
+    """The course as the bundle holds it: a ``course.toml`` naming ``assignments``, their
+    spec packages, the reference modules and the secret."""
+    if source.kit is not None or source.reference_dir is None:
+        raise BundleError(f"{source.root} is a student kit: build the bundle from the course")
+    specs = Path(sys.modules[f"{source.package}.specs"].__path__[0])
+    files = []
+    for path in sorted(specs.rglob("*.py")):
+        relative = path.relative_to(specs)
+        top = relative.parts[0]
+        if "__pycache__" in relative.parts or (len(relative.parts) > 1
+                                               and top not in {a.id for a in assignments}):
+            continue
+        files.append((f"specs/{relative.as_posix()}", path.read_bytes()))
+    for path in sorted(source.reference_dir.glob("*.py")):
+        files.append((f"reference/{path.name}", path.read_bytes()))
+    ids = ", ".join(json.dumps(a.id) for a in assignments)
+    files.append(("course.toml", (
+        f"# Written by `dlgrade gradescope` from {source.root.name}/course.toml.\n[course]\n"
+        f"name = {json.dumps(source.name)}\nassignments = [{ids}]\nspecs = \"specs\"\n"
+        'reference = "reference"\ntemplates = "templates"\nsecret = "secret"\n').encode()))
+    files.append(("secret", source.secret() + b"\n"))
+    return files
 
 
 # ---------------------------------------------------------------- inside Gradescope
@@ -377,19 +413,23 @@ def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
 def write_results(submission_dir: Path, results_path: Path, assignment: str | Sequence[str],
                   *, track: dict[str, str] | None = None, visibility: str = "visible",
                   metadata: Path | dict[str, Any] | None = None,
-                  late: dict[str, Any] | None = None) -> dict[str, Any]:
+                  late: dict[str, Any] | None = None,
+                  course_path: Path | None = None) -> dict[str, Any]:
     """Grade ``submission_dir`` (public and hidden cases) and write Gradescope's results.json
     to ``results_path``; return it. A grader failure still writes a results.json (score 0,
     saying so), since Gradescope shows nothing to the student without one.
 
     ``assignment``: ``"a1"``, ``"a1,a2"`` or a list of ids; ``metadata``: Gradescope's
-    submission_metadata.json (a path or its contents), for the student and the late policy.
+    submission_metadata.json (a path or its contents), for the student and the late policy;
+    ``course_path``: the bundle's course (default: the course in use).
     """
     from dlgrade.grading import grade_submission
 
     started = time.monotonic()
     meta = metadata if isinstance(metadata, dict) else read_metadata(metadata)
     try:
+        if course_path is not None:
+            course.use(course.load(Path(course_path)))
         selector = assignment if isinstance(assignment, str) else ",".join(assignment)
         chosen = registry.resolve(selector)
         users = [u for u in meta.get("users", []) if isinstance(u, dict)]
@@ -478,8 +518,10 @@ def gradescope_command(assignment: str, out: Path, track: str, visibility: str,
 @click.option("--submission", type=click.Path(path_type=Path), required=True)
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--course", "course_path", type=click.Path(file_okay=False, path_type=Path),
+              required=True)
 def run_command(config_path: Path, submission: Path, results: Path,
-                metadata: Path | None) -> None:
+                metadata: Path | None, course_path: Path) -> None:
     """What run_autograder runs inside Gradescope (see :func:`write_results`)."""
     try:
         config = json.loads(config_path.read_text())
@@ -493,7 +535,7 @@ def run_command(config_path: Path, submission: Path, results: Path,
     data = write_results(submission, results, config["assignments"],
                          track=config.get("track"), visibility=config.get("visibility",
                                                                           "visible"),
-                         metadata=metadata, late=config.get("late"))
+                         metadata=metadata, late=config.get("late"), course_path=course_path)
     click.echo(f"score {data['score']}; {len(data['tests'])} tests written to {results}")
 
 

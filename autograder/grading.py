@@ -19,6 +19,7 @@ import numpy as np
 from dlgrade import gradcheck, scenarios
 from dlgrade.cases import Case, build_cases, fresh, observe, observe_quietly
 from dlgrade.compare import compare
+from dlgrade.course import active
 from dlgrade.diagnose import explain
 from dlgrade.notebooks import relocate
 from dlgrade.registry import mutants, reference_module
@@ -105,7 +106,11 @@ class Expectation:
 
 @cache
 def expectations(exercise: Exercise, hidden: bool) -> tuple[Expectation, ...]:
-    """Reference and known-mistake outputs for every case, computed once per run."""
+    """Reference and known-mistake outputs for every case, computed once per run (a kit
+    has them frozen)."""
+    kit = active().kit
+    if kit is not None:
+        return kit.expectations(exercise, hidden)
     reference = reference_module(exercise.module)
     ref_functions = {n: getattr(reference, n) for n in exercise.functions}
     found = []
@@ -125,6 +130,9 @@ def reference_probes(exercise: Exercise, hidden: bool, case_number: int, name: s
     """The reference forward value at every perturbed input of the gradient check, stacked
     (computed once per run): a student's forward must agree there too, so it cannot spot
     the probes and answer them differently."""
+    kit = active().kit
+    if kit is not None:
+        return kit.reference_probes(exercise, hidden, case_number, name, eps)
     case = expectations(exercise, hidden)[case_number].case
     forward = getattr(reference_module(exercise.module), exercise.functions[0])
     sets = gradcheck.perturbations(case.inputs, name, case.probes[name], eps)
@@ -220,8 +228,10 @@ class Grader:
                     paths[module] = path  # never resolved: a link is not followed
             folder = self.submission.path if self.submission.is_folder else None
             extra = {"track": self.track} if self.track is not None else {}
+            private = (str(active().root),)  # a course is never a child's business
             self._session = self.session_class(paths, folder, self.limits,
-                                               preload=self._libraries, **extra)
+                                               preload=self._libraries, private=private,
+                                               **extra)
         return self._session
 
     def _stop(self) -> None:
@@ -597,7 +607,11 @@ class ProgramExpectation:
 
 @cache
 def program_expectations(exercise: Exercise, hidden: bool) -> tuple[ProgramExpectation, ...]:
-    """What the reference (and each known mistake) makes of every scenario, once per run."""
+    """What the reference (and each known mistake) makes of every scenario, once per run
+    (a kit has it frozen)."""
+    kit = active().kit
+    if kit is not None:
+        return kit.program_expectations(exercise, hidden)
     reference = reference_module(exercise.module)
     found = []
     for scenario in exercise.scenarios(hidden):

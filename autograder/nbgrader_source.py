@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from dlgrade import registry, templates
+from dlgrade import course, kit, registry, templates
 from dlgrade.notebooks import GRADE_CELL_MARK
 from dlgrade.spec import Assignment, Exercise
 
@@ -55,7 +55,7 @@ def build_notebook(assignment: Assignment) -> dict[str, Any]:
     Raises:
         templates.TemplateError: a malformed solution marker in ``reference/``.
     """
-    root = templates.project_root()
+    source_course = course.active()
     cells: list[dict[str, Any]] = [_markdown(
         f"# {assignment.id}: {assignment.title}\n\n"
         f"Fill in every cell that says `YOUR CODE HERE` ({assignment.points:g} points in "
@@ -64,9 +64,9 @@ def build_notebook(assignment: Assignment) -> dict[str, Any]:
         f"installed. Run the cells in order; a failing check says what is wrong.")]
     exercise_of = {fn: e.id for e in assignment.exercises for fn in e.functions}
     for module in assignment.modules:
-        path = root / "reference" / f"{module}.py"
+        path = source_course.reference_path(module)
         source = path.read_text(encoding="utf-8")
-        templates.strip_solutions(source, f"reference/{path.name}", exercise_of)  # validates
+        templates.strip_solutions(source, path.name, exercise_of)  # validates
         exercises = [e for e in assignment.exercises if e.module == module]
         cells += _module_cells(module, source, exercises)
     for number, cell in enumerate(cells, start=1):
@@ -170,8 +170,10 @@ def _code(text: str, nbgrader: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def write_source(assignment: Assignment, course_dir: Path, *, force: bool = False) -> list[Path]:
-    """Write the source notebook (and ``nbgrader_config.py`` if the course has none);
-    return the paths written. An existing, different notebook is only replaced with
+    """Write the source notebook, the assignment's student kit beside it (``course.toml``
+    and ``dlgrade-kit/``: the public cases its grade cells check against, with dlgrade
+    alone installed) and ``nbgrader_config.py`` if the course has none; return the paths
+    written. An existing, different notebook is only replaced with
     ``force`` (it may hold the instructor's edits).
 
     Raises:
@@ -187,6 +189,7 @@ def write_source(assignment: Assignment, course_dir: Path, *, force: bool = Fals
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         written.append(target)
+    written += kit.write_data(course.active(), [assignment], target.parent)
     config = course_dir / "nbgrader_config.py"
     if not config.exists():
         config.write_text(CONFIG, encoding="utf-8")
@@ -225,19 +228,23 @@ def nbgrader_source(assignment: str, course_dir: Path, force: bool) -> None:
 # ---------------------------------------------------------------- inside the notebook's kernel
 
 
-def check_exercise(exercise_id: str, *, hidden: bool = True) -> float:
+def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
     """Grade ``exercise_id`` on the code this Jupyter kernel has run; return the points.
 
     Called by the grade cells. The cells executed so far (the kernel's raw input history,
     minus the grade cells) become one module, as a submitted notebook would, and dlgrade
     grades it in a sandboxed child: the kernel never imports it again. Prints the score on
     full marks; otherwise raises AssertionError with dlgrade's feedback (nbgrader then
-    awards 0 for the cell).
+    awards 0 for the cell). The course is the nearest ``course.toml`` (the kit released
+    beside the notebook); ``hidden`` defaults to grading hidden cases only where that is a
+    whole course rather than a kit.
     """
     from dlgrade.grading import STATUS_TEXT, grade_submission
     from dlgrade.notebooks import code_from_cells
     from dlgrade.submission import Submission
 
+    if hidden is None:
+        hidden = course.active().kit is None
     exercise = registry.exercise(exercise_id)
     assignment = next(a for a in registry.assignments().values() if exercise in a.exercises)
     cells = [(number, text) for number, text in enumerate(_kernel_history())

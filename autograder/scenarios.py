@@ -18,26 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from dlgrade import gradcheck
+from dlgrade.properties import Missing, Property
 from dlgrade.sandbox import wire
 from dlgrade.sandbox.protocol import Reply, Step, encode_step
 
 #: A path into a step's result: list indices, dict keys, and ``"float"`` (the value as a
 #: float64 array; integers and booleans are accepted, so ``1`` and ``1.0`` compare equal).
 Path = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Property:
-    """A judgement of the student's observations that is not a comparison with the
-    reference: ``judge(student, reference) -> None`` when it holds, else a message.
-
-    ``reads`` names the reference observations the judge looks at (None: all of them);
-    the others are not kept for the run, which matters for big random outputs."""
-
-    check: str
-    judge: Callable[[dict[str, Any], dict[str, Any]], str | None]
-    reads: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,10 +62,6 @@ class Scenario:
     @property
     def checks(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*self.compare, *(p.check for p in self.properties)]))
-
-
-class Missing(str):
-    """Why an observation could not be read (a message for the student)."""
 
 
 def read(scenario: Scenario, replies: list[Reply], describe_error: Callable[[Reply, str], str],
@@ -165,25 +148,11 @@ def finite_difference_property(check: str, loss: str, grad: str, probes_obs: str
                                function: str) -> Property:
     """The gradient ``grad`` (an observation) against centred differences of the student's
     own scalar ``loss`` at the perturbed inputs in observation ``probes_obs`` (the values
-    at +eps and -eps of each entry in ``probes``, as :func:`gradcheck.points` orders them)."""
-
-    def judge(student: dict[str, Any], reference: dict[str, Any]) -> str | None:
-        values, analytic = student.get(probes_obs), student.get(grad)
-        for value in (values, analytic):
-            if isinstance(value, Missing):
-                return str(value)
-        if type(analytic) is not np.ndarray or analytic.shape != reference[grad].shape:
-            return f"{grad} must be an array shaped like the parameter"
-        try:
-            estimate = gradcheck.vjp_from_outputs(values, np.ones(()), eps)
-        except gradcheck.GradcheckError as exc:
-            return f"{function} at perturbed inputs: {exc}"
-        result = gradcheck.check_entries(analytic, estimate,
-                                         probes, gradcheck.settings_for(np.float64),
-                                         show_values=False)
-        if result.ok:
-            return None
-        return (f"{grad} disagrees with the numerical gradient of your own {function}: "
-                f"{result.message}")
-
-    return Property(check, judge, reads=(grad,))
+    at +eps and -eps of each entry in ``probes``, as :func:`gradcheck.points` orders them):
+    a property of family ``"finite_difference"`` (``loss``, the observation of the loss
+    itself, is compared with the reference's elsewhere and not needed here)."""
+    return Property(check, "finite_difference",
+                    {"grad": grad, "probes_obs": probes_obs,
+                     "probes": [tuple(int(i) for i in p) for p in probes], "eps": float(eps),
+                     "function": function},
+                    reads=(grad,))

@@ -1,4 +1,4 @@
-"""Student templates, generated from ``reference/`` by stripping the solution regions.
+"""Student templates, generated from a course's reference modules by stripping the solution regions.
 
 In a reference module, the code between a line ``### BEGIN SOLUTION`` and a line
 ``### END SOLUTION`` is the solution (nbgrader's delimiters). In the template it becomes
@@ -14,9 +14,16 @@ file and line.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dlgrade.course import Course
+    from dlgrade.spec import Assignment
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -93,28 +100,23 @@ class TemplateFile:
         return self.target.is_file() and self.target.read_text() == self.text
 
 
-def project_root() -> Path:
-    import reference
-
-    return Path(reference.__file__).resolve().parent.parent
-
-
-def plan(out_dir: Path | None = None) -> list[TemplateFile]:
-    """What ``build-templates`` would write: one template per student module."""
-    from dlgrade.registry import assignments
-
-    root = project_root()
-    out_dir = Path(out_dir) if out_dir is not None else root / "student_templates"
+def plan(course: Course, assignments: Sequence[Assignment] | None = None,
+         out_dir: Path | None = None) -> list[TemplateFile]:
+    """What ``build-templates`` would write: one template per student module of
+    ``assignments`` (default: all of the course's), into ``out_dir`` (default: the course's
+    templates folder)."""
+    target = Path(out_dir) if out_dir is not None else course.templates_dir
     files = []
-    for assignment in assignments().values():
+    for assignment in assignments if assignments is not None else course.assignments.values():
         exercise_of: dict[str, str] = {}
         for e in assignment.exercises:  # a function used by two exercises: the first names it
             for fn in e.functions:
                 exercise_of.setdefault(fn, e.id)
         for module in assignment.modules:
-            source = root / "reference" / f"{module}.py"
-            text = strip_solutions(source.read_text(), f"reference/{source.name}", exercise_of)
-            files.append(TemplateFile(source, out_dir / source.name, text))
+            source = course.reference_path(module)
+            shown = os.path.relpath(source, course.root)
+            text = strip_solutions(source.read_text(), shown, exercise_of)
+            files.append(TemplateFile(source, target / source.name, text))
     return files
 
 

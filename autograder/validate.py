@@ -21,6 +21,7 @@ from pathlib import Path
 from dlgrade import templates
 from dlgrade.cases import build_cases, observe
 from dlgrade.compare import compare
+from dlgrade.course import active
 from dlgrade.grading import grade_submission
 from dlgrade.registry import assignments, exercise, mutants, reference_module
 from dlgrade.spec import Mutant
@@ -36,7 +37,7 @@ class Finding:
 
 def check_templates() -> Iterator[Finding]:
     try:
-        files = templates.plan()
+        files = templates.plan(active())
     except templates.TemplateError as exc:
         yield Finding(False, "templates", str(exc))
         return
@@ -79,13 +80,13 @@ def check_oracles() -> Iterator[Finding]:
 
 
 def check_reference_and_stubs() -> Iterator[Finding]:
-    root = templates.project_root()
+    course = active()
     every = list(assignments().values())
-    ref = grade_submission(Submission("reference", root / "reference"), every, hidden=True)
+    ref = grade_submission(Submission("reference", course.reference_dir), every, hidden=True)
     for e in ref.exercises:
         yield Finding(e.status == "passed", f"{e.id} reference scores full marks",
                       e.message if e.status != "passed" else "")
-    stub = grade_submission(Submission("stub", root / "student_templates"), every, hidden=True)
+    stub = grade_submission(Submission("stub", course.templates_dir), every, hidden=True)
     for e in stub.exercises:
         yield Finding(e.score == 0 and e.status == "not_attempted",
                       f"{e.id} stub scores 0", f"{e.score} points, {e.status}")
@@ -94,7 +95,7 @@ def check_reference_and_stubs() -> Iterator[Finding]:
 def mutant_source(m: Mutant) -> str:
     """The reference module with the mutant's replacement functions appended."""
     module = exercise(m.exercise).module
-    parts = [Path(reference_module(module).__file__).read_text()]
+    parts = [active().reference_path(module).read_text()]
     for name, function in m.functions.items():
         parts.append(textwrap.dedent(inspect.getsource(function)))
         parts.append(f"{name} = {function.__name__}\n")

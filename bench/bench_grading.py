@@ -82,7 +82,7 @@ class InProcessSession:
     The floor of the benchmark, never used for grading."""
 
     def __init__(self, modules: dict[str, Path], directory: Path | None, limits: Any,
-                 preload: tuple[str, ...] = ()) -> None:
+                 preload: tuple[str, ...] = (), private: tuple[str, ...] = ()) -> None:
         from dlgrade.sandbox.child import Child
 
         self.child = Child({k: str(v) for k, v in modules.items()}, str(directory or "/"))

@@ -17,10 +17,9 @@ schedules (``schedules.py``). All are "program" exercises.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
-from dlgrade.authoring import Exercise, Handle, Missing, Property, Scenario, Step, compare, seed_for
+from dlgrade.authoring import Exercise, Handle, Property, Scenario, Step, seed_for
 
 from . import oracles
 
@@ -141,28 +140,10 @@ def trajectory_cases(rule: str, hidden: bool) -> list[tuple[str, str, bool, np.n
 
 
 def _defaults_property(rule: str) -> Property:
-    keys = HYPER[rule]
-
-    def judge(student: dict[str, Any], reference: dict[str, Any]) -> str | None:
-        config = student.get("config")
-        if isinstance(config, Missing):
-            return str(config)
-        if not isinstance(config, dict):
-            return f"{rule} must return (next_w, config) with config a dict"
-        for key in keys:
-            if key not in config:
-                return f"the returned config has no {key!r}: {MISSING_DEFAULTS}"
-            value, expected = config[key], reference["config"][key]
-            if (type(value) is not np.ndarray or value.shape != () or
-                    value.dtype.kind not in "iuf"):
-                return f"config[{key!r}] must be a number"
-            if not np.isclose(float(value), float(expected), rtol=1e-12, atol=0.0):
-                return (f"config[{key!r}] is {float(value)!r} at the end, expected "
-                        f"{float(expected)!r} (the value given in config, else the documented "
-                        "default)")
-        return None
-
-    return Property("defaults", judge)
+    """Every hyper-parameter of ``rule`` in the final config: given ones kept, missing ones
+    filled with the documented default (as the reference's config has them)."""
+    return Property("defaults", "config_defaults",
+                    {"function": rule, "keys": list(HYPER[rule]), "missing": MISSING_DEFAULTS})
 
 
 def optimizer_scenarios(rule: str) -> Callable[[bool], tuple[Scenario, ...]]:
@@ -335,19 +316,10 @@ def clip_inputs(number: int, shapes: dict[str, tuple[int, ...]],
 IN_PLACE = "clip_grad_norm scales the caller's arrays in place instead of returning new ones"
 
 
-def _input_unchanged(student: dict[str, Any], reference: dict[str, Any]) -> str | None:
-    """The caller's dict, read back after the call, still holds the original arrays (judged
-    only once the call itself worked, so an unimplemented stub earns nothing here)."""
-    if isinstance(student.get("total_norm"), Missing):
-        return str(student["total_norm"])
-    for name, value in student.items():
-        if not name.startswith("grads["):
-            continue
-        if isinstance(value, Missing):
-            return str(value)
-        if not compare(value, reference[name], rtol=0.0, atol=0.0).ok:
-            return f"{name} differs from what was passed in: {IN_PLACE}"
-    return None
+#: The caller's dict, read back after the call, still holds the original arrays (judged
+#: only once the call itself worked, so an unimplemented stub earns nothing here).
+INPUT_UNCHANGED = Property("input_unchanged", "input_unchanged",
+                           {"called": "total_norm", "prefix": "grads[", "mistake": IN_PLACE})
 
 
 def clip_scenarios(hidden: bool) -> tuple[Scenario, ...]:
@@ -375,7 +347,7 @@ def clip_scenarios(hidden: bool) -> tuple[Scenario, ...]:
                 observe=observe,
                 compare={"clipped": tuple(o for o in observe if o.startswith("clipped")),
                          "norm": ("total_norm",)},
-                properties=(Property("input_unchanged", _input_unchanged),),
+                properties=(INPUT_UNCHANGED,),
                 inputs={}))
     return tuple(found)
 

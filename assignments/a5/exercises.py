@@ -20,7 +20,6 @@ import numpy as np
 from dlgrade.authoring import (
     Exercise,
     Handle,
-    Missing,
     Property,
     Rng,
     Scenario,
@@ -37,22 +36,6 @@ Z = 5.5
 
 def _unused_sampler(rng: np.random.Generator, shape: tuple[int, ...], huge: bool) -> dict:
     return {}
-
-
-def _array(student: dict[str, Any], name: str, shape: tuple[int, ...],
-           function: str) -> np.ndarray | str:
-    """The student's observation ``name`` as a float64 array of ``shape``, or why not."""
-    value = student.get(name)
-    if isinstance(value, Missing):
-        return str(value)
-    if type(value) is not np.ndarray or value.dtype.kind not in "fiu":
-        return f"{function} must return an array of floats ({name})"
-    if value.shape != tuple(shape):
-        return f"{name} has shape {value.shape}, expected {tuple(shape)}"
-    value = value.astype(np.float64)
-    if not np.isfinite(value).all():
-        return f"{name} contains NaN or inf"
-    return value
 
 
 # =========================================================================== normalisation
@@ -197,83 +180,17 @@ M_SAME = "the same mask on every call"
 
 
 def _dropout_properties(p: float, x: np.ndarray, dout: np.ndarray) -> tuple[Property, ...]:
-    n = x.size
-    scale = 1.0 / (1.0 - p)
-    bound = Z * math.sqrt(p * (1.0 - p) / n)
-
-    def ratios(student: dict[str, Any], name: str) -> np.ndarray | str:
-        out = _array(student, name, x.shape, "dropout_forward")
-        return out if isinstance(out, str) else out / x  # |x| >= 0.5 everywhere
-
-    def scaling(student, reference):
-        r = ratios(student, "out")
-        if isinstance(r, str):
-            return r
-        dropped = np.abs(r) <= 1e-6
-        kept = r[~dropped]
-        if np.all(np.abs(kept - scale) <= 1e-5 * scale):
-            return None
-        if kept.size and np.all(np.abs(kept - 1.0) <= 1e-5):
-            return (f"kept entries equal x: {M_UNSCALED} = {scale:.4g} (inverted dropout "
-                    "scales them so that the expected output is x)")
-        if kept.size and p > 0 and np.all(np.abs(kept - 1.0 / p) <= 1e-5 / p):
-            return (f"kept entries equal x / p: {M_KEEP}; p is the probability of DROPPING "
-                    "an entry, so kept entries are x / (1 - p)")
-        bad = int(np.sum(np.abs(kept - scale) > 1e-5 * scale))
-        return f"{bad} of {n} entries of out are neither 0 nor x / (1 - p)"
-
-    def rate(student, reference):
-        r = ratios(student, "out")
-        if isinstance(r, str):
-            return r
-        fraction = float(np.mean(np.abs(r) <= 1e-6))
-        if abs(fraction - p) <= bound:
-            return None
-        if p != 0.5 and abs(fraction - (1.0 - p)) <= bound:
-            return (f"{fraction:.4f} of the entries are dropped where p = {p}: {M_KEEP}; "
-                    "an entry must be dropped with probability p")
-        return (f"{fraction:.4f} of the entries are dropped; with p = {p} the fraction must "
-                f"lie within {p} +- {bound:.4f} ({Z} standard deviations)")
-
-    def backward(student, reference):
-        r = ratios(student, "out")
-        dx = _array(student, "dx", x.shape, "dropout_backward")
-        for value in (r, dx):
-            if isinstance(value, str):
-                return value
-        expected = dout * r
-        if np.allclose(dx, expected, rtol=1e-5, atol=1e-12):
-            return None
-        if np.any((np.abs(r) <= 1e-6) != (np.abs(dx) <= 1e-12 * np.abs(dout))):
-            return (f"dx is not zero exactly where out is zero: {M_NEW_MASK} (keep the mask "
-                    "in the cache)")
-        return "dx must be dout * mask with the forward's mask, 1 / (1 - p) included"
-
-    def test(student, reference):
-        for name, want, fn in (("out (train=False)", x, "dropout_forward"),
-                               ("dx (train=False)", dout, "dropout_backward")):
-            got = _array(student, name, x.shape, fn)
-            if isinstance(got, str):
-                return got
-            if not np.allclose(got, want, rtol=1e-6, atol=0.0):
-                return (f"{name} must be {'x' if fn == 'dropout_forward' else 'dout'} "
-                        f"itself: {M_TEST} (with train=False nothing is dropped or scaled)")
-        return None
-
-    def fresh(student, reference):
-        first, second = ratios(student, "out"), ratios(student, "out of a second call")
-        for value in (first, second):
-            if isinstance(value, str):
-                return value
-        if np.array_equal(np.abs(first) <= 1e-6, np.abs(second) <= 1e-6):
-            return (f"two train-mode calls dropped exactly the same entries: {M_SAME} (do "
-                    "not seed a generator inside dropout_forward)")
-        return None
-
-    # The judges read only the student's values: the reference's masks are not kept.
-    return tuple(Property(check, judge, reads=()) for check, judge in (
-        ("scaling", scaling), ("rate", rate), ("backward", backward), ("test", test),
-        ("fresh", fresh)))
+    """The five dropout checks of one case; p is the probability of DROPPING an entry. The
+    judges read only the student's values: the reference's masks are not kept."""
+    return (
+        Property("scaling", "dropout_scaling",
+                 {"p": p, "x": x, "unscaled": M_UNSCALED, "keep": M_KEEP}, reads=()),
+        Property("rate", "dropout_rate", {"p": p, "x": x, "z": Z, "keep": M_KEEP}, reads=()),
+        Property("backward", "dropout_backward",
+                 {"x": x, "dout": dout, "new_mask": M_NEW_MASK}, reads=()),
+        Property("test", "dropout_test", {"x": x, "dout": dout, "applied": M_TEST}, reads=()),
+        Property("fresh", "dropout_fresh", {"x": x, "same": M_SAME}, reads=()),
+    )
 
 
 def _dropout_scenarios(hidden: bool) -> tuple[Scenario, ...]:
@@ -379,34 +296,15 @@ def _loss_sequence(rng: np.random.Generator, length: int, patience: int,
 
 def _stopping_property(losses: list[float], patience: int, min_delta: float,
                        hidden: bool) -> Property:
-    expected = simulate_early_stopping(losses, patience, min_delta)
-
-    def judge(student, reference):
-        made = student.get("EarlyStopping(...)")
-        if isinstance(made, Missing):  # the constructor failed: say why, not "skipped"
-            return str(made)
-        got = []
-        for k in range(len(losses)):
-            value = student.get(f"step {k + 1}")
-            if isinstance(value, Missing):
-                return str(value)
-            if value.shape != ():
-                return f"step must return one bool, got an array of shape {value.shape}"
-            got.append(bool(value != 0))
-        if got == expected:
-            return None
-        matches = [mistake for mistake, variant in ES_MISTAKES.items()
-                   if got == simulate_early_stopping(losses, patience, min_delta, variant)]
-        if matches:  # on some sequences two mistakes decide alike: name both
-            return f"the decisions match a common mistake: {' (or: '.join(matches)}" + (
-                ")" * (len(matches) - 1))
-        k = next(i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
-        if hidden:
-            return f"step returned a wrong decision at call {k + 1}"
-        return (f"call {k + 1} (val_loss={losses[k]}) returned {got[k]}, expected "
-                f"{expected[k]} (losses so far: {losses[:k + 1]})")
-
-    return Property("decisions", judge)
+    """The decisions on ``losses`` against the simulation's, with each known mistake's
+    decisions on the same losses (computed here, so the judge needs no simulation)."""
+    return Property("decisions", "decision_sequence", {
+        "expected": simulate_early_stopping(losses, patience, min_delta),
+        "mistakes": {mistake: simulate_early_stopping(losses, patience, min_delta, variant)
+                     for mistake, variant in ES_MISTAKES.items()},
+        "values": list(losses), "hidden": hidden, "method": "step",
+        "constructor": "EarlyStopping(...)", "value_name": "val_loss", "values_name": "losses",
+    })
 
 
 def _stopping_scenarios(hidden: bool) -> tuple[Scenario, ...]:
@@ -533,9 +431,8 @@ def seeded_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
 #: its QR decompositions dominated the time of A5 at the statistics' sizes.
 ORTHOGONAL_SHAPES = ((30, 70), (16, 8, 3, 3))
 ORTHOGONAL_HIDDEN_SHAPES = ((70, 30), (8, 24, 5, 5))
-#: Kurtosis E[w^4] / E[w^2]^2 of the two families.
-KURTOSIS = {"uniform": 1.8, "normal": 3.0}
-#: Allowed |sample kurtosis - kurtosis|: > 9 standard errors at 73,728 entries for both
+#: Allowed |sample kurtosis - kurtosis| (the kurtosis E[w^4] / E[w^2]^2 being 1.8 for a
+#: uniform, 3 for a normal distribution): > 9 standard errors at 73,728 entries for both
 #: families (standard error about 0.018 for a normal, 0.006 for a uniform), and under half
 #: the gap 1.2 between the families.
 KURTOSIS_SLACK = {"uniform": 0.1, "normal": 0.25}
@@ -584,113 +481,33 @@ def _wrong_stds(name: str, shape: tuple, gain: float) -> dict[str, float]:
 
 def _init_properties(name: str, shape: tuple, gain: float,
                      hidden: bool) -> tuple[Property, ...]:
-    n = math.prod(shape)
+    """The checks of one initialiser case (judged on the student's draws only)."""
     family, std_of = STDS.get(name, ("orthogonal", None))
-
-    def first(student: dict[str, Any]) -> np.ndarray | str:
-        return _array(student, "w", shape, name)
-
-    def shape_check(student, reference):
-        value = student.get("w")
-        if isinstance(value, Missing):
-            return str(value)
-        if type(value) is not np.ndarray or value.dtype.kind != "f":
-            return f"{name} must return an array of floats"
-        if value.shape != shape:
-            return f"{name} returned shape {value.shape} for shape {shape}"
-        return None
-
-    def seeded(student, reference):
-        small = seeded_shape(shape)
-        a, b, c = (_array(student, k, small, name)
-                   for k in ("w small", "w again", "w other seed"))
-        for value in (a, b, c):
-            if isinstance(value, str):
-                return value
-        if not np.array_equal(a, b):
-            return (f"two calls with generators of the same seed returned different weights: "
-                    f"{M_NO_RNG}; draw every number from rng")
-        if np.array_equal(a, c):
-            return "two different seeds gave the same weights: draw them from rng"
-        return None
-
+    common = {"function": name, "shape": shape}
+    seeded = Property("seeded", "init_seeded",
+                      {"function": name, "shape": seeded_shape(shape), "no_rng": M_NO_RNG},
+                      reads=())
     if family == "orthogonal":
-        def orthogonality(student, reference):
-            w = first(student)
-            if isinstance(w, str):
-                return w
-            a = w.reshape(shape[0], -1)
-            gram = a.T @ a if a.shape[0] >= a.shape[1] else a @ a.T
-            eye = np.eye(gram.shape[0])
-            if np.allclose(gram, gain**2 * eye, atol=1e-8 * max(gain**2, 1.0)):
-                return None
-            if gain != 1.0 and np.allclose(gram, eye, atol=1e-8):
-                return f"W^T W = I where it must be gain^2 I with gain = {gain}: {M_NO_GAIN}"
-            side = "columns" if a.shape[0] >= a.shape[1] else "rows"
-            norms = np.diag(gram)
-            if np.allclose(norms, np.mean(norms), rtol=1e-6):
-                return (f"the {side} have equal norms but are not orthogonal to each other: "
-                        f"{M_NOT_ORTHOGONAL} (use a QR decomposition)")
-            return f"the {side} of W (as a {a.shape} matrix) are not orthonormal times gain"
-
-        return tuple(Property(check, judge, reads=()) for check, judge in (
-            ("shape", shape_check), ("orthogonal", orthogonality), ("seeded", seeded)))
-
+        return (Property("shape", "init_shape", common, reads=()),
+                Property("orthogonal", "init_orthogonal",
+                         {**common, "gain": gain, "not_orthogonal": M_NOT_ORTHOGONAL,
+                          "no_gain": M_NO_GAIN}, reads=()),
+                seeded)
     std = std_of(shape, gain)
-    wrong = _wrong_stds(name, shape, gain)
-    fans = _fans(shape)
-
-    def mean(student, reference):
-        w = first(student)
-        if isinstance(w, str):
-            return w
-        bound = Z * std / math.sqrt(n)
-        m = float(w.mean())
-        if abs(m) <= bound:
-            return None
-        return f"the mean of the weights is {m:.3g}; it must be 0 (within +-{bound:.2g})"
-
-    def variance(student, reference):
-        w = first(student)
-        if isinstance(w, str):
-            return w
-        # E[w^2] / std^2 has standard deviation sqrt((kurtosis - 1) / n).
-        slack = Z * math.sqrt((KURTOSIS[family] - 1.0) / n)
-        ratio = float(np.mean(w * w)) / std**2
-        if abs(ratio - 1.0) <= slack:
-            return None
-        observed = math.sqrt(ratio) * std
-        named = [m for m, s in wrong.items() if s > 0 and abs(observed / s - 1.0) <= slack]
-        why = f": {named[0]}" if named else ""
-        return (f"the weights' std is {observed:.4g} where it must be {std:.4g} "
-                f"(fan_in={fans[0]}, fan_out={fans[1]}){why}")
-
-    def distribution(student, reference):
-        w = first(student)
-        if isinstance(w, str):
-            return w
-        m2 = float(np.mean(w * w))
-        kurtosis = float(np.mean(w**4)) / m2**2 if m2 > 0 else math.inf
-        other = "normal" if family == "uniform" else "uniform"
-        if abs(kurtosis - KURTOSIS[family]) > KURTOSIS_SLACK[family]:
-            if abs(kurtosis - KURTOSIS[other]) <= KURTOSIS_SLACK[other]:
-                mistake = M_NOT_UNIFORM if family == "uniform" else M_NOT_NORMAL
-                return f"the weights look {other} (kurtosis {kurtosis:.3f}): {mistake}"
-            return (f"the weights' kurtosis is {kurtosis:.3f}, where a {family} distribution "
-                    f"has {KURTOSIS[family]}")
-        if family == "uniform":
-            bound = math.sqrt(3.0) * std
-            largest = float(np.max(np.abs(w)))
-            if largest > bound * (1 + 1e-9):
-                return f"an entry has |w| = {largest:.4g} > the bound {bound:.4g}"
-            if largest < bound * (1 - EDGE):
-                return (f"the largest |w| is {largest:.4g}, short of the bound {bound:.4g}"
-                        + (f": {M_STD_AS_BOUND}" if abs(largest / std - 1) < 0.01 else ""))
-        return None
-
-    return tuple(Property(check, judge, reads=()) for check, judge in (
-        ("shape", shape_check), ("mean", mean), ("variance", variance),
-        ("distribution", distribution), ("seeded", seeded)))
+    looks_other = M_NOT_UNIFORM if family == "uniform" else M_NOT_NORMAL
+    uniform_only = ({"edge": EDGE, "std_as_bound": M_STD_AS_BOUND} if family == "uniform"
+                    else {})
+    return (
+        Property("shape", "init_shape", common, reads=()),
+        Property("mean", "init_mean", {**common, "std": std, "z": Z}, reads=()),
+        Property("variance", "init_variance",
+                 {**common, "std": std, "distribution": family, "fans": _fans(shape),
+                  "wrong": _wrong_stds(name, shape, gain), "z": Z}, reads=()),
+        Property("distribution", "init_distribution",
+                 {**common, "std": std, "distribution": family, "slack": KURTOSIS_SLACK,
+                  "looks_other": looks_other, **uniform_only}, reads=()),
+        seeded,
+    )
 
 
 def _init_scenarios(name: str, gains: tuple[float, ...]) -> Callable[[bool], tuple]:

@@ -180,12 +180,18 @@ def _entries(directory: str, skip: set[str]) -> set[str]:
     return found
 
 
-def jail_config(scratch: Path, limits: dict[str, int]) -> dict[str, Any]:
-    """The ``jail.enter`` configuration for a child whose private directory is ``scratch``."""
+def jail_config(scratch: Path, limits: dict[str, int],
+                private: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ``jail.enter`` configuration for a child whose private directory is ``scratch``;
+    ``private`` folders (a course) are hidden like the temporary directory."""
     caps = detect()
+    hide = _hidden_directories(Path(scratch))
+    for path in dict.fromkeys(os.path.realpath(p) for p in private):
+        if path != "/" and not any(path == h or path.startswith(h + os.sep) for h in hide):
+            hide.append(path)  # (inside a hidden folder it is hidden already)
     return {
         "namespaces": caps.namespaces,
-        "hide": (hide := _hidden_directories(Path(scratch))),
+        "hide": hide,
         "keep": _kept_directories(Path(scratch), hide),
         "scratch": os.path.realpath(scratch),
         "drop_to": list(NOBODY) if caps.root and caps.drop_ok else None,

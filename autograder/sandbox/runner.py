@@ -123,12 +123,15 @@ class Session:
             forked CUDA context is unusable), without an address-space limit (CUDA reserves
             far more address space than it uses) and without Landlock (the driver needs
             device files and /proc); its namespaces and other limits stay.
+        private: folders the child must not see even where the kernel has no Landlock
+            (the course's): with namespaces they are covered by an empty tmpfs.
     """
 
     def __init__(self, modules: dict[str, Path], directory: Path | None,
                  limits: Limits | None = None,
                  *, preload: tuple[str, ...] = ("numpy",),
-                 track: dict[str, str] | None = None) -> None:
+                 track: dict[str, str] | None = None,
+                 private: tuple[str, ...] = ()) -> None:
         capabilities.protect_grader()
         self.limits = limits or Limits()
         cuda = bool(track) and track.get("device") == "cuda"
@@ -142,7 +145,7 @@ class Session:
         config = {
             "modules": {name: str(path) for name, path in copied.items()},
             "dir": str(work),
-            "jail": capabilities.jail_config(self.scratch, jail_limits),
+            "jail": capabilities.jail_config(self.scratch, jail_limits, private),
             "track": track or {"name": "numpy"},
         }
         if cuda:

@@ -1,0 +1,363 @@
+"""Student kits: what a course gives its students, and ``dlgrade check`` with nothing else.
+
+``dlgrade kit a1,a2 OUT`` writes
+
+* the templates of those assignments (``OUT/activations.py`` ...), to fill in where they are;
+* ``OUT/course.toml``, which makes OUT a course for ``dlgrade check``: a *kit*;
+* ``OUT/dlgrade-kit/kit.json`` and ``arrays.npz``: the exercise metadata (ids, titles,
+  functions, points, checks and their weights, hints, time limits) and the public cases,
+  frozen: inputs, hyper-parameters, the reference's outputs, the reference's forward at the
+  gradient check's perturbed inputs, the outputs of every known mistake (for naming it) and,
+  for program exercises, the scripts of calls, what is read from them and the properties'
+  parameters.
+
+A kit holds no reference or mutant source, no spec code and nothing of the hidden cases:
+those are seeded by the course secret, which stays with the instructor. ``check`` in a kit
+gives the same per-check scores, statuses and named mistakes on the public cases as
+``check`` with the whole course, because it feeds the very same grader the very same data.
+
+The data is read without pickle: JSON with tagged values, arrays in an ``.npz`` loaded with
+``allow_pickle=False``; anything unexpected is a one-line :class:`~dlgrade.course.CourseError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from dlgrade import templates
+from dlgrade.cases import Case
+from dlgrade.course import COURSE_FILE, Course, CourseError
+from dlgrade.sandbox.protocol import Handle, Rng, Step
+from dlgrade.scenarios import Missing, Property, Scenario
+from dlgrade.spec import Assignment, Exercise, Mutant
+
+FORMAT = 1
+DATA_DIR = "dlgrade-kit"
+DATA_FILE = "kit.json"
+ARRAYS_FILE = "arrays.npz"
+#: A kit's data is at most this big (a sane kit of ten assignments is a few MB).
+MAX_BYTES = 256 << 20
+
+_EXERCISE_FIELDS = ("id", "title", "module", "kind", "functions", "inputs", "wrt", "params",
+                    "public_shapes", "hidden_shapes", "stable", "points", "time_limit",
+                    "hint", "weights", "returns", "builds_on")
+_CLASSES: dict[str, type] = {"Step": Step, "Case": Case, "Scenario": Scenario,
+                             "Property": Property}
+
+
+# ---------------------------------------------------------------- the codec
+
+
+class _Writer:
+    """Plain data as JSON, with arrays set aside for the .npz."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self._seen: dict[int, str] = {}
+
+    def array(self, value: np.ndarray) -> dict[str, str]:
+        key = self._seen.get(id(value))
+        if key is None:
+            if value.dtype.kind not in "biufc":
+                raise CourseError(f"cannot put an array of dtype {value.dtype} in a kit")
+            key = self._seen[id(value)] = f"a{len(self.arrays)}"
+            self.arrays[key] = value
+        return {"$": "array", "k": key}
+
+    def encode(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool) or type(value) is int:
+            return value
+        if type(value) is float:
+            return value if math.isfinite(value) else {"$": "float", "v": repr(value)}
+        if isinstance(value, Handle):
+            return {"$": "handle", "v": str(value)}
+        if isinstance(value, Rng):
+            return {"$": "rng", "v": int(value)}
+        if isinstance(value, Missing):
+            return {"$": "missing", "v": str(value)}
+        if type(value) is str:
+            return value
+        if isinstance(value, np.ndarray):
+            return self.array(value)
+        if isinstance(value, np.generic):
+            return {"$": "scalar", "v": self.array(np.asarray(value))}
+        if isinstance(value, list):
+            return [self.encode(v) for v in value]
+        if isinstance(value, tuple):
+            return {"$": "tuple", "v": [self.encode(v) for v in value]}
+        if isinstance(value, dict):
+            return {"$": "dict", "v": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+        name = type(value).__name__
+        if _CLASSES.get(name) is type(value):
+            fields = {f.name: self.encode(getattr(value, f.name))
+                      for f in dataclasses.fields(value)}
+            return {"$": name, "v": fields}
+        raise CourseError(f"cannot put a {name} in a kit (only data: numbers, strings, "
+                          "arrays, lists and dicts; a property must name a family)")
+
+
+class _Reader:
+    def __init__(self, arrays: dict[str, np.ndarray], where: str) -> None:
+        self.arrays = arrays
+        self.where = where
+
+    def fail(self, why: str) -> CourseError:
+        return CourseError(f"{self.where}: {why} (make the kit again with `dlgrade kit`)")
+
+    def decode(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if isinstance(value, list):
+            return [self.decode(v) for v in value]
+        if not isinstance(value, dict) or "$" not in value:
+            raise self.fail("malformed data")
+        tag, inner = value.get("$"), value.get("v")
+        if tag == "array":
+            key = value.get("k")
+            if key not in self.arrays:
+                raise self.fail(f"array {key!r} is missing")
+            return self.arrays[key]
+        if tag == "scalar":
+            array = self.decode(inner)
+            if not isinstance(array, np.ndarray) or array.shape != ():
+                raise self.fail("malformed scalar")
+            return array[()]
+        if tag == "float" and inner in ("nan", "inf", "-inf"):
+            return float(inner)
+        if tag in ("handle", "missing") and isinstance(inner, str):
+            return Handle(inner) if tag == "handle" else Missing(inner)
+        if tag == "rng" and type(inner) is int:
+            return Rng(inner)
+        if tag == "tuple" and isinstance(inner, list):
+            return tuple(self.decode(v) for v in inner)
+        if tag == "dict" and isinstance(inner, list):
+            if not all(isinstance(p, list) and len(p) == 2 for p in inner):
+                raise self.fail("malformed dict")
+            return {self.decode(k): self.decode(v) for k, v in inner}
+        if tag in _CLASSES and isinstance(inner, dict):
+            cls = _CLASSES[tag]
+            names = {f.name for f in dataclasses.fields(cls)}
+            if not set(inner) <= names:
+                raise self.fail(f"unknown fields of {tag}")
+            try:
+                return cls(**{k: self.decode(v) for k, v in inner.items()})
+            except (TypeError, ValueError) as exc:
+                raise self.fail(f"bad {tag} ({exc})") from None
+        raise self.fail(f"unknown value tag {tag!r}")
+
+
+# ---------------------------------------------------------------- writing a kit
+
+
+def _no_sampler(rng: Any, shape: Any, huge: Any) -> Any:
+    raise CourseError("a kit holds frozen cases: it cannot draw new ones")
+
+
+def _exercise_data(exercise: Exercise, writer: _Writer) -> dict[str, Any]:
+    from dlgrade import grading  # the course's own expectations, as grading computes them
+
+    data = {name: writer.encode(getattr(exercise, name)) for name in _EXERCISE_FIELDS}
+    data["weights"] = writer.encode(dict(exercise.weights))
+    data["returns"] = writer.encode(dict(exercise.returns))
+    if exercise.kind == "program":
+        data["program"] = [
+            {"scenario": writer.encode(e.scenario), "reference": writer.encode(e.reference),
+             "known": [[m.name, writer.encode(v)] for m, v in e.known],
+             "reply_bytes": e.reply_bytes}
+            for e in grading.program_expectations(exercise, False)]
+        return data
+    eps = grading.gradcheck.settings_for(np.float64).eps
+    cases = []
+    for number, e in enumerate(grading.expectations(exercise, False)):
+        probes = {} if e.case.huge else {
+            name: writer.encode(grading.reference_probes(exercise, False, number, name, eps))
+            for name in exercise.wrt}
+        cases.append({"case": writer.encode(e.case), "reference": writer.encode(e.reference),
+                      "known": [[m.name, writer.encode(v)] for m, v in e.known],
+                      "probes": probes, "eps": eps})
+    data["cases"] = cases
+    return data
+
+
+def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, dict]:
+    """The kit's JSON document and its arrays, for ``assignments`` of ``course``."""
+    writer = _Writer()
+    doc: dict[str, Any] = {"format": FORMAT, "course": course.name, "assignments": []}
+    for a in assignments:
+        doc["assignments"].append({
+            "id": a.id, "title": a.title, "libraries": list(a.libraries),
+            "tracks": list(a.tracks),
+            "exercises": [_exercise_data(e, writer) for e in a.exercises],
+            "mutants": [{"exercise": m.exercise, "name": m.name, "mistake": m.mistake,
+                         "fails": list(m.fails)} for m in a.mutants],
+        })
+    return doc, writer.arrays
+
+
+def _write_data(folder: Path, course: Course, doc: dict, arrays: dict) -> None:
+    data = folder / DATA_DIR
+    data.mkdir(exist_ok=True)
+    (data / DATA_FILE).write_text(json.dumps(doc, separators=(",", ":")))
+    np.savez_compressed(data / ARRAYS_FILE, **arrays)
+    (folder / COURSE_FILE).write_text(
+        "# A dlgrade student kit: run `dlgrade check` here. It holds the public cases\n"
+        "# and the templates, never a solution or a hidden case.\n"
+        f"[course]\nname = {json.dumps(course.name)}\nkit = {json.dumps(DATA_DIR)}\n")
+
+
+def write_data(course: Course, assignments: Sequence[Assignment], folder: Path) -> list[Path]:
+    """Only the kit's data and ``course.toml``, into an existing ``folder`` (beside an
+    nbgrader source notebook, say); return the files written."""
+    if course.kit is not None:
+        raise CourseError(f"{course.root} is already a kit: make kits from the course itself")
+    doc, arrays = kit_data(course, assignments)
+    _write_data(Path(folder), course, doc, arrays)
+    return [Path(folder) / COURSE_FILE, Path(folder) / DATA_DIR / DATA_FILE,
+            Path(folder) / DATA_DIR / ARRAYS_FILE]
+
+
+def write(course: Course, assignments: Sequence[Assignment], out: Path) -> list[Path]:
+    """Write the kit of ``assignments`` into the new (or empty) folder ``out``; return the
+    files written. Nothing is left behind when it fails."""
+    if course.kit is not None:
+        raise CourseError(f"{course.root} is already a kit: make kits from the course itself")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CourseError(f"{out} exists and is not an empty folder: choose a new one (a kit "
+                          "is written whole, never over a student's files)")
+    doc, arrays = kit_data(course, assignments)
+    files = templates.plan(course, assignments, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for f in files:
+            (staging / f.target.name).write_text(f.text)
+        _write_data(staging, course, doc, arrays)
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp made it private
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+# ---------------------------------------------------------------- reading a kit
+
+
+@dataclass
+class KitData:
+    """A kit's frozen public cases, keyed by exercise id."""
+
+    path: Path
+    cases: dict[str, tuple[Any, ...]]  # id -> Expectation tuple
+    probes: dict[str, dict[tuple[int, str, float], np.ndarray]]
+    programs: dict[str, tuple[Any, ...]]  # id -> ProgramExpectation tuple
+
+    def _no_hidden(self, hidden: bool) -> None:
+        if hidden:
+            raise CourseError("a student kit has only the public cases: hidden cases are "
+                              "graded by the instructor with the course itself")
+
+    def expectations(self, exercise: Exercise, hidden: bool) -> tuple[Any, ...]:
+        self._no_hidden(hidden)
+        return self.cases[exercise.id]
+
+    def reference_probes(self, exercise: Exercise, hidden: bool, case_number: int,
+                         name: str, eps: float) -> np.ndarray:
+        self._no_hidden(hidden)
+        try:
+            return self.probes[exercise.id][(case_number, name, eps)]
+        except KeyError:
+            raise CourseError(f"{self.path}: no probes for {exercise.id} case "
+                              f"{case_number + 1}") from None
+
+    def program_expectations(self, exercise: Exercise, hidden: bool) -> tuple[Any, ...]:
+        self._no_hidden(hidden)
+        return self.programs[exercise.id]
+
+
+def _read_arrays(path: Path, where: str) -> dict[str, np.ndarray]:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise CourseError(f"{where}: larger than {MAX_BYTES >> 20} MB")
+        raw = path.read_bytes()
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise CourseError(f"{where}: cannot read the kit's arrays ({exc})") from None
+
+
+def load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
+    """The kit at ``root`` as a course whose expectations are its frozen public cases."""
+    from dlgrade.grading import Expectation, ProgramExpectation
+
+    where = str(data_dir / DATA_FILE)
+    try:
+        if (data_dir / DATA_FILE).stat().st_size > MAX_BYTES:
+            raise CourseError(f"{where}: larger than {MAX_BYTES >> 20} MB")
+        doc = json.loads((data_dir / DATA_FILE).read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CourseError(f"{where}: cannot read the kit ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise CourseError(f"{where}: not a kit of format {FORMAT} (make it again with this "
+                          "dlgrade's `dlgrade kit`)")
+    reader = _Reader(_read_arrays(data_dir / ARRAYS_FILE, str(data_dir / ARRAYS_FILE)), where)
+    kit = KitData(data_dir / DATA_FILE, {}, {}, {})
+    assignments: dict[str, Assignment] = {}
+    try:
+        for a in doc["assignments"]:
+            mutants = tuple(Mutant(m["exercise"], m["name"], m["mistake"], tuple(m["fails"]), {})
+                            for m in a["mutants"])
+            by_name = {(m.exercise, m.name): m for m in mutants}
+            exercises = []
+            for e in a["exercises"]:
+                fields = {name: reader.decode(e[name]) for name in _EXERCISE_FIELDS}
+                exercise = Exercise(sample=_no_sampler, **fields)
+                exercises.append(exercise)
+
+                def known(pairs: list, exercise_id: str = exercise.id,
+                          mistakes: dict = by_name) -> tuple:
+                    return tuple((mistakes[(exercise_id, name)], reader.decode(values))
+                                 for name, values in pairs)
+
+                if exercise.kind == "program":
+                    kit.programs[exercise.id] = tuple(
+                        ProgramExpectation(reader.decode(p["scenario"]),
+                                           reader.decode(p["reference"]), known(p["known"]),
+                                           int(p["reply_bytes"]))
+                        for p in e["program"])
+                    continue
+                found, probes = [], {}
+                for number, c in enumerate(e["cases"]):
+                    found.append(Expectation(reader.decode(c["case"]),
+                                             reader.decode(c["reference"]), known(c["known"])))
+                    for name, value in c["probes"].items():
+                        probes[(number, name, float(c["eps"]))] = reader.decode(value)
+                kit.cases[exercise.id] = tuple(found)
+                kit.probes[exercise.id] = probes
+            assignments[a["id"]] = Assignment(a["id"], a["title"], tuple(exercises), mutants,
+                                              tuple(a["libraries"]), tuple(a["tracks"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CourseError(f"{where}: malformed kit ({type(exc).__name__}: {exc})") from None
+    from dlgrade.course import validate
+
+    course = Course(root=root, name=str(table.get("name", doc.get("course", root.name))),
+                    assignments=assignments, templates_dir=root, kit=kit)
+    validate(course)
+    return course
