@@ -22,9 +22,9 @@ __all__ = ["CheckResult", "Course", "ExerciseResult", "SubmissionResult", "check
            "load_course"]
 
 _LAZY = {
-    "CheckResult": "dlgrade.grading",
-    "ExerciseResult": "dlgrade.grading",
-    "SubmissionResult": "dlgrade.grading",
+    "CheckResult": "dlgrade.results",
+    "ExerciseResult": "dlgrade.results",
+    "SubmissionResult": "dlgrade.results",
     "Course": "dlgrade.course",
     "check": "dlgrade.api",
     "grade": "dlgrade.api",

@@ -7,14 +7,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dlgrade import course as courses
+from dlgrade import kit
 from dlgrade.grading import SubmissionResult, grade_submission
 from dlgrade.submission import from_path
+
+
+def open_course(root: str | os.PathLike[str]) -> courses.Course:
+    """The course or the student kit whose ``course.toml`` is in ``root``."""
+    root = Path(root).resolve()
+    return kit.load(root) if "kit" in courses.read_config(root) else courses.load(root)
 
 
 def load_course(path: str | os.PathLike[str] | None = None) -> courses.Course:
     """The course (or kit) at ``path``, else ``$DLGRADE_COURSE``, else the nearest
     ``course.toml`` above the current directory; it becomes the course in use."""
-    return courses.use(courses.load(courses.find(path)))
+    return courses.use(open_course(courses.find(path)))
 
 
 def _run(path: str | os.PathLike[str], assignments: Sequence[str] | None,

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Protocol
 
 from dlgrade import course, registry
+from dlgrade.api import open_course
 from dlgrade.gradebook import Gradebook
-from dlgrade.grading import SubmissionResult, grade_submission
+from dlgrade.grading import grade_submission
+from dlgrade.results import SubmissionResult
 from dlgrade.spec import Assignment
 from dlgrade.submission import Submission
 
@@ -50,7 +52,7 @@ def run_task(task: Task) -> SubmissionResult:
     """Grade one task (runs in a worker thread, a worker process or a Dask worker)."""
     if task.course and (course.active_or_none() is None
                         or course.active().root != Path(task.course)):
-        course.use(course.load(Path(task.course)))
+        course.use(open_course(Path(task.course)))
     folder = Path(tempfile.mkdtemp(prefix="dlgrade-task-"))
     try:
         for name, content in task.files.items():

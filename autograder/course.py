@@ -17,7 +17,8 @@ its ``course.toml`` names a data folder of public cases instead of specs and ref
     secret = ".dlgrade/secret"          # made on first use; keep it out of version control
 
 Which course a command uses: ``--course PATH``, else ``$DLGRADE_COURSE``, else the nearest
-``course.toml`` in the current directory or above it. Spec and reference modules are
+``course.toml`` in the current directory or above it (:func:`find`); a course or a kit is
+opened by :func:`dlgrade.api.open_course`. Spec and reference modules are
 imported as ``_dlgrade_course_<hash>.specs.<id>`` and ``..reference.<module>``: nothing a
 student's file is called can shadow them, and nothing of the course is on ``sys.path``.
 """
@@ -244,19 +245,22 @@ _active: Course | None = None
 
 
 def load(root: Path) -> Course:
-    """The course (or kit) at ``root``, loaded once per process and validated."""
+    """The course at ``root``, loaded once per process and validated (a student kit is
+    opened by :func:`dlgrade.api.open_course`, which takes either)."""
     root = Path(root).resolve()
     if root in _loaded:
         return _loaded[root]
     table = read_config(root)
     if "kit" in table:
-        from dlgrade import kit
-
-        course = kit.load(root, _inside(root, table["kit"], "kit"), table)
-    else:
-        course = _load_course(root, table)
+        raise CourseError(f"{root} is a student kit, not a course")
+    course = _load_course(root, table)
     _loaded[root] = course
     return course
+
+
+def inside(root: Path, relative: str, what: str) -> Path:
+    """``root / relative``, refused when it leads out of the course."""
+    return _inside(root, relative, what)
 
 
 def _load_course(root: Path, table: dict[str, Any]) -> Course:
@@ -356,7 +360,8 @@ def active_or_none() -> Course | None:
 
 
 def active() -> Course:
-    """The course in use; without one, the one :func:`find` finds from here."""
+    """The course in use (chosen by ``--course``, ``dlgrade.load_course`` or :func:`use`)."""
     if _active is None:
-        return use(load(find()))
+        raise CourseError("no course in use: choose one with --course PATH (or "
+                          "dlgrade.load_course(PATH))")
     return _active

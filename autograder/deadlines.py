@@ -22,14 +22,13 @@ import csv
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import click
-from dlgrade.grading import SubmissionResult
+from dlgrade.results import SubmissionResult
 from dlgrade.spec import Assignment
 from dlgrade.submission import Submission, _kind
 
@@ -39,8 +38,6 @@ TIMESTAMP_FILE = "timestamp.txt"
 SOURCE_NBGRADER = "nbgrader timestamp.txt"
 SOURCE_CSV = "instructor CSV"
 SOURCE_MTIME = "file modification time"
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DeadlineError(ValueError):
@@ -234,7 +231,7 @@ def nbgrader_timestamp(folder: Path, assignment: str | None = None) -> datetime 
     """The time in nbgrader's ``timestamp.txt`` in ``folder`` (else in ``folder/assignment``);
     None if absent. Never looked for above ``folder``: a file in the class folder is no
     student's. Read as a regular file only (never through a link), at most 1 KiB."""
-    from dlgrade.submission import read_regular
+    from dlgrade.sandbox.files import read_regular
 
     candidates = [folder / TIMESTAMP_FILE]
     if assignment:
@@ -378,61 +375,40 @@ def apply_totals(student: str, totals: Mapping[str, tuple[float, float]],
             for a, (score, max_score) in totals.items() if a in deadlines}
 
 
-# ---------------------------------------------------------------- command-line options
+# ---------------------------------------------------------------- from option values
 
 
-def deadline_options(command: F) -> F:
-    """``--due``, ``--late-penalty``, ``--grace``, ``--zero-after`` and ``--submitted-at``
-    for a click command; turn them into deadlines with :func:`deadlines_from_options`."""
-    options = [
-        click.option("--due", "due", multiple=True, metavar="[ASSIGNMENT=]DATETIME",
-                     help="Due date, e.g. 2026-11-30T23:59 (local time unless it has a zone) "
-                          "or a1=2026-11-30T23:59 for one assignment; repeatable."),
-        click.option("--late-penalty", type=click.FloatRange(0, 1), default=0.0,
-                     show_default=True,
-                     help="Fraction of the score taken per day or part day late (with --due)."),
-        click.option("--grace", default="0m", show_default=True,
-                     help="Lateness forgiven after the due date: 15m, 2h, 1d."),
-        click.option("--zero-after", type=click.IntRange(min=0), default=None,
-                     help="Days late after which the score is 0."),
-        click.option("--submitted-at", "submitted_at",
-                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="CSV of student,submitted_at[,assignment]; used where a student's "
-                          "folder has no nbgrader timestamp.txt (else: file times)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+def parse_deadlines(due: Sequence[str], late_penalty: float, grace: str,
+                    zero_after: int | None, assignments: Sequence[Assignment]
+                    ) -> dict[str, Deadline]:
+    """``assignment id -> Deadline`` from the values of ``--due`` (``DATETIME`` for every
+    assignment of ``assignments``, or ``a1=DATETIME`` for one: it wins whatever the order),
+    ``--late-penalty``, ``--grace`` and ``--zero-after``; empty without ``--due``.
 
-
-def deadlines_from_options(due: Sequence[str], late_penalty: float, grace: str,
-                           zero_after: int | None, assignments: Sequence[Assignment]
-                           ) -> dict[str, Deadline]:
-    """``assignment id -> Deadline`` from :func:`deadline_options`' values (empty without
-    ``--due``). Raises :class:`click.UsageError` for bad values."""
+    Raises:
+        DeadlineError: a value that cannot be read, or one that makes no sense without
+            ``--due`` or for an assignment not in ``assignments``.
+    """
     if not due:
         if late_penalty or zero_after is not None:
-            raise click.UsageError("--late-penalty and --zero-after need --due")
+            raise DeadlineError("--late-penalty and --zero-after need --due")
         return {}
-    try:
-        grace_span = parse_duration(grace)
-        ids = [a.id for a in assignments]
-        found: dict[str, Deadline] = {}
-        # Plain --due values first: --due a1=... overrides them whatever the order.
-        for item in sorted(due, key=lambda i: _targeted(i) is not None):
-            name, sep, value = item.partition("=")
-            if _targeted(item) is not None:
-                if name.strip() not in ids:
-                    raise click.UsageError(f"--due {item}: {name.strip()} is not being graded "
-                                           f"({', '.join(ids)})")
-                targets, text = [name.strip()], value
-            else:
-                targets, text = ids, item
-            deadline = Deadline(parse_datetime(text), late_penalty, grace_span, zero_after)
-            for target in targets:
-                found[target] = deadline
-    except DeadlineError as exc:
-        raise click.UsageError(str(exc)) from None
+    grace_span = parse_duration(grace)
+    ids = [a.id for a in assignments]
+    found: dict[str, Deadline] = {}
+    # Plain --due values first: --due a1=... overrides them whatever the order.
+    for item in sorted(due, key=lambda i: _targeted(i) is not None):
+        name, sep, value = item.partition("=")
+        if _targeted(item) is not None:
+            if name.strip() not in ids:
+                raise DeadlineError(f"--due {item}: {name.strip()} is not being graded "
+                                    f"({', '.join(ids)})")
+            targets, text = [name.strip()], value
+        else:
+            targets, text = ids, item
+        deadline = Deadline(parse_datetime(text), late_penalty, grace_span, zero_after)
+        for target in targets:
+            found[target] = deadline
     return found
 
 

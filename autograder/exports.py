@@ -1,6 +1,6 @@
 """Grades out to a spreadsheet or an LMS: CSV, Canvas's gradebook import CSV, and JSON.
 
-Grades come from a run (a list of :class:`~dlgrade.grading.SubmissionResult`) or from the
+Grades come from a run (a list of :class:`~dlgrade.results.SubmissionResult`) or from the
 SQLite gradebook (:mod:`dlgrade.gradebook`), and are first put in one :class:`Table`:
 
 * ``csv``: one row per student, one column per exercise (its id), then the total (and, with
@@ -19,26 +19,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-from dlgrade import registry
-from dlgrade.deadlines import (
-    LateResult,
-    SubmissionTime,
-    apply_totals,
-    deadline_options,
-    deadlines_from_options,
-    submission_time,
-    times_from_option,
-)
-from dlgrade.grading import SubmissionResult
+from dlgrade import atomic, registry
+from dlgrade.deadlines import LateResult, SubmissionTime, apply_totals, submission_time
+from dlgrade.results import SubmissionResult
 from dlgrade.spec import Assignment
 
 FORMATS = ("csv", "canvas", "json")
@@ -359,20 +348,6 @@ def render(table: Table, fmt: str, *, roster: Sequence[RosterEntry] | None = Non
     raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write atomically: a crash never leaves a truncated file behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_results(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
                    path: Path, fmt: str, *, late: Late | None = None,
                    roster: Path | None = None, names: Mapping[str, str] | None = None
@@ -384,28 +359,18 @@ def export_results(results: Sequence[SubmissionResult], assignments: Sequence[As
     table = table_from_results(results, assignments, late)
     text, warnings = render(table, fmt, roster=read_roster(roster) if roster else None,
                             names=names)
-    write_text(path, text)
+    atomic.write_text(path, text)
     return warnings
 
 
-# ---------------------------------------------------------------- the command
+# ---------------------------------------------------------------- late penalties
 
 
-def _parse_names(items: Sequence[str]) -> dict[str, str]:
-    names = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise click.UsageError(f"--column {item!r}: expected ASSIGNMENT=NAME, e.g. "
-                                   "a1='Homework 1 (12345)'")
-        names[key.strip()] = value.strip()
-    return names
-
-
-def _late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
-                         times: Mapping[tuple[str, str | None], Any] | None,
-                         submissions: Path | None) -> None:
-    """Fill each row's late results from the submission times (folders, then the CSV)."""
+def late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
+                        times: Mapping[tuple[str, str | None], Any] | None,
+                        submissions: Path | None) -> None:
+    """Fill each row's late results from the submission times (folders, then the CSV), for
+    ``dlgrade export --due``: the gradebook holds no submission times."""
     from dlgrade.submission import discover
 
     folders = {s.student: s for s in discover(submissions)} if submissions else {}
@@ -424,56 +389,3 @@ def _late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
                            None)
                 when[a] = SubmissionTime(times[key], "instructor CSV") if key else None
         row.late = apply_totals(row.student, totals, deadlines, when)
-
-
-@click.command("export")
-@click.argument("gradebook", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
-              help="csv: a column per exercise; canvas: Canvas's gradebook import; json.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write.")
-@click.option("--assignment", "-a", help="Only these assignments: a1, a1,a2 or all "
-              "(default: every assignment in the gradebook).")
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Canvas's gradebook export, to fill in Canvas's student ids (canvas).")
-@click.option("--column", "columns", multiple=True, metavar="ASSIGNMENT=NAME",
-              help="Canvas column for an assignment, e.g. a1='Homework 1 (12345)'.")
-@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The class folder, to read submission times from (with --due).")
-@deadline_options
-def export_command(gradebook: Path, fmt: str, out: Path, assignment: str | None,
-                   roster: Path | None, columns: tuple[str, ...], submissions: Path | None,
-                   due: tuple[str, ...], late_penalty: float, grace: str,
-                   zero_after: int | None, submitted_at: Path | None) -> None:
-    """Export a gradebook's grades as CSV, Canvas's import CSV or JSON.
-
-    With --due, each assignment's late penalty is applied (raw score, penalty and final
-    score are all exported); the submission times come from --submissions (nbgrader
-    timestamp.txt, else file times) and --submitted-at.
-    """
-    from dlgrade.cli import Failure
-    from dlgrade.deadlines import DeadlineError
-    from dlgrade.submission import SubmissionError
-
-    try:
-        ids = [a.id for a in registry.resolve(assignment)] if assignment else None
-        table = table_from_gradebook(gradebook, ids)
-        known = [registry.assignment(a) for a in table.assignments
-                 if a in registry.assignments()]
-        deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, known)
-        if deadlines:
-            if submissions is None and submitted_at is None:
-                raise click.UsageError("--due needs --submissions DIR or --submitted-at CSV "
-                                       "(the gradebook does not hold submission times)")
-            _late_from_gradebook(table, deadlines, times_from_option(submitted_at), submissions)
-        text, warnings = render(table, fmt, roster=read_roster(roster) if roster else None,
-                                names=_parse_names(columns))
-        write_text(out, text)
-    except registry.UnknownName as exc:
-        raise click.UsageError(str(exc.args[0])) from None
-    except (ExportError, DeadlineError, SubmissionError, OSError) as exc:
-        raise Failure(str(exc)) from None
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"{len(table.rows)} students, {len(table.columns)} exercises written to {out} "
-               f"({fmt})")

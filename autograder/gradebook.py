@@ -8,7 +8,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dlgrade.grading import CheckResult, ExerciseResult, SubmissionResult
+from dlgrade.results import CheckResult, ExerciseResult, SubmissionResult
 from dlgrade.spec import Assignment
 
 SCHEMA = """

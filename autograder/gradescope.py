@@ -13,7 +13,7 @@ root; the zip is unpacked into ``/autograder/source``; the student's files arriv
 * ``setup.sh``: makes a virtual environment in ``/autograder/venv`` and installs the wheel
   (numpy and click from PyPI; for ``--track torch`` the CPU build of torch at the version
   pinned in ``constraints.txt``, from PyTorch's CPU index);
-* ``run_autograder``: runs :func:`write_results` (``python -m dlgrade.gradescope``), which
+* ``run_autograder``: runs :func:`write_results` (``python -m dlgrade gradescope-run``), which
   grades the submission on the public and hidden cases exactly as ``dlgrade grade`` does
   (student code in a sandboxed child, never in the grading process) and writes one Gradescope
   test per exercise: name ``"a1.sigmoid (Sigmoid)"``, score, max_score, visibility and the
@@ -33,7 +33,6 @@ import importlib
 import importlib.metadata
 import io
 import json
-import os
 import re
 import sys
 import time
@@ -44,10 +43,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import click
-from dlgrade import course, registry
+from dlgrade import atomic, course, registry
+from dlgrade.api import open_course
 from dlgrade.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
-from dlgrade.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
+from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec import Assignment
 from dlgrade.submission import Submission, _kind
 
@@ -194,7 +193,7 @@ def run_script() -> str:
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{DLGRADE_PYTHON:-$ROOT/venv/bin/python}}"
 mkdir -p "$ROOT/results"
-"$PYTHON" -I -m dlgrade.gradescope \\
+"$PYTHON" -I -m dlgrade gradescope-run \\
     --course "$ROOT/source/{COURSE_DIR}" \\
     --config "$ROOT/source/{CONFIG_NAME}" \\
     --submission "$ROOT/submission" \\
@@ -230,10 +229,8 @@ def build_bundle(assignments: Sequence[Assignment], out: Path, *,
     wheel_name, wheel = build_wheel()
     pin = torch_pin() if track and track.get("name") == "torch" else None
     config = bundle_config(assignments, track=track, visibility=visibility, late=late)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as bundle:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         _add(bundle, "setup.sh", setup_script(wheel_name, pin).encode(), executable=True)
         _add(bundle, "run_autograder", run_script().encode(), executable=True)
         _add(bundle, wheel_name, wheel)
@@ -243,7 +240,7 @@ def build_bundle(assignments: Sequence[Assignment], out: Path, *,
         for name, data in course_files(course.active(), assignments):
             _add(bundle, f"{COURSE_DIR}/{name}", data)
         names = bundle.namelist()
-    os.replace(tmp, out)
+    atomic.write_bytes(out, buffer.getvalue())
     return names
 
 
@@ -429,7 +426,7 @@ def write_results(submission_dir: Path, results_path: Path, assignment: str | Se
     meta = metadata if isinstance(metadata, dict) else read_metadata(metadata)
     try:
         if course_path is not None:
-            course.use(course.load(Path(course_path)))
+            course.use(open_course(Path(course_path)))
         selector = assignment if isinstance(assignment, str) else ",".join(assignment)
         chosen = registry.resolve(selector)
         users = [u for u in meta.get("users", []) if isinstance(u, dict)]
@@ -448,96 +445,5 @@ def write_results(submission_dir: Path, results_path: Path, assignment: str | Se
                 "output": f"The autograder failed ({type(exc).__name__}: {exc}). This is not "
                           "a problem with your code; please tell the course staff.",
                 "tests": []}
-    results_path = Path(results_path)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = results_path.with_name(f".{results_path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, results_path)
+    atomic.write_text(results_path, json.dumps(data, indent=2))
     return data
-
-
-# ---------------------------------------------------------------- commands
-
-
-@click.command("gradescope")
-@click.argument("assignment")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--track", type=click.Choice(["numpy", "torch"]), default="numpy",
-              show_default=True, help="torch: tensors on the CPU (installs the CPU torch).")
-@click.option("--visibility", type=click.Choice(VISIBILITIES), default="visible",
-              show_default=True, help="When students see each exercise's test.")
-@click.option("--late-penalty", type=click.FloatRange(0, 1), default=None,
-              help="Fraction taken per day or part day past Gradescope's due date.")
-@click.option("--grace", default="0m", show_default=True,
-              help="Lateness forgiven (with --late-penalty): 15m, 2h.")
-@click.option("--zero-after", type=click.IntRange(min=0), default=None,
-              help="Days late after which the score is 0 (with --late-penalty).")
-def gradescope_command(assignment: str, out: Path, track: str, visibility: str,
-                       late_penalty: float | None, grace: str, zero_after: int | None) -> None:
-    """Build Gradescope's autograder zip for ASSIGNMENT (a1, a1,a2 or all) as OUT.zip.
-
-    Upload OUT.zip as the autograder of a Gradescope programming assignment; students
-    upload their .py files (or a folder holding them).
-    """
-    from dlgrade.cli import Failure
-    from dlgrade.deadlines import parse_duration
-
-    try:
-        chosen = registry.resolve(assignment)
-    except registry.UnknownName as exc:
-        raise click.UsageError(str(exc.args[0])) from None
-    config = None
-    if track == "torch":
-        missing = [a.id for a in chosen if "torch" not in a.tracks]
-        if missing:
-            raise Failure(f"{', '.join(missing)} has no torch track")
-        config = {"name": "torch", "device": "cpu"}
-    late = None
-    if late_penalty is not None or zero_after is not None:
-        try:
-            late = {"penalty_per_day": late_penalty or 0.0,
-                    "grace_seconds": parse_duration(grace).total_seconds(),
-                    "zero_after": zero_after}
-        except DeadlineError as exc:
-            raise click.UsageError(str(exc)) from None
-    if out.suffix != ".zip":
-        raise click.UsageError(f"{out} should end in .zip")
-    try:
-        names = build_bundle(chosen, out, track=config, visibility=visibility, late=late)
-    except (BundleError, OSError) as exc:
-        raise Failure(str(exc)) from None
-    click.echo(f"Wrote {out}: {', '.join(names)}")
-    click.echo("Upload it as the autograder of a Gradescope programming assignment "
-               f"({', '.join(a.id for a in chosen)}; "
-               f"{sum(a.points for a in chosen):g} points).")
-
-
-@click.command("gradescope-run", hidden=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              required=True)
-@click.option("--submission", type=click.Path(path_type=Path), required=True)
-@click.option("--results", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--course", "course_path", type=click.Path(file_okay=False, path_type=Path),
-              required=True)
-def run_command(config_path: Path, submission: Path, results: Path,
-                metadata: Path | None, course_path: Path) -> None:
-    """What run_autograder runs inside Gradescope (see :func:`write_results`)."""
-    try:
-        config = json.loads(config_path.read_text())
-    except (OSError, ValueError) as exc:
-        config = None
-        problem = f"cannot read {config_path}: {exc}"
-    if not isinstance(config, dict) or not config.get("assignments"):
-        write_results(submission, results, [], metadata=metadata)  # writes the failure
-        click.echo(problem if config is None else f"{config_path}: no assignments", err=True)
-        sys.exit(1)
-    data = write_results(submission, results, config["assignments"],
-                         track=config.get("track"), visibility=config.get("visibility",
-                                                                          "visible"),
-                         metadata=metadata, late=config.get("late"), course_path=course_path)
-    click.echo(f"score {data['score']}; {len(data['tests'])} tests written to {results}")
-
-
-if __name__ == "__main__":
-    run_command()

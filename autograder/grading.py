@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -23,75 +23,20 @@ from dlgrade.course import active
 from dlgrade.diagnose import explain
 from dlgrade.notebooks import relocate
 from dlgrade.registry import mutants, reference_module
+from dlgrade.results import (  # also dlgrade.grading's names, as before results.py
+    STATUS_TEXT,
+    CheckResult,
+    ExerciseResult,
+    SubmissionResult,
+)
+from dlgrade.sandbox.files import read_regular
 from dlgrade.sandbox.protocol import Handle, Reply, Step
 from dlgrade.sandbox.runner import Limits, Session, SessionOver
 from dlgrade.scenarios import Scenario
 from dlgrade.spec import Assignment, Exercise, Mutant
-from dlgrade.submission import Submission, read_regular
+from dlgrade.submission import Submission
 
 IMPORT_TIMEOUT = 20.0
-
-STATUS_TEXT = {
-    "passed": "passed",
-    "partial": "partly right",
-    "failed": "wrong",
-    "not_attempted": "not attempted",
-    "missing": "missing",
-    "error": "raised an error",
-    "syntax": "syntax error",
-    "import": "import failed",
-    "timeout": "timed out",
-    "crash": "crashed",
-    "autograd": "used autograd",
-}
-
-
-@dataclass
-class CheckResult:
-    """One check of one exercise: its share of the points and its first failure."""
-
-    name: str
-    score: float
-    max_score: float
-    passed: int
-    total: int
-    message: str = ""
-
-
-@dataclass
-class ExerciseResult:
-    id: str
-    title: str
-    score: float
-    max_score: float
-    status: str
-    message: str = ""
-    hint: str = ""
-    checks: list[CheckResult] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("id")
-        data["checks"] = {c.name: {k: v for k, v in asdict(c).items() if k != "name"}
-                          for c in self.checks}
-        return data
-
-
-@dataclass
-class SubmissionResult:
-    student: str
-    content_hash: str
-    exercises: list[ExerciseResult]
-    output: str = ""
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return round(sum(e.score for e in self.exercises), 4)
-
-    @property
-    def max_score(self) -> float:
-        return round(sum(e.max_score for e in self.exercises), 4)
 
 
 # ---------------------------------------------------------------- expectations (per run)

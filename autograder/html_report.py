@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlgrade.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
+from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec import Assignment
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ The data is read without pickle: JSON with tagged values, arrays in an ``.npz`` 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import math
@@ -36,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dlgrade import templates
+from dlgrade import atomic, templates
 from dlgrade.cases import Case
-from dlgrade.course import COURSE_FILE, Course, CourseError
+from dlgrade.course import COURSE_FILE, Course, CourseError, inside, read_config, validate
 from dlgrade.sandbox.protocol import Handle, Rng, Step
 from dlgrade.scenarios import Missing, Property, Scenario
 from dlgrade.spec import Assignment, Exercise, Mutant
@@ -206,15 +207,40 @@ def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, d
     return doc, writer.arrays
 
 
-def _write_data(folder: Path, course: Course, doc: dict, arrays: dict) -> None:
+def _digest(doc: dict, arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode())
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}{array.dtype.str}{array.shape}".encode() + array.tobytes())
+    return digest.hexdigest()
+
+
+def _write_data(folder: Path, course: Course, doc: dict, arrays: dict) -> list[Path]:
+    """Write the data and course.toml into ``folder``; return what changed (an unchanged
+    kit is left as it is, so a re-run says "up to date")."""
+    doc = {**doc, "digest": _digest(doc, arrays)}
     data = folder / DATA_DIR
-    data.mkdir(exist_ok=True)
-    (data / DATA_FILE).write_text(json.dumps(doc, separators=(",", ":")))
-    np.savez_compressed(data / ARRAYS_FILE, **arrays)
-    (folder / COURSE_FILE).write_text(
+    toml = (
         "# A dlgrade student kit: run `dlgrade check` here. It holds the public cases\n"
         "# and the templates, never a solution or a hidden case.\n"
         f"[course]\nname = {json.dumps(course.name)}\nkit = {json.dumps(DATA_DIR)}\n")
+    written = []
+    try:
+        old = json.loads((data / DATA_FILE).read_text()).get("digest")
+    except (OSError, ValueError, AttributeError):
+        old = None
+    if old != doc["digest"] or not (data / ARRAYS_FILE).is_file():
+        data.mkdir(exist_ok=True)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic.write_bytes(data / ARRAYS_FILE, buffer.getvalue())
+        atomic.write_text(data / DATA_FILE, json.dumps(doc, separators=(",", ":")))
+        written += [data / DATA_FILE, data / ARRAYS_FILE]
+    target = folder / COURSE_FILE
+    if not target.is_file() or target.read_text() != toml:
+        atomic.write_text(target, toml)
+        written.append(target)
+    return written
 
 
 def write_data(course: Course, assignments: Sequence[Assignment], folder: Path) -> list[Path]:
@@ -223,9 +249,7 @@ def write_data(course: Course, assignments: Sequence[Assignment], folder: Path) 
     if course.kit is not None:
         raise CourseError(f"{course.root} is already a kit: make kits from the course itself")
     doc, arrays = kit_data(course, assignments)
-    _write_data(Path(folder), course, doc, arrays)
-    return [Path(folder) / COURSE_FILE, Path(folder) / DATA_DIR / DATA_FILE,
-            Path(folder) / DATA_DIR / ARRAYS_FILE]
+    return _write_data(Path(folder), course, doc, arrays)
 
 
 def write(course: Course, assignments: Sequence[Assignment], out: Path) -> list[Path]:
@@ -303,8 +327,22 @@ def _read_arrays(path: Path, where: str) -> dict[str, np.ndarray]:
         raise CourseError(f"{where}: cannot read the kit's arrays ({exc})") from None
 
 
-def load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
-    """The kit at ``root`` as a course whose expectations are its frozen public cases."""
+_loaded: dict[Path, Course] = {}
+
+
+def load(root: Path) -> Course:
+    """The kit at ``root`` as a course whose expectations are its frozen public cases
+    (loaded once per process)."""
+    root = Path(root).resolve()
+    if root not in _loaded:
+        table = read_config(root)
+        if "kit" not in table:
+            raise CourseError(f"{root} is a course, not a student kit")
+        _loaded[root] = _load(root, inside(root, table["kit"], "kit"), table)
+    return _loaded[root]
+
+
+def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
     from dlgrade.grading import Expectation, ProgramExpectation
 
     where = str(data_dir / DATA_FILE)
@@ -355,8 +393,6 @@ def load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
                                               tuple(a["libraries"]), tuple(a["tracks"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise CourseError(f"{where}: malformed kit ({type(exc).__name__}: {exc})") from None
-    from dlgrade.course import validate
-
     course = Course(root=root, name=str(table.get("name", doc.get("course", root.name))),
                     assignments=assignments, templates_dir=root, kit=kit)
     validate(course)

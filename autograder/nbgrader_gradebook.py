@@ -15,16 +15,13 @@ Use :func:`write_scores` from Python (``dlgrade grade`` can call it with
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
-from dlgrade import registry
-from dlgrade.grading import SubmissionResult
 from dlgrade.nbgrader_source import grade_id
+from dlgrade.results import SubmissionResult
 from dlgrade.spec import Assignment
 
 
@@ -133,39 +130,3 @@ def _write_student(book: object, assignment: Assignment, notebook: str, student:
         session.rollback()
         raise
     return written
-
-
-@click.command("nbgrader-gradebook")
-@click.argument("assignment")
-@click.argument("scores_json", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--db", "database", default="gradebook.db", show_default=True,
-              help="nbgrader's gradebook: a file (COURSE_DIR/gradebook.db) or an SQLAlchemy "
-                   "URL.")
-@click.option("--notebook", help="Notebook name in nbgrader (default: ASSIGNMENT).")
-def nbgrader_gradebook(assignment: str, scores_json: Path, database: str,
-                       notebook: str | None) -> None:
-    """Write the scores of `dlgrade grade ASSIGNMENT ... --json SCORES_JSON` into an
-    nbgrader gradebook: one auto-graded score per exercise (grade_id a1-sigmoid ...)."""
-    from dlgrade.cli import Failure
-
-    try:
-        chosen = registry.assignment(assignment)
-    except registry.UnknownName as exc:
-        raise click.UsageError(str(exc.args[0])) from None
-    try:
-        data = json.loads(scores_json.read_text(encoding="utf-8"))
-        scores = {str(student): {str(eid): float(entry["score"]) for eid, entry in ex.items()}
-                  for student, ex in data.items()}
-    except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
-        raise Failure(f"{scores_json} is not the JSON of `dlgrade grade --json` "
-                      f"({exc})") from None
-    try:
-        done = write_scores(scores, chosen, database, notebook=notebook)
-    except NbgraderMissing as exc:
-        raise Failure(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy and nbgrader errors, one line each
-        raise Failure(f"could not write {database}: {error_text(exc)}") from None
-    if done.created_cells:
-        click.echo(f"added {len(done.created_cells)} grade cells to notebook "
-                   f"{notebook or chosen.id} (the gradebook had no dlgrade grade cells)")
-    click.echo(f"{done.grades} grades of {len(done.students)} students written to {database}")

@@ -30,7 +30,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import click
 from dlgrade import course, kit, registry, templates
 from dlgrade.notebooks import GRADE_CELL_MARK
 from dlgrade.spec import Assignment, Exercise
@@ -197,34 +196,6 @@ def write_source(assignment: Assignment, course_dir: Path, *, force: bool = Fals
     return written
 
 
-@click.command("nbgrader-source")
-@click.argument("assignment")
-@click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True,
-              help="Replace an existing source notebook that differs from the generated one.")
-def nbgrader_source(assignment: str, course_dir: Path, force: bool) -> None:
-    """Write an nbgrader source notebook for ASSIGNMENT into COURSE_DIR/source/ASSIGNMENT/.
-
-    Solution cells come from reference/'s marked regions, explanations from the docstrings,
-    and each exercise gets a read-only grade cell (its points) that runs dlgrade's checks.
-    Then, in COURSE_DIR: nbgrader generate_assignment ASSIGNMENT.
-    """
-    from dlgrade.cli import Failure
-
-    try:
-        chosen = registry.assignment(assignment)
-        written = write_source(chosen, course_dir, force=force)
-    except registry.UnknownName as exc:
-        raise click.UsageError(str(exc.args[0])) from None
-    except (templates.TemplateError, FileExistsError, OSError) as exc:
-        raise Failure(str(exc)) from None
-    for path in written:
-        click.echo(f"wrote {path}")
-    if not written:
-        click.echo("up to date")
-    click.echo(f"next, in {course_dir}: nbgrader generate_assignment {chosen.id}")
-
-
 # ---------------------------------------------------------------- inside the notebook's kernel
 
 
@@ -239,10 +210,13 @@ def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
     beside the notebook); ``hidden`` defaults to grading hidden cases only where that is a
     whole course rather than a kit.
     """
-    from dlgrade.grading import STATUS_TEXT, grade_submission
+    from dlgrade.api import open_course
+    from dlgrade.grading import grade_submission
     from dlgrade.notebooks import code_from_cells
+    from dlgrade.results import STATUS_TEXT
     from dlgrade.submission import Submission
 
+    course.use(open_course(_course_of_notebook(exercise_id.split(".", 1)[0])))
     if hidden is None:
         hidden = course.active().kit is None
     exercise = registry.exercise(exercise_id)
@@ -267,6 +241,23 @@ def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
     if result.output.strip():
         lines.append("Your code printed:\n" + result.output.strip()[:800])
     raise AssertionError("\n".join(lines))
+
+
+def _course_of_notebook(assignment_id: str, cwd: Path | None = None) -> Path:
+    """The course a grade cell checks against: ``$DLGRADE_COURSE`` or the nearest
+    ``course.toml`` (the kit released beside the notebook); else, under ``nbgrader
+    autograde`` of a notebook handed in alone, the kit in the nbgrader course's
+    ``source/<assignment>/``."""
+    try:
+        return course.find(cwd=cwd)
+    except course.CourseError:
+        here = (cwd or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            kit_dir = folder / "source" / assignment_id
+            if (folder / "nbgrader_config.py").is_file() and (
+                    kit_dir / course.COURSE_FILE).is_file():
+                return kit_dir
+        raise
 
 
 def _kernel_history() -> list[str]:

@@ -35,8 +35,10 @@ import json
 import re
 from dataclasses import dataclass
 
+from dlgrade.sandbox.files import MAX_FILE_BYTES
+
 MAX_NOTEBOOK_BYTES = 16 << 20  # outputs (plots) make notebooks far bigger than their code
-MAX_CODE_BYTES = 1 << 20  # the same cap as a .py submission (submission.MAX_FILE_BYTES)
+MAX_CODE_BYTES = MAX_FILE_BYTES  # the same cap as a .py submission
 MAX_CELLS = 5000
 GRADE_CELL_MARK = "# dlgrade grade cell"  # first line of the cells nbgrader-source writes
 # Cell magics whose body is Python that IPython would run: keep the body.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from dlgrade.grading import STATUS_TEXT, ExerciseResult, SubmissionResult
+from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec import Assignment
 
 MARK = {"passed": "ok", "partial": "~~", "failed": "XX"}

@@ -58,7 +58,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "stability": 0.2,
 }
 
-ID_PATTERN = re.compile(r"^a[0-9]+\.[a-z0-9_]+$")
+#: ``<assignment id>.<name>``: both Python identifiers (an assignment id names a package).
+ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SpecError(ValueError):
@@ -157,7 +158,7 @@ class Exercise:
         """Raise :class:`SpecError` if the declaration is inconsistent."""
         where = f"exercise {self.id!r}"
         if not ID_PATTERN.match(self.id):
-            raise SpecError(f"{where}: id must look like 'a1.sigmoid'")
+            raise SpecError(f"{where}: id must be '<assignment>.<name>', e.g. 'a1.sigmoid'")
         if self.kind not in CHECKS:
             raise SpecError(f"{where}: unknown kind {self.kind!r}")
         if self.kind == "program":

@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlgrade.notebooks import MAX_NOTEBOOK_BYTES, NotebookError, extract
-
-MAX_FILE_BYTES = 1 << 20  # a hand-written solution module is far smaller
-MAX_FILES, MAX_TOTAL_BYTES = 64, 4 << 20  # per submission folder
+from dlgrade.sandbox.files import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, read_regular
 
 
 class SubmissionError(Exception):
@@ -209,34 +207,6 @@ def _kind(path: Path) -> str:
     if stat.S_ISLNK(mode):
         return "link"
     return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
-
-
-def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
-    """The bytes of a regular file of at most ``limit`` bytes; None for anything else.
-
-    Never follows a symbolic link (which could point at the reference solutions) and never
-    blocks on a FIFO: students control what their submission folder contains."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        chunks, left = [], limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
-        return data if len(data) <= limit else None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def from_path(path: Path) -> Submission:

@@ -11,14 +11,18 @@ import ast
 import inspect
 import warnings
 
+import bundled
 import numpy as np
 import pytest
 from dlgrade.compare import assert_close, compare
 from dlgrade.registry import assignment
 
-import reference.activations as reference
-from assignments.a1 import ASSIGNMENT
-from assignments.a1.exercises import EXTREME, KINK_GAP, KINKED, LIMIT
+reference = bundled.reference("activations")
+ASSIGNMENT = bundled.COURSE.assignment("a1")
+EXTREME = bundled.spec("a1.exercises").EXTREME
+KINK_GAP = bundled.spec("a1.exercises").KINK_GAP
+KINKED = bundled.spec("a1.exercises").KINKED
+LIMIT = bundled.spec("a1.exercises").LIMIT
 
 NAMES = (
     "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu",

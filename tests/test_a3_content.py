@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 
+import bundled
 import numpy as np
 import pytest
 from dlgrade import templates
@@ -16,10 +17,12 @@ from dlgrade.compare import compare
 from dlgrade.grading import program_expectations
 from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER
 
-import reference.autograd as autograd
-import reference.layers as layers
-from assignments.a3 import ASSIGNMENT, exercises, oracles
-from reference.network import mlp_loss
+autograd = bundled.reference("autograd")
+layers = bundled.reference("layers")
+ASSIGNMENT = bundled.COURSE.assignment("a3")
+exercises = bundled.spec("a3.exercises")
+oracles = bundled.spec("a3.oracles")
+mlp_loss = bundled.reference("network").mlp_loss
 
 EXERCISES = {e.id: e for e in ASSIGNMENT.exercises}
 MUTANTS = {m.id: m for m in ASSIGNMENT.mutants}
@@ -108,7 +111,7 @@ def test_value_reference_handles_numbers_on_either_side():
 
 
 def test_value_template_names_the_exercise_in_every_method():
-    text = next(f.text for f in templates.plan() if f.target.name == "autograd.py")
+    text = next(f.text for f in templates.plan(bundled.COURSE) if f.target.name == "autograd.py")
     for method in ("__add__", "__mul__", "__pow__", "__rtruediv__", "tanh", "backward"):
         assert f'NotImplementedError("a3.value: implement Value.{method}")' in text
 

@@ -5,6 +5,7 @@ averages. The graded run of the mutants lives in tests/test_exercises.py."""
 
 from __future__ import annotations
 
+import bundled
 import numpy as np
 import pytest
 from dlgrade import scenarios
@@ -13,10 +14,11 @@ from dlgrade.compare import compare
 from dlgrade.grading import _error_text
 from dlgrade.registry import assignment
 
-import reference.initializers as init
-import reference.normalization as norm
-import reference.regularization as reg
-from assignments.a5 import ASSIGNMENT, exercises
+init = bundled.reference("initializers")
+norm = bundled.reference("normalization")
+reg = bundled.reference("regularization")
+ASSIGNMENT = bundled.COURSE.assignment("a5")
+exercises = bundled.spec("a5.exercises")
 
 EXERCISES = {e.name: e for e in ASSIGNMENT.exercises}
 NAMES = ("dropout", "l1_penalty", "l2_penalty", "early_stopping", "batchnorm",
@@ -95,12 +97,13 @@ def test_initialiser_properties_accept_many_seeds(name, monkeypatch):
     ex = EXERCISES[name]
     for offset in range(3):
         monkeypatch.setattr(exercises, "seed_for",
-                            lambda i, n, o=offset: np.random.default_rng([n, 1000 + o]))
+                            lambda i, n, hidden=False, o=offset:
+                            np.random.default_rng([n, 1000 + o]))
         assert _judge_all(ex, "initializers") == {}
 
 
 def test_dropout_properties_name_each_mistake():
-    from assignments.a5 import mutants
+    mutants = bundled.spec("a5.mutants")
 
     ex = EXERCISES["dropout"]
     assert _judge_all(ex, "regularization") == {}

@@ -761,7 +761,8 @@ def sigmoid_backward(dout, cache):
 import importlib
 
 _ref = None
-for _name in ("reference.activations", "autograder.grading", "assignments.a1.oracles"):
+for _name in ("reference.activations", "dlgrade.grading", "assignments.a1.oracles",
+              "autograder.grading", "dlgrade.kit"):
     try:
         _module = importlib.import_module(_name)
         if hasattr(_module, "sigmoid_forward"):
@@ -1205,7 +1206,7 @@ def test_pid_one_calling_setsid_does_not_survive_its_timeout(tmp_path, procs):
 
 
 SHADOWED = ("numpy", "json", "select", "struct", "traceback", "linecache", "tokenize",
-            "importlib", "sitecustomize", "usercustomize", "autograder", "os", "io")
+            "importlib", "sitecustomize", "usercustomize", "dlgrade", "os", "io")
 
 
 @pytest.mark.parametrize("honest", [True, False], ids=["correct", "wrong"])

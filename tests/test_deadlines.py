@@ -9,6 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from dlgrade import registry
+from dlgrade.cli.options import deadline_options, deadlines_from_options
 from dlgrade.deadlines import (
     SOURCE_CSV,
     SOURCE_MTIME,
@@ -18,8 +19,6 @@ from dlgrade.deadlines import (
     apply,
     apply_class,
     apply_totals,
-    deadline_options,
-    deadlines_from_options,
     parse_datetime,
     parse_duration,
     read_times,

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from dlgrade import registry
 from dlgrade.bulk import LocalExecutor, grade_class
+from dlgrade.cli.exports import export_command
 from dlgrade.deadlines import Deadline, apply_class
 from dlgrade.exports import (
     CANVAS_POINTS_LABEL,
     ExportError,
-    export_command,
     export_results,
     match_roster,
     read_roster,

@@ -16,14 +16,13 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 from dlgrade import registry
+from dlgrade.cli.gradescope import gradescope_command, run_command
 from dlgrade.gradescope import (
     CONFIG_NAME,
     TORCH_CPU_INDEX,
     build_bundle,
     build_wheel,
-    gradescope_command,
     locate,
-    run_command,
     torch_pin,
     write_results,
 )
@@ -43,7 +42,13 @@ def test_bundle_holds_setup_run_autograder_and_a_wheel(bundle):
     with zipfile.ZipFile(out) as z:
         assert z.namelist() == names
         wheel = next(n for n in names if n.endswith(".whl"))
-        assert set(names) == {"setup.sh", "run_autograder", CONFIG_NAME, wheel}
+        course = {n for n in names if n.startswith("course/")}
+        assert set(names) - course == {"setup.sh", "run_autograder", CONFIG_NAME, wheel}
+        # The course as the bundle holds it: a1's specs, the references, the secret.
+        assert {"course/course.toml", "course/secret", "course/specs/a1/__init__.py",
+                "course/reference/activations.py"} <= course
+        assert not [n for n in course if n.startswith("course/specs/a2/")]
+        assert "assignments = [\"a1\"]" in z.read("course/course.toml").decode()
         assert wheel.startswith("dlgrade-") and "/" not in wheel  # at the root of the zip
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
         assert modes["setup.sh"] == modes["run_autograder"] == 0o755
@@ -54,7 +59,9 @@ def test_bundle_holds_setup_run_autograder_and_a_wheel(bundle):
     assert f'pip install --no-cache-dir "$SOURCE/{wheel}"' in setup
     assert "torch" not in setup  # the numpy track needs no torch
     assert "git" not in setup and "http" not in setup  # nothing fetched from our repository
-    assert "-m dlgrade.gradescope" in run and "/results/results.json" in run
+    assert "-m dlgrade gradescope-run" in run and "/results/results.json" in run
+    assert '--course "$ROOT/source/course"' in run
+    assert 'chmod -R go-rwx "$SOURCE/course"' in setup  # root alone reads the solutions
     assert config == {"assignments": ["a1"], "track": None, "visibility": "visible",
                       "late": None}
     for script in (setup, run):
@@ -67,12 +74,13 @@ def test_the_wheel_is_complete_and_its_record_true():
     with zipfile.ZipFile(io.BytesIO(data)) as wheel:
         names = set(wheel.namelist())
         info = name.split("-py3")[0] + ".dist-info"
-        for needed in ("autograder/cli.py", "autograder/gradescope.py",
-                       "autograder/sandbox/child.py", "assignments/a1/__init__.py",
-                       "assignments/a5/exercises.py", "reference/activations.py",
+        for needed in ("dlgrade/cli/__init__.py", "dlgrade/gradescope.py",
+                       "dlgrade/sandbox/child.py", "dlgrade/kit.py",
                        f"{info}/METADATA", f"{info}/WHEEL", f"{info}/RECORD",
                        f"{info}/entry_points.txt"):
             assert needed in names, needed
+        # The engine only: the course travels beside the wheel, never inside it.
+        assert {n.split("/", 1)[0] for n in names} == {"dlgrade", info}
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
         assert "dlgrade = dlgrade.cli:main" in wheel.read(f"{info}/entry_points.txt").decode()
         assert "Name: dlgrade" in wheel.read(f"{info}/METADATA").decode()
@@ -244,12 +252,13 @@ def test_run_command_reads_the_bundle_config(bundle, root, tmp_path):
     run = CliRunner().invoke(run_command, [
         "--config", str(source / CONFIG_NAME), "--submission", str(root / "samples" / "class" /
                                                                     "ada"),
-        "--results", str(results), "--metadata", str(tmp_path / "absent.json")])
+        "--results", str(results), "--metadata", str(tmp_path / "absent.json"),
+        "--course", str(source / "course")])
     assert run.exit_code == 0, run.output
     assert json.loads(results.read_text())["score"] == 28.0
     broken = CliRunner().invoke(run_command, [
         "--config", str(tmp_path / "none.json"), "--submission", str(tmp_path),
-        "--results", str(results)])
+        "--results", str(results), "--course", str(source / "course")])
     assert broken.exit_code == 1 and json.loads(results.read_text())["score"] == 0
 
 

@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 from dlgrade import registry
 from dlgrade.bulk import LocalExecutor, grade_class, make_task, run_task
+from dlgrade.cli.nbgrader import nbgrader_source
 from dlgrade.grading import grade_submission
-from dlgrade.nbgrader_source import build_notebook, grade_id, nbgrader_source
+from dlgrade.nbgrader_source import build_notebook, grade_id
 from dlgrade.notebooks import (
     MAX_NOTEBOOK_BYTES,
     NotebookError,
@@ -370,7 +371,8 @@ def test_generate_assignment_strips_the_solutions(course: Path) -> None:
 
 @pytest.mark.slow
 def test_nbgrader_submissions_are_graded_and_written_back(course: Path) -> None:
-    from dlgrade.nbgrader_gradebook import nbgrader_gradebook, scores_of, write_scores
+    from dlgrade.cli.nbgrader import nbgrader_gradebook
+    from dlgrade.nbgrader_gradebook import scores_of, write_scores
     from nbgrader.api import Gradebook
 
     students = discover(course / "submitted", ["a1"])
@@ -445,7 +447,7 @@ def test_check_takes_a_notebook_named_after_its_assignment(tmp_path: Path) -> No
 
 def test_gradebook_command_errors(tmp_path: Path) -> None:
     pytest.importorskip("nbgrader")
-    from dlgrade.nbgrader_gradebook import nbgrader_gradebook
+    from dlgrade.cli.nbgrader import nbgrader_gradebook
 
     (tmp_path / "bad.json").write_text("[1]")
     result = CliRunner().invoke(nbgrader_gradebook, ["a1", str(tmp_path / "bad.json"),

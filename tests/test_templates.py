@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bundled
 import pytest
 from dlgrade.templates import TemplateError, plan, strip_solutions
 
@@ -54,7 +55,7 @@ def test_malformed_markers_name_file_and_line(bad, line, words):
 
 
 def test_shipped_templates_are_in_sync_and_every_stub_names_its_exercise():
-    files = plan()
+    files = plan(bundled.COURSE)
     assert files, "no templates planned"
     for f in files:
         assert f.in_sync(), f"{f.target} is out of date: run dlgrade build-templates"
@@ -64,12 +65,12 @@ def test_shipped_templates_are_in_sync_and_every_stub_names_its_exercise():
 def test_out_dir_receives_templates(tmp_path):
     from dlgrade.templates import write
 
-    written = write(plan(tmp_path))
+    written = write(plan(bundled.COURSE, out_dir=tmp_path))
     assert sorted(p.name for p in written) == sorted(p.name for p in tmp_path.iterdir())
-    assert not write(plan(tmp_path))  # nothing changes the second time
+    assert not write(plan(bundled.COURSE, out_dir=tmp_path))  # nothing changes the second time
 
 
 def test_sample_student_dev_handed_in_the_current_templates(root):
     """samples/class/dev is "a student who changed nothing": it must track the templates."""
-    for f in plan():
+    for f in plan(bundled.COURSE):
         assert (root / "samples" / "class" / "dev" / f.target.name).read_text() == f.text

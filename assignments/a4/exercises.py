@@ -17,9 +17,19 @@ schedules (``schedules.py``). All are "program" exercises.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from dlgrade.authoring import Exercise, Handle, Property, Scenario, Step, seed_for
+from dlgrade.authoring import (
+    Exercise,
+    Handle,
+    Property,
+    Scenario,
+    Step,
+    reference,
+    seed_for,
+    trajectory,
+)
 
 from . import oracles
 
@@ -119,6 +129,28 @@ OBJECTIVES: tuple[tuple[str, Callable[..., tuple[dict, np.ndarray]], tuple[int, 
 )
 
 
+#: Draws of a case's start point (and objective) before one is well conditioned.
+MAX_DRAWS = 20
+#: How far a relative nudge of 1e-10 to w0 may move an iterate of the reference trajectory,
+#: in units of the nudge: a case beyond it is chaotic (a double well near its saddle), so a
+#: correct implementation's rounding, or float32, could grow into a failure there.
+MAX_AMPLIFICATION = 3.0
+
+
+def _call(function: Callable[..., Any], args: list, kwargs: dict) -> Any:
+    return function(*args, **kwargs)
+
+
+def _well_conditioned(rule: str, w0: np.ndarray, config: dict | None, objective: dict,
+                      steps: int) -> bool:
+    """Whether the reference's trajectory from ``w0`` is insensitive to rounding."""
+    update = getattr(reference("optim"), rule)
+    runs = [trajectory(update, rule, w0 * (1 + eps), None if config is None else dict(config),
+                       objective, steps, _call)["w"] for eps in (0.0, 1e-10)]
+    drift = np.max(np.abs(runs[1] - runs[0])) / (1e-10 * np.max(np.abs(w0)))
+    return bool(drift < MAX_AMPLIFICATION and np.all(np.isfinite(runs[0])))
+
+
 def trajectory_cases(rule: str, hidden: bool) -> list[tuple[str, str, bool, np.ndarray,
                                                             dict | None, dict, int]]:
     """``(label, about, hidden, w0, config, objective, steps)`` per case, seeded by rule."""
@@ -129,7 +161,12 @@ def trajectory_cases(rule: str, hidden: bool) -> list[tuple[str, str, bool, np.n
     for number, (is_hidden, config) in enumerate(settings):
         counters[is_hidden] += 1
         name, make, shape = OBJECTIVES[number % len(OBJECTIVES)]
-        objective, w0 = make(seed_for(f"a4.{rule}", number, hidden=is_hidden), shape)
+        rng = seed_for(f"a4.{rule}", number, hidden=is_hidden)
+        for _ in range(MAX_DRAWS):  # hidden cases depend on the course secret: any secret
+            objective, w0 = make(rng, shape)  # must give well-conditioned trajectories
+            if _well_conditioned(rule, w0, config, objective,
+                                 HIDDEN_STEPS if is_hidden else PUBLIC_STEPS):
+                break
         steps = HIDDEN_STEPS if is_hidden else PUBLIC_STEPS
         given = "config=None" if config is None else ", ".join(
             f"{k}={v!r}" for k, v in config.items())

@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 from dlgrade.sandbox import capabilities, wire
+from dlgrade.sandbox.files import MAX_FILES, MAX_TOTAL_BYTES, read_regular
 from dlgrade.sandbox.protocol import Frames, Reply, Step, encode_step
 from dlgrade.sandbox.zygote import Zygote, ZygoteError
 
-COPY_LIMIT = (64, 4 << 20)  # at most this many .py files and bytes are copied per submission
+COPY_LIMIT = (MAX_FILES, MAX_TOTAL_BYTES)  # .py files and bytes copied per submission
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class Session:
         except wire.Timeout:
             self.close()
             raise SessionOver(Reply(False, kind="timeout", message=(
-                f"did not finish within {timeout:g} s (an infinite loop, or far too slow)"
+                f"did not finish within {timeout:.2g} s (an infinite loop, or far too slow)"
             ))) from None
         except (wire.Closed, BrokenPipeError):
             code = self._reap()
@@ -311,7 +312,6 @@ def _copy_submission(modules: dict[str, Path], directory: Path | None,
                      work: Path) -> dict[str, Path]:
     """Copy the graded modules and the student's other top-level ``.py`` helpers into the
     child's private directory; the child never sees the original folder."""
-    from dlgrade.submission import read_regular
 
     work.mkdir()
     copied: dict[str, Path] = {}

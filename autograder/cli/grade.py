@@ -1,103 +1,23 @@
-"""The ``dlgrade`` command line: a thin click layer over the grading API.
-
-Exit codes: 0 success, 1 something was graded as not (fully) right or validation failed,
-2 bad usage or an error of the grader itself (never a traceback in front of a student).
-"""
+"""Grading commands: check (a student, public cases), grade (a class), doctor."""
 
 from __future__ import annotations
 
 import ast
-import functools
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from dlgrade import course, registry, report, templates
-from dlgrade.deadlines import (
-    DeadlineError,
-    apply_class,
-    deadline_options,
-    deadlines_from_options,
-    times_from_option,
-)
-from dlgrade.exports import ExportError, export_results
-from dlgrade.gradebook import Gradebook, GradebookError
+from dlgrade import atomic, registry, report
+from dlgrade.cli.errors import Failure, friendly, with_course
+from dlgrade.cli.options import _track, deadline_options, deadlines_from_options, track_options
+from dlgrade.deadlines import apply_class, times_from_option
+from dlgrade.exports import export_results
+from dlgrade.gradebook import Gradebook
 from dlgrade.grading import grade_submission
-from dlgrade.spec import Assignment, SpecError
-from dlgrade.submission import SubmissionError, discover, from_path
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Failure(click.ClickException):
-    exit_code = 2
-
-
-def friendly(command: F) -> F:
-    """Turn our known errors into one-line messages and anything else into a short report."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except registry.UnknownName as exc:
-            raise click.UsageError(str(exc.args[0])) from None
-        except (SubmissionError, GradebookError, templates.TemplateError, SpecError,
-                DeadlineError, ExportError, course.CourseError, OSError) as exc:
-            raise Failure(str(exc)) from None
-        except KeyboardInterrupt:
-            raise click.Abort() from None
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
-            if os.environ.get("DLGRADE_DEBUG"):
-                raise
-            raise Failure(
-                f"internal error in dlgrade ({type(exc).__name__}: {exc}). This is a bug in "
-                "the grader, not in your code; set DLGRADE_DEBUG=1 for details."
-            ) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def with_course(command: F) -> F:
-    """``--course PATH`` for a command; the course (else ``$DLGRADE_COURSE``, else the
-    nearest course.toml) is loaded before the command runs."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, course_path: str | None = None, **kwargs: Any) -> Any:
-        course.use(course.load(course.find(course_path)))
-        return command(*args, **kwargs)
-
-    return click.option(
-        "--course", "course_path", metavar="PATH",
-        help="The course folder (its course.toml); default: $DLGRADE_COURSE, else the nearest "
-             "course.toml here or above.")(friendly(wrapper))  # type: ignore[return-value]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dlgrade")
-def main() -> None:
-    """dlgrade: auto-graded deep-learning fundamentals.
-
-    Students: `dlgrade check` in the folder with your files. Instructors: `dlgrade grade`.
-    """
-
-
-@main.command("list")
-@with_course
-def list_command() -> None:
-    """List the assignments and their exercises."""
-    for a in registry.assignments().values():
-        files = ", ".join(f"{m}.py" for m in a.modules)
-        click.echo(f"{a.id}  {a.title}  ({files}, {a.points:g} points)")
-        for e in a.exercises:
-            click.echo(f"  {e.id:<28} {e.points:>4g} pts  {', '.join(e.functions)}")
+from dlgrade.spec import Assignment
+from dlgrade.submission import discover, from_path
 
 
 def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
@@ -136,34 +56,7 @@ def _defined_names(path: Path) -> set[str]:
     return names
 
 
-def _track(track: str, device: str, chosen: list[Assignment]) -> dict[str, str] | None:
-    """The ``--track`` / ``--device`` choice as a track config (None: the numpy track)."""
-    if track == "numpy":
-        if device != "cpu":
-            raise click.UsageError("--device cuda needs --track torch")
-        return None
-    missing = [a.id for a in chosen if "torch" not in a.tracks]
-    if missing:
-        have = ", ".join(a.id for a in registry.assignments().values() if "torch" in a.tracks)
-        raise Failure(f"{', '.join(missing)} has no torch track (it exists for {have})")
-    if device == "cuda":
-        from dlgrade.sandbox.capabilities import cuda_available
-
-        if not cuda_available():
-            raise Failure("--device cuda: no CUDA device is visible to torch on this machine")
-    return {"name": "torch", "device": device}
-
-
-def track_options(command: Any) -> Any:
-    command = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu",
-                           show_default=True,
-                           help="Where torch-track tensors live (cuda: one GPU).")(command)
-    return click.option("--track", type=click.Choice(["numpy", "torch"]), default="numpy",
-                        show_default=True,
-                        help="numpy arrays, or torch tensors with autograd forbidden.")(command)
-
-
-@main.command()
+@click.command()
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--assignment", "-a", help="Assignment(s) to check: a1, a1,a2 or all "
               "(default: those whose files are in PATH).")
@@ -183,7 +76,7 @@ def check(path: Path, assignment: str | None, track: str, device: str) -> None:
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @click.argument("assignment")
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
@@ -283,8 +176,9 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
             click.echo(f"\n===== {r.student} =====")
             click.echo(report.student_report(r))
     if json_out is not None:
-        _write_json(json_out, {r.student: {e.id: e.to_json() for e in r.exercises}
-                               for r in outcome.results})
+        scores = {r.student: {e.id: e.to_json() for e in r.exercises}
+                  for r in outcome.results}
+        atomic.write_text(json_out, json.dumps(scores, indent=2))
         click.echo(f"Scores written to {json_out}")
     if html_dir is not None:
         from dlgrade.html_report import write_reports
@@ -301,8 +195,8 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
 
         try:
             done = write_scores(scores_of(outcome.results), chosen[0], nbgrader_db)
-        except NbgraderMissing as exc:
-            raise Failure(str(exc)) from None
+        except NbgraderMissing:
+            raise  # friendly says so in one line
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy and nbgrader errors, one line
             kept = (f"the scores are kept in {gradebook}, so re-running the same command "
                     "writes them without regrading" if book is not None
@@ -314,7 +208,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
         click.echo(f"Gradebook: {gradebook}")
 
 
-@main.command()
+@click.command()
 @friendly
 def doctor() -> None:
     """Show which isolation layers this machine gives sandboxed student code."""
@@ -324,85 +218,4 @@ def doctor() -> None:
         click.echo(f"[{'x' if used else ' '}] {layer}: {detail}")
 
 
-def _write_json(path: Path, data: object) -> None:
-    """Write atomically: a crash never leaves a truncated file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
-
-
-@main.command()
-@with_course
-def validate() -> None:
-    """Prove the course sound (for CI): references, stubs, templates, mutants, PyTorch."""
-    from dlgrade.validate import STEPS
-
-    failures = 0
-    for title, step in STEPS:
-        findings = list(step())
-        bad = [f for f in findings if not f.ok]
-        failures += len(bad)
-        click.echo(f"{title}: {len(findings) - len(bad)}/{len(findings)} ok")
-        for finding in bad:
-            click.echo(f"  FAIL {finding.topic}: {finding.detail}")
-    if failures:
-        raise click.ClickException(f"validation failed: {failures} problem(s)")
-    click.echo("Everything is valid.")
-
-
-@main.command("kit")
-@click.argument("assignment")
-@click.argument("out", type=click.Path(path_type=Path))
-@with_course
-def kit_command(assignment: str, out: Path) -> None:
-    """Write the student kit of ASSIGNMENT (a1, a1,a2 or all) into the new folder OUT.
-
-    A kit is what students get: the templates and the public cases as data, with which
-    `dlgrade check` runs with only dlgrade installed. It holds no solution, no spec code and
-    nothing of the hidden cases.
-    """
-    from dlgrade import kit
-
-    chosen = registry.resolve(assignment)
-    click.echo(f"Freezing the public cases of {', '.join(a.id for a in chosen)}...", err=True)
-    files = kit.write(course.active(), chosen, out)
-    size = sum(f.stat().st_size for f in files)
-    click.echo(f"Kit written to {out}: {len(files)} files, {size / 1e6:.1f} MB "
-               f"({sum(len(a.exercises) for a in chosen)} exercises). Students fill in the "
-               f"templates there and run `dlgrade check`.")
-
-
-@main.command("build-templates")
-@click.option("--check", "check_only", is_flag=True,
-              help="Only check that the course's templates are in sync; exit 1 if not.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the templates here instead of the course's templates folder.")
-@with_course
-def build_templates(check_only: bool, out: Path | None) -> None:
-    """Generate the course's templates from its reference (solution regions become stubs)."""
-    files = templates.plan(course.active(), out_dir=out)
-    if check_only:
-        stale = [f for f in files if not f.in_sync()]
-        for f in stale:
-            click.echo(f"out of date: {f.target}")
-        if stale:
-            raise click.ClickException("templates are out of sync; run `dlgrade build-templates`")
-        click.echo(f"{len(files)} templates in sync.")
-        return
-    changed = templates.write(files)
-    for path in changed:
-        click.echo(f"wrote {path}")
-    click.echo(f"{len(files)} templates, {len(changed)} updated.")
-
-
-from dlgrade.exports import export_command  # noqa: E402 - they use Failure and friends
-from dlgrade.gradescope import gradescope_command  # noqa: E402
-from dlgrade.nbgrader_gradebook import nbgrader_gradebook  # noqa: E402
-from dlgrade.nbgrader_source import nbgrader_source  # noqa: E402
-
-main.add_command(gradescope_command)
-main.add_command(export_command)
-main.add_command(nbgrader_source)
-main.add_command(nbgrader_gradebook)
+COMMANDS = (check, grade, doctor)

@@ -1,0 +1,87 @@
+"""The course's commands: list, validate, build-templates, kit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from dlgrade import course, registry, templates
+from dlgrade.cli.errors import with_course
+
+
+@click.command("list")
+@with_course
+def list_command() -> None:
+    """List the assignments and their exercises."""
+    for a in registry.assignments().values():
+        files = ", ".join(f"{m}.py" for m in a.modules)
+        click.echo(f"{a.id}  {a.title}  ({files}, {a.points:g} points)")
+        for e in a.exercises:
+            click.echo(f"  {e.id:<28} {e.points:>4g} pts  {', '.join(e.functions)}")
+
+
+@click.command()
+@with_course
+def validate() -> None:
+    """Prove the course sound (for CI): references, stubs, templates, mutants, PyTorch."""
+    from dlgrade.validate import STEPS
+
+    failures = 0
+    for title, step in STEPS:
+        findings = list(step())
+        bad = [f for f in findings if not f.ok]
+        failures += len(bad)
+        click.echo(f"{title}: {len(findings) - len(bad)}/{len(findings)} ok")
+        for finding in bad:
+            click.echo(f"  FAIL {finding.topic}: {finding.detail}")
+    if failures:
+        raise click.ClickException(f"validation failed: {failures} problem(s)")
+    click.echo("Everything is valid.")
+
+
+@click.command("kit")
+@click.argument("assignment")
+@click.argument("out", type=click.Path(path_type=Path))
+@with_course
+def kit_command(assignment: str, out: Path) -> None:
+    """Write the student kit of ASSIGNMENT (a1, a1,a2 or all) into the new folder OUT.
+
+    A kit is what students get: the templates and the public cases as data, with which
+    `dlgrade check` runs with only dlgrade installed. It holds no solution, no spec code and
+    nothing of the hidden cases.
+    """
+    from dlgrade import kit
+
+    chosen = registry.resolve(assignment)
+    click.echo(f"Freezing the public cases of {', '.join(a.id for a in chosen)}...", err=True)
+    files = kit.write(course.active(), chosen, out)
+    size = sum(f.stat().st_size for f in files)
+    click.echo(f"Kit written to {out}: {len(files)} files, {size / 1e6:.1f} MB "
+               f"({sum(len(a.exercises) for a in chosen)} exercises). Students fill in the "
+               f"templates there and run `dlgrade check`.")
+
+
+@click.command("build-templates")
+@click.option("--check", "check_only", is_flag=True,
+              help="Only check that the course's templates are in sync; exit 1 if not.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the templates here instead of the course's templates folder.")
+@with_course
+def build_templates(check_only: bool, out: Path | None) -> None:
+    """Generate the course's templates from its reference (solution regions become stubs)."""
+    files = templates.plan(course.active(), out_dir=out)
+    if check_only:
+        stale = [f for f in files if not f.in_sync()]
+        for f in stale:
+            click.echo(f"out of date: {f.target}")
+        if stale:
+            raise click.ClickException("templates are out of sync; run `dlgrade build-templates`")
+        click.echo(f"{len(files)} templates in sync.")
+        return
+    changed = templates.write(files)
+    for path in changed:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(files)} templates, {len(changed)} updated.")
+
+
+COMMANDS = (list_command, validate, kit_command, build_templates)

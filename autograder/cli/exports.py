@@ -1,0 +1,71 @@
+"""``dlgrade export``: a gradebook's grades as CSV, Canvas's import CSV or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from dlgrade import atomic, registry
+from dlgrade.cli.errors import with_course
+from dlgrade.cli.options import deadline_options, deadlines_from_options
+from dlgrade.deadlines import times_from_option
+from dlgrade.exports import FORMATS, late_from_gradebook, read_roster, render, table_from_gradebook
+
+
+def _parse_names(items: Sequence[str]) -> dict[str, str]:
+    names = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.UsageError(f"--column {item!r}: expected ASSIGNMENT=NAME, e.g. "
+                                   "a1='Homework 1 (12345)'")
+        names[key.strip()] = value.strip()
+    return names
+
+
+@click.command("export")
+@click.argument("gradebook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="csv: a column per exercise; canvas: Canvas's gradebook import; json.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write.")
+@click.option("--assignment", "-a", help="Only these assignments: a1, a1,a2 or all "
+              "(default: every assignment in the gradebook).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Canvas's gradebook export, to fill in Canvas's student ids (canvas).")
+@click.option("--column", "columns", multiple=True, metavar="ASSIGNMENT=NAME",
+              help="Canvas column for an assignment, e.g. a1='Homework 1 (12345)'.")
+@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The class folder, to read submission times from (with --due).")
+@deadline_options
+@with_course
+def export_command(gradebook: Path, fmt: str, out: Path, assignment: str | None,
+                   roster: Path | None, columns: tuple[str, ...], submissions: Path | None,
+                   due: tuple[str, ...], late_penalty: float, grace: str,
+                   zero_after: int | None, submitted_at: Path | None) -> None:
+    """Export a gradebook's grades as CSV, Canvas's import CSV or JSON.
+
+    With --due, each assignment's late penalty is applied (raw score, penalty and final
+    score are all exported); the submission times come from --submissions (nbgrader
+    timestamp.txt, else file times) and --submitted-at.
+    """
+    ids = [a.id for a in registry.resolve(assignment)] if assignment else None
+    table = table_from_gradebook(gradebook, ids)
+    known = [registry.assignment(a) for a in table.assignments if a in registry.assignments()]
+    deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, known)
+    if deadlines:
+        if submissions is None and submitted_at is None:
+            raise click.UsageError("--due needs --submissions DIR or --submitted-at CSV "
+                                   "(the gradebook does not hold submission times)")
+        late_from_gradebook(table, deadlines, times_from_option(submitted_at), submissions)
+    text, warnings = render(table, fmt, roster=read_roster(roster) if roster else None,
+                            names=_parse_names(columns))
+    atomic.write_text(out, text)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{len(table.rows)} students, {len(table.columns)} exercises written to {out} "
+               f"({fmt})")
+
+
+COMMANDS = (export_command,)

@@ -1,0 +1,72 @@
+"""What grading gives back: per check, per exercise and per submission results.
+
+A leaf: it imports nothing from dlgrade, so the reports, the gradebook and the exports can
+use these types without loading the sandbox or the grading machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUS_TEXT = {
+    "passed": "passed",
+    "partial": "partly right",
+    "failed": "wrong",
+    "not_attempted": "not attempted",
+    "missing": "missing",
+    "error": "raised an error",
+    "syntax": "syntax error",
+    "import": "import failed",
+    "timeout": "timed out",
+    "crash": "crashed",
+    "autograd": "used autograd",
+}
+
+
+@dataclass
+class CheckResult:
+    """One check of one exercise: its share of the points and its first failure."""
+
+    name: str
+    score: float
+    max_score: float
+    passed: int
+    total: int
+    message: str = ""
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    status: str
+    message: str = ""
+    hint: str = ""
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("id")
+        data["checks"] = {c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+                          for c in self.checks}
+        return data
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    content_hash: str
+    exercises: list[ExerciseResult]
+    output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 4)

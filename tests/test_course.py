@@ -1,0 +1,163 @@
+"""Courses are folders: found by --course, $DLGRADE_COURSE or the nearest course.toml,
+loaded under a private name, refused in one line when wrong; hidden cases are seeded by the
+course secret. These tests use the fixture course (tests/fixtures/course), copied outside
+the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from dlgrade import course as courses
+from dlgrade.cases import build_cases
+from dlgrade.cli import main
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    """The fixture course, copied to a folder outside the repository (no secret yet)."""
+    target = tmp_path / "my course"
+    shutil.copytree(FIXTURE, target, ignore=shutil.ignore_patterns(".secret", "__pycache__"))
+    return target
+
+
+def run(args, cwd=None, env=None):
+    """The real command in a subprocess (its cwd and environment are its own)."""
+    return subprocess.run([sys.executable, "-m", "dlgrade", *args], cwd=cwd,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_grade_a_course_outside_the_repository(outside, tmp_path):
+    out = tmp_path / "scores.json"
+    done = run(["grade", "all", str(outside / "students"), "--course", str(outside),
+                "--no-gradebook", "--json", str(out)], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(out.read_text())
+    assert scores["right"]["hw1.cube"]["score"] == 5.0
+    assert scores["right"]["hw1.sq"]["score"] == 3.0
+    wrong = scores["wrong"]
+    assert wrong["hw1.sq"]["status"] == "not_attempted"
+    assert "the backward drops the factor 3" in wrong["hw1.cube"]["message"]
+    assert 0 < wrong["hw1.cube"]["score"] < 5
+
+
+def test_the_nearest_course_toml_upward_and_the_environment(outside, tmp_path):
+    nested = outside / "students" / "right"
+    done = run(["list"], cwd=nested)
+    assert done.returncode == 0 and "hw1.cube" in done.stdout and "a1." not in done.stdout
+    done = run(["list"], cwd=tmp_path, env={"DLGRADE_COURSE": str(outside)})
+    assert done.returncode == 0 and "hw1.sq" in done.stdout
+    # --course wins over the environment.
+    done = run(["list", "--course", str(outside)], cwd=tmp_path,
+               env={"DLGRADE_COURSE": str(tmp_path / "nowhere")})
+    assert done.returncode == 0 and "hw1.sq" in done.stdout
+
+
+@pytest.mark.parametrize("args, env, expected", [
+    (["list"], {}, "no course here: no course.toml in"),
+    (["list", "--course", "nowhere"], {}, "--course nowhere: no course.toml there"),
+    (["list"], {"DLGRADE_COURSE": "/nonexistent"}, "$DLGRADE_COURSE /nonexistent: no course"),
+])
+def test_no_course_is_one_line(tmp_path, args, env, expected):
+    done = run(args, cwd=tmp_path, env={"DLGRADE_COURSE": "", **env})
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("toml, expected", [
+    ("[course]\nassignments = ['hw1']\nspecs = 'specs'\nreference = 'solutions'\n"
+     "colour = 'red'\n", "unknown key(s) colour"),
+    ("[course]\nassignments = 'hw1'\n", "assignments must be a list"),
+    ("[course\n", "not valid TOML"),
+    ("name = 'x'\n", "needs a [course] table"),
+    ("[course]\nassignments = ['hw1']\nspecs = '../../etc'\n", "is outside the course"),
+    ("[course]\nassignments = ['hw1', 'hw9']\nspecs = 'specs'\nreference = 'solutions'\n",
+     "assignment 'hw9' has no package"),
+    ("[course]\nassignments = ['hw1']\nspecs = 'specs'\nreference = 'missing'\n",
+     "the reference folder"),
+])
+def test_a_wrong_course_toml_is_refused_in_one_line(outside, toml, expected):
+    (outside / "course.toml").write_text(toml)
+    done = run(["list", "--course", str(outside)])
+    assert done.returncode == 2, done.stdout
+    assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+def test_course_modules_are_private_and_not_shadowed(outside, tmp_path):
+    """A student's reference.py or specs.py in the folder being graded (or in the current
+    directory) changes nothing: the course is imported by path under a private name."""
+    for name in ("solutions", "specs", "hw1", "ops_reference"):
+        (outside / "students" / "right" / f"{name}.py").write_text("raise SystemExit(3)\n")
+    shutil.copy(outside / "students" / "right" / "solutions.py", tmp_path / "solutions.py")
+    done = run(["grade", "hw1", str(outside / "students"), "--course", str(outside),
+                "--no-gradebook"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "right     8.00 / 8" in done.stdout
+    loaded = courses.load(outside)
+    assert loaded.package.startswith("_dlgrade_course_")
+    assert sys.modules[f"{loaded.package}.reference.ops"].__file__ == str(
+        outside / "solutions" / "ops.py")
+    assert "solutions" not in sys.modules and "specs" not in sys.modules
+
+
+def test_hidden_cases_come_from_the_secret_and_public_ones_do_not(outside, tmp_path):
+    first = courses.load(outside)
+    secret = outside / ".secret" / "key"
+    with courses.using(first):
+        cube = first.exercise("hw1.cube")
+        hidden_a = [c for c in build_cases(cube, True) if c.hidden]
+        public_a = build_cases(cube, False)
+    assert secret.is_file() and secret.stat().st_mode & 0o777 == 0o600
+    # The same secret again (another folder, same files): the same cases, the same grade.
+    twin_root = tmp_path / "twin"
+    shutil.copytree(outside, twin_root)
+    twin = courses.load(twin_root)
+    with courses.using(twin):
+        hidden_b = [c for c in build_cases(twin.exercise("hw1.cube"), True) if c.hidden]
+    assert all(np.array_equal(a.inputs["x"], b.inputs["x"])
+               for a, b in zip(hidden_a, hidden_b, strict=True))
+    # A new secret: other hidden inputs, the same public ones.
+    other_root = tmp_path / "other"
+    shutil.copytree(outside, other_root)
+    (other_root / ".secret" / "key").write_text("f" * 64 + "\n")
+    other = courses.load(other_root)
+    with courses.using(other):
+        hidden_c = [c for c in build_cases(other.exercise("hw1.cube"), True) if c.hidden]
+        public_c = build_cases(other.exercise("hw1.cube"), False)
+    assert not any(np.array_equal(a.inputs["x"], c.inputs["x"])
+                   for a, c in zip(hidden_a, hidden_c, strict=True))
+    assert all(np.array_equal(a.inputs["x"], c.inputs["x"])
+               for a, c in zip(public_a, public_c, strict=True))
+
+
+def test_a_short_secret_is_refused(outside):
+    (outside / ".secret").mkdir()
+    (outside / ".secret" / "key").write_text("guessable\n")
+    done = run(["grade", "hw1", str(outside / "students"), "--course", str(outside),
+                "--no-gradebook"])
+    assert done.returncode == 2
+    assert "the course secret must be at least 32 characters" in done.stderr
+
+
+def test_validate_and_build_templates_on_an_outside_course(outside):
+    runner = CliRunner()
+    (outside / "templates" / "ops.py").unlink()
+    result = runner.invoke(main, ["build-templates", "--check", "--course", str(outside)])
+    assert result.exit_code == 1 and "out of date" in result.output
+    result = runner.invoke(main, ["build-templates", "--course", str(outside)])
+    assert result.exit_code == 0 and (outside / "templates" / "ops.py").is_file()
+    assert "### BEGIN SOLUTION" not in (outside / "templates" / "ops.py").read_text()
+    result = runner.invoke(main, ["validate", "--course", str(outside)])
+    assert result.exit_code == 0, result.output
+    assert "mutants: 4/4 ok" in result.output

@@ -1,0 +1,201 @@
+"""Student kits: `dlgrade check` in a kit grades the public cases exactly as the course
+does, and a kit holds no solution, no spec code and nothing of the hidden cases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from dlgrade import api, kit
+from dlgrade import course as courses
+from dlgrade.cli import main
+from dlgrade.templates import BEGIN, END
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "class"
+FIXTURE = ROOT / "tests" / "fixtures" / "course"
+
+
+@pytest.fixture(scope="module")
+def a1a2_kit(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("kits") / "a1a2"
+    result = CliRunner().invoke(main, ["kit", "a1,a2", str(out), "--course", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def solution_lines(reference_dir: Path) -> set[str]:
+    """Every substantial line inside a solution region of the course's references."""
+    found = set()
+    for path in reference_dir.glob("*.py"):
+        inside = False
+        for line in path.read_text().splitlines():
+            text = line.strip()
+            if text in (BEGIN, END):
+                inside = text == BEGIN
+            elif inside and len(text) >= 16 and not text.startswith("#"):
+                found.add(text)
+    return found
+
+
+def per_check(result) -> dict:
+    return {e.id: (e.score, e.status, e.message, e.hint,
+                   [(c.name, c.score, c.passed, c.total, c.message) for c in e.checks])
+            for e in result.exercises}
+
+
+@pytest.mark.parametrize("student", ["ada", "ben", "eve.py", "dev", "fay.ipynb", "cleo"])
+def test_check_in_a_kit_equals_check_with_the_course(a1a2_kit, student):
+    path = SAMPLES / student
+    with_course = api.check(path, ["a1", "a2"], course=ROOT)
+    in_kit = api.check(path, ["a1", "a2"], course=a1a2_kit)
+    assert per_check(in_kit) == per_check(with_course)
+    assert in_kit.score == with_course.score
+
+
+def test_the_kit_holds_no_solution_and_no_hidden_case(a1a2_kit):
+    lines = solution_lines(ROOT / "reference")
+    assert len(lines) > 50  # the check itself can fail
+    templates = "\n".join(p.read_text() for p in (ROOT / "student_templates").glob("*.py"))
+    for path in a1a2_kit.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("latin-1")
+            # A whole line of a solution, or a piece of one that no template states (the
+            # SELU docstring gives its constants, as the template does).
+            own = {line.strip() for line in text.splitlines()}
+            leaked = [line for line in lines
+                      if line in own or (line in text and line not in templates)]
+            assert not leaked, (path, leaked[:3])
+            assert "hidden case " not in text  # no case label "hidden case 1"
+    names = {p.name for p in a1a2_kit.iterdir()}
+    assert names == {"activations.py", "losses.py", "course.toml", kit.DATA_DIR}
+    doc = json.loads((a1a2_kit / kit.DATA_DIR / kit.DATA_FILE).read_text())
+    assert [a["id"] for a in doc["assignments"]] == ["a1", "a2"]
+    assert "secret" not in json.dumps(doc).lower()
+
+
+def test_a_kit_has_no_hidden_cases_to_grade(a1a2_kit):
+    with pytest.raises(courses.CourseError, match="only the public cases"):
+        api.grade(SAMPLES / "ada", ["a1"], course=a1a2_kit)
+    runner = CliRunner()
+    result = runner.invoke(main, ["grade", "a1", str(SAMPLES), "--course", str(a1a2_kit),
+                                  "--no-gradebook"])
+    assert result.exit_code == 2 and "only the public cases" in result.output
+    result = runner.invoke(main, ["kit", "a1", "elsewhere", "--course", str(a1a2_kit)])
+    assert result.exit_code == 2 and "already a kit" in result.output
+
+
+def test_check_from_inside_the_kit_folder(a1a2_kit, tmp_path):
+    """The student's path: cd into the kit, fill in the templates, `dlgrade check`."""
+    work = tmp_path / "hw"
+    result = CliRunner().invoke(main, ["kit", "a1", str(work), "--course", str(ROOT)])
+    assert result.exit_code == 0
+    (work / "activations.py").write_text((SAMPLES / "ben" / "activations.py").read_text())
+    done = subprocess.run([sys.executable, "-m", "dlgrade", "check"], cwd=work,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DLGRADE_COURSE": ""})
+    assert done.returncode == 1, done.stderr
+    assert "a1.sigmoid" in done.stdout and "a2." not in done.stdout
+    assert "Total: 25.20 / 28" in done.stdout
+
+
+def test_a_kit_is_never_written_over_files(tmp_path):
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "activations.py").write_text("# my work\n")
+    result = CliRunner().invoke(main, ["kit", "a1", str(out), "--course", str(ROOT)])
+    assert result.exit_code == 2 and "not an empty folder" in result.output
+    assert (out / "activations.py").read_text() == "# my work\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]  # no staging left
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("truncate", "cannot read the kit"),
+    ("format", "not a kit of format"),
+    ("pickle", "cannot read the kit's arrays"),
+    ("tag", "unknown value tag"),
+])
+def test_a_damaged_kit_is_one_line(tmp_path, damage, expected):
+    out = tmp_path / "kit"
+    assert CliRunner().invoke(main, ["kit", "hw1", str(out), "--course",
+                                     str(FIXTURE)]).exit_code == 0
+    data = out / kit.DATA_DIR / kit.DATA_FILE
+    text = data.read_text()
+    if damage == "truncate":
+        data.write_text(text[: len(text) // 2])
+    elif damage == "format":
+        data.write_text(text.replace('"format":1', '"format":99'))
+    elif damage == "tag":
+        data.write_text(text.replace('"$":"array"', '"$":"object"', 1))
+    else:  # an object array needs pickle to load: refused, never unpickled
+        np.save(out / kit.DATA_DIR / "x.npy", np.array([object()], dtype=object),
+                allow_pickle=True)
+        with open(out / kit.DATA_DIR / kit.ARRAYS_FILE, "wb") as f:
+            np.savez(f, a0=np.array([{"x": 1}], dtype=object))
+    (out / "ops.py").write_text((FIXTURE / "students" / "right" / "ops.py").read_text())
+    done = subprocess.run([sys.executable, "-m", "dlgrade", "check"], cwd=out,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+def test_fixture_kit_names_the_mistake(tmp_path):
+    out = tmp_path / "kit"
+    assert CliRunner().invoke(main, ["kit", "all", str(out), "--course",
+                                     str(FIXTURE)]).exit_code == 0
+    result = api.check(FIXTURE / "students" / "wrong", course=out)
+    cube = next(e for e in result.exercises if e.id == "hw1.cube")
+    assert "the backward drops the factor 3" in cube.message
+    assert cube.hint == "d/dx x^3 = 3 x^2."
+
+
+@pytest.mark.slow
+def test_a_fresh_environment_with_only_the_engine_wheel(a1a2_kit, tmp_path):
+    """The done-when of the split: build the wheel, install it alone in a new virtual
+    environment (numpy and click come with it; no torch, no course), then check in a kit."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(dist), str(ROOT)], check=True, timeout=300)
+    wheel = next(dist.glob("dlgrade-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q",
+                    "--disable-pip-version-check", str(wheel)], check=True, timeout=600)
+    probe = ("import importlib.util as u; print([m for m in ('torch', 'assignments', "
+             "'reference', 'autograder') if u.find_spec(m)])")
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+    student = tmp_path / "student"
+    student.mkdir()
+    for name in ("activations.py", "losses.py"):
+        (student / name).write_text((SAMPLES / "ben" / name).read_text())
+    done = subprocess.run([str(venv / "bin" / "dlgrade"), "check", str(student), "--course",
+                           str(a1a2_kit)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    full = subprocess.run([sys.executable, "-m", "dlgrade", "check", str(student), "-a",
+                           "a1,a2", "--course", str(ROOT)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+
+    def feedback(text: str) -> list[str]:  # without the sandbox's scratch paths
+        return [line for line in text.splitlines() if "/child-" not in line]
+
+    assert feedback(done.stdout) == feedback(full.stdout)
+    assert "Total: 47.30 / 54" in done.stdout
+    # A normal (non-editable) install grades a course from its folder, hidden cases included.
+    scores = tmp_path / "scores.json"
+    done = subprocess.run([str(venv / "bin" / "dlgrade"), "grade", "a1", str(SAMPLES),
+                           "--course", str(ROOT), "--no-gradebook", "--json", str(scores)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    graded = json.loads(scores.read_text())
+    assert sum(e["score"] for e in graded["ada"].values()) == 28
+    assert round(sum(e["score"] for e in graded["ben"].values()), 2) == 25.2

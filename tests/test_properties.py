@@ -1,0 +1,171 @@
+"""Properties are data: every property of the bundled course names an engine judge family
+and gives it plain-data parameters only (so public cases can be frozen into a student kit),
+and the families judge hand-made student values as the course's messages say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dlgrade import course
+from dlgrade.properties import FAMILIES, Missing, Property
+from dlgrade.spec import SpecError
+
+COURSE = course.use(course.load(Path(__file__).resolve().parent.parent))
+PROGRAMS = [e for a in COURSE.assignments.values() for e in a.exercises if e.kind == "program"]
+
+
+def _not_plain(value, where="params"):
+    """Where ``value`` holds something that is not plain data, or None."""
+    if value is None or type(value) in (bool, int, float, str):
+        return None
+    if isinstance(value, np.ndarray | np.generic):
+        return None
+    if type(value) in (list, tuple):
+        return next((w for i, v in enumerate(value) if (w := _not_plain(v, f"{where}[{i}]"))),
+                    None)
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return f"{where}: key {key!r}"
+            found = _not_plain(item, f"{where}[{key!r}]")
+            if found:
+                return found
+        return None
+    return f"{where}: {type(value).__name__}"
+
+
+@pytest.mark.parametrize("exercise", PROGRAMS, ids=lambda e: e.id)
+def test_every_property_is_an_engine_family_with_plain_data(exercise):
+    for scenario in exercise.scenarios(True):
+        for prop in scenario.properties:
+            where = f"{exercise.id} {scenario.describe()} {prop.check}"
+            assert prop.family in FAMILIES, where
+            assert FAMILIES[prop.family].__module__ == "dlgrade.properties", where
+            assert type(prop.params) is dict, where
+            assert _not_plain(prop.params) is None, (where, _not_plain(prop.params))
+            assert prop.reads is None or all(type(r) is str for r in prop.reads), where
+
+
+def test_the_course_has_public_and_hidden_properties():
+    public = hidden = 0
+    for exercise in PROGRAMS:
+        for scenario in exercise.scenarios(True):
+            public += not scenario.hidden and bool(scenario.properties)
+            hidden += scenario.hidden and bool(scenario.properties)
+    assert public > 10 and hidden > 10
+
+
+def test_unknown_family_bad_params_and_code_in_params_are_spec_errors():
+    with pytest.raises(SpecError, match="unknown judge family 'no_such_family'"):
+        Property("c", "no_such_family", {})
+    with pytest.raises(SpecError, match="input_unchanged"):
+        Property("c", "input_unchanged", {"called": "n", "prefix": "g["})  # no mistake
+    with pytest.raises(SpecError, match="input_unchanged"):
+        Property("c", "input_unchanged", {"called": "n", "prefix": "g[", "mistake": "m",
+                                          "extra": 1})
+    with pytest.raises(SpecError, match="not plain data"):
+        Property("c", "input_unchanged", {"called": "n", "prefix": "g[",
+                                          "mistake": lambda: "m"})
+
+
+# ---------------------------------------------------------------- families on hand-made values
+
+KEEP = "p used as the keep probability"
+
+
+def _dropout_out(x, p, fraction, rng):
+    """An out of inverted dropout on x dropping exactly ``fraction`` of the entries."""
+    dropped = rng.permutation(x.size) < round(fraction * x.size)
+    return np.where(dropped.reshape(x.shape), 0.0, x / (1.0 - p))
+
+
+def test_dropout_rate():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 2.0, (100, 100))
+    prop = Property("rate", "dropout_rate", {"p": 0.2, "x": x, "z": 5.5, "keep": KEEP})
+    assert prop.judge({"out": _dropout_out(x, 0.2, 0.2, rng)}, {}) is None
+    assert prop.judge({"out": _dropout_out(x, 0.2, 0.203, rng)}, {}) is None
+    message = prop.judge({"out": _dropout_out(x, 0.2, 0.8, rng)}, {})
+    assert message == ("0.8000 of the entries are dropped where p = 0.2: p used as the keep "
+                       "probability; an entry must be dropped with probability p")
+    message = prop.judge({"out": _dropout_out(x, 0.2, 0.5, rng)}, {})
+    assert message == ("0.5000 of the entries are dropped; with p = 0.2 the fraction must lie "
+                       "within 0.2 +- 0.0220 (5.5 standard deviations)")
+    assert prop.judge({"out": Missing("dropout_forward is not implemented")}, {}) == \
+        "dropout_forward is not implemented"
+
+
+def test_decision_sequence_names_the_mistake():
+    params = {"expected": [False, False, True], "mistakes": {
+        "counter not reset": [False, True, True], "stops late": [False, False, False]},
+        "values": [1.0, 1.5, 1.25], "hidden": False, "constructor": "EarlyStopping(...)"}
+    prop = Property("decisions", "decision_sequence", params)
+
+    def answers(*bools):
+        return {"EarlyStopping(...)": None,
+                **{f"step {k + 1}": np.array(float(b)) for k, b in enumerate(bools)}}
+
+    assert prop.judge(answers(False, False, True), {}) is None
+    assert prop.judge(answers(False, False, False), {}) == \
+        "the decisions match a common mistake: stops late"
+    assert prop.judge(answers(True, False, True), {}) == \
+        "call 1 (val_loss=1.0) returned True, expected False (losses so far: [1.0])"
+    hidden = Property("decisions", "decision_sequence", {**params, "hidden": True})
+    assert hidden.judge(answers(True, False, True), {}) == \
+        "step returned a wrong decision at call 1"
+    failed = {"EarlyStopping(...)": Missing("EarlyStopping raised ValueError")}
+    assert prop.judge(failed, {}) == "EarlyStopping raised ValueError"
+
+
+def test_init_variance_names_a_wrong_std():
+    std = 0.1
+    shape = (300, 400)
+    prop = Property("variance", "init_variance", {
+        "function": "he_normal", "shape": shape, "std": std, "distribution": "normal",
+        "fans": (300, 400), "z": 5.5,
+        "wrong": {"the variance used as the standard deviation": std * std,
+                  "gain ignored": -1.0, "fan_out used where fan_in belongs": 0.0866}})
+    rng = np.random.default_rng(1)
+    assert prop.judge({"w": rng.normal(0, std, shape)}, {}) is None
+    message = prop.judge({"w": rng.normal(0, std * np.sqrt(300 / 400), shape)}, {})
+    assert message.startswith("the weights' std is 0.08")
+    assert message.endswith("where it must be 0.1 (fan_in=300, fan_out=400): fan_out used "
+                            "where fan_in belongs")
+    message = prop.judge({"w": rng.normal(0, 0.5, shape)}, {})
+    assert message.endswith("(fan_in=300, fan_out=400)")  # no known mistake draws 0.5
+    assert prop.judge({"w": np.zeros((3, 4))}, {}) == "w has shape (3, 4), expected (300, 400)"
+
+
+def test_config_defaults():
+    prop = Property("defaults", "config_defaults",
+                    {"function": "adam", "keys": ["learning_rate", "beta1"],
+                     "missing": "fill in each missing default"})
+    reference = {"config": {"learning_rate": np.array(0.01), "beta1": np.array(0.9)}}
+    good = {"config": {"learning_rate": np.array(0.01), "beta1": np.array(0.9),
+                       "m": np.zeros(3)}}
+    assert prop.judge(good, reference) is None
+    assert prop.judge({"config": {"learning_rate": np.array(0.01)}}, reference) == \
+        "the returned config has no 'beta1': fill in each missing default"
+    wrong = {"config": {"learning_rate": np.array(0.001), "beta1": np.array(0.9)}}
+    assert prop.judge(wrong, reference) == (
+        "config['learning_rate'] is 0.001 at the end, expected 0.01 (the value given in "
+        "config, else the documented default)")
+    assert prop.judge({"config": [1, 2]}, reference) == \
+        "adam must return (next_w, config) with config a dict"
+
+
+def test_input_unchanged():
+    prop = Property("input_unchanged", "input_unchanged",
+                    {"called": "total_norm", "prefix": "grads[", "mistake": "scaled in place"})
+    w = np.arange(6.0).reshape(2, 3)
+    reference = {"total_norm": np.array(2.0), "grads['w'] after the call": w}
+    assert prop.judge({"total_norm": np.array(1.0), "grads['w'] after the call": w.copy(),
+                       "clipped['w']": w / 2}, reference) is None
+    assert prop.judge({"total_norm": np.array(1.0), "grads['w'] after the call": w / 2},
+                      reference) == \
+        "grads['w'] after the call differs from what was passed in: scaled in place"
+    assert prop.judge({"total_norm": Missing("clip_grad_norm is not implemented"),
+                       "grads['w'] after the call": w.copy()}, reference) == \
+        "clip_grad_norm is not implemented"
