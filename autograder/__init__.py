@@ -1,8 +1,8 @@
 """dlgrade: auto-graded deep-learning exercises, gradient-aware, behind a trust boundary.
 
 The engine only: a course (its specs, reference solutions and secret) is a folder found by
-path (:mod:`dlgrade.course`); a student kit is a course's public cases as data
-(:mod:`dlgrade.kit`). The public API, loaded on first use so that ``import dlgrade`` stays
+path (:mod:`dlgrade.courses.course`); a student kit is a course's public cases as data
+(:mod:`dlgrade.courses.kit`). The public API, loaded on first use so that ``import dlgrade`` stays
 cheap (a sandboxed child imports it too):
 
 * grading: :func:`check` (public cases, as ``dlgrade check``) and :func:`grade` (public and
@@ -25,7 +25,7 @@ _LAZY = {
     "CheckResult": "dlgrade.results",
     "ExerciseResult": "dlgrade.results",
     "SubmissionResult": "dlgrade.results",
-    "Course": "dlgrade.course",
+    "Course": "dlgrade.courses.course",
     "check": "dlgrade.api",
     "grade": "dlgrade.api",
     "load_course": "dlgrade.api",

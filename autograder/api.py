@@ -6,10 +6,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from dlgrade import course as courses
-from dlgrade import kit
-from dlgrade.grading import SubmissionResult, grade_submission
-from dlgrade.submission import from_path
+from dlgrade.courses import course as courses
+from dlgrade.courses import kit
+from dlgrade.grading.grader import SubmissionResult, grade_submission
+from dlgrade.load.submission import from_path
 
 
 def open_course(root: str | os.PathLike[str]) -> courses.Course:

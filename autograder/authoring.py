@@ -1,6 +1,6 @@
 r"""The public authoring API: everything a course's specs may import from dlgrade.
 
-A course (``course.toml`` and its folders, see :mod:`dlgrade.course`) declares its
+A course (``course.toml`` and its folders, see :mod:`dlgrade.courses.course`) declares its
 assignments with these types and helpers and with nothing else of the engine:
 
 * :class:`Assignment`, :class:`Exercise` and :class:`Mutant` (a known mistake), with the
@@ -9,7 +9,7 @@ assignments with these types and helpers and with nothing else of the engine:
   :class:`Step`\\ s run in the sandboxed child (:class:`Handle` names an object kept there,
   :class:`Rng` a seeded generator made there), read into observations and judged by
   comparison with the reference and by :class:`Property`\\ s: data, the name of a judge
-  family of :mod:`dlgrade.properties` and its plain-data parameters (:func:`family`
+  family of :mod:`dlgrade.spec.properties` and its plain-data parameters (:func:`family`
   registers another family; a course frozen into a student kit may use only the engine's);
 * :func:`seed_for` draws a case's inputs (pass ``hidden=True`` for hidden cases, which then
   depend on the course secret), :func:`compare` is the one comparison, :mod:`gradcheck` the
@@ -24,15 +24,15 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from dlgrade import gradcheck
-from dlgrade.cases import seed_for
-from dlgrade.compare import compare
-from dlgrade.course import active
-from dlgrade.properties import Missing, Property, family
+from dlgrade.core import gradcheck
+from dlgrade.core.compare import compare
+from dlgrade.courses.course import active
+from dlgrade.grading.cases import seed_for
 from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER, gradient, trajectory
 from dlgrade.sandbox.protocol import Handle, Rng, Step
-from dlgrade.scenarios import Scenario, finite_difference_property, read, run_locally
-from dlgrade.spec import Assignment, Exercise, Mutant, Oracle, Params, Sampler, SpecError
+from dlgrade.spec.exercise import Assignment, Exercise, Mutant, Oracle, Params, Sampler, SpecError
+from dlgrade.spec.properties import Missing, Property, family
+from dlgrade.spec.scenarios import Scenario, finite_difference_property, read, run_locally
 
 __all__ = [
     "BINARY", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing", "Mutant",

@@ -44,8 +44,8 @@ def build_class(folder: Path, students: int, selector: str = "a1,a2",
                 seed: int = 0) -> list[tuple[str, Path]]:
     """A class like a real one: correct students, students with bugs from the sample class,
     untouched templates, and reference code with one known mistake per file (the mutants)."""
-    from dlgrade import registry
-    from dlgrade.validate import mutant_source
+    from dlgrade.courses import registry
+    from dlgrade.grading.validate import mutant_source
 
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -133,9 +133,9 @@ def _plain(value: Any) -> Any:
 
 def floor(folder: Path, selector: str) -> None:
     """Grade every student of ``folder`` in this process, with no isolation."""
-    from dlgrade import registry
-    from dlgrade.grading import Grader
-    from dlgrade.submission import discover
+    from dlgrade.courses import registry
+    from dlgrade.grading.grader import Grader
+    from dlgrade.load.submission import discover
 
     every = registry.resolve(selector)
     for submission in discover(folder):
@@ -212,8 +212,8 @@ def main() -> None:
     if args.floor:
         floor(args.floor, args.assignments)
         return
-    from dlgrade import registry
-    from dlgrade.bulk import default_workers
+    from dlgrade.courses import registry
+    from dlgrade.grading.classroom import default_workers
 
     work = Path(tempfile.mkdtemp(prefix="dlgrade-bench-"))
     try:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from dlgrade import course as courses
+from dlgrade.courses import course as courses
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = courses.load(ROOT)

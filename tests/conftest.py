@@ -6,7 +6,7 @@ from pathlib import Path
 
 import bundled  # the bundled course is the one in use unless a test says otherwise
 import pytest
-from dlgrade import course as courses
+from dlgrade.courses import course as courses
 from hypothesis import settings
 
 settings.register_profile("ci", deadline=None, derandomize=True, max_examples=60)

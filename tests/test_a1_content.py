@@ -14,8 +14,8 @@ import warnings
 import bundled
 import numpy as np
 import pytest
-from dlgrade.compare import assert_close, compare
-from dlgrade.registry import assignment
+from dlgrade.core.compare import assert_close, compare
+from dlgrade.courses.registry import assignment
 
 reference = bundled.reference("activations")
 ASSIGNMENT = bundled.COURSE.assignment("a1")

@@ -14,9 +14,9 @@ import warnings
 import bundled
 import numpy as np
 import pytest
-from dlgrade.cases import STABILITY_SHAPE
-from dlgrade.compare import assert_close
-from dlgrade.spec import Exercise
+from dlgrade.core.compare import assert_close
+from dlgrade.grading.cases import STABILITY_SHAPE
+from dlgrade.spec.exercise import Exercise
 
 losses = bundled.reference("losses")
 ASSIGNMENT = bundled.COURSE.assignment("a2")

@@ -11,10 +11,10 @@ from collections import Counter
 import bundled
 import numpy as np
 import pytest
-from dlgrade import templates
-from dlgrade.cases import build_cases, observe_quietly
-from dlgrade.compare import compare
-from dlgrade.grading import program_expectations
+from dlgrade.core.compare import compare
+from dlgrade.courses import templates
+from dlgrade.grading.cases import build_cases, observe_quietly
+from dlgrade.grading.grader import program_expectations
 from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER
 
 autograd = bundled.reference("autograd")

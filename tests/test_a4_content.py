@@ -3,7 +3,7 @@ torch.optim.lr_scheduler on every graded case, trajectories are smooth (no chaos
 keep the documented config contract, and every mutant fails exactly its declared checks.
 
 Checks are evaluated in-process here (the scenarios run through the child's own request
-handler with :func:`dlgrade.scenarios.run_locally`); the graded path through the sandbox
+handler with :func:`dlgrade.spec.scenarios.run_locally`); the graded path through the sandbox
 is tests/test_exercises.py.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import bundled
 import numpy as np
 import pytest
-from dlgrade import scenarios
-from dlgrade.compare import compare
-from dlgrade.grading import _error_text
+from dlgrade.core.compare import compare
+from dlgrade.grading.grader import _error_text
 from dlgrade.sandbox.programs import trajectory
+from dlgrade.spec import scenarios
 
 optim = bundled.reference("optim")
 schedules = bundled.reference("schedules")

@@ -8,11 +8,11 @@ from __future__ import annotations
 import bundled
 import numpy as np
 import pytest
-from dlgrade import scenarios
-from dlgrade.cases import build_cases, observe
-from dlgrade.compare import compare
-from dlgrade.grading import _error_text
-from dlgrade.registry import assignment
+from dlgrade.core.compare import compare
+from dlgrade.courses.registry import assignment
+from dlgrade.grading.cases import build_cases, observe
+from dlgrade.grading.grader import _error_text
+from dlgrade.spec import scenarios
 
 init = bundled.reference("initializers")
 norm = bundled.reference("normalization")
@@ -75,7 +75,7 @@ def test_oracle_checks_pass(name):
 def _judge_all(ex, module, functions=None):
     """Every property's verdict on every hidden scenario, for the reference module (or it
     with ``functions`` replaced): {check: [messages of the failures]}."""
-    from dlgrade.registry import reference_module
+    from dlgrade.courses.registry import reference_module
 
     base = reference_module(module)
     target = scenarios.with_functions(base, functions) if functions else base

@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from dlgrade import registry
-from dlgrade.bulk import LocalExecutor, grade_class
-from dlgrade.grading import SubmissionResult, grade_submission
+from dlgrade.courses import registry
+from dlgrade.grading.classroom import LocalExecutor, grade_class
+from dlgrade.grading.grader import SubmissionResult, grade_submission
+from dlgrade.load.submission import Submission
 from dlgrade.sandbox import capabilities, runner
 from dlgrade.sandbox.runner import Limits
-from dlgrade.submission import Submission
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference" / "activations.py"
@@ -761,8 +761,8 @@ def sigmoid_backward(dout, cache):
 import importlib
 
 _ref = None
-for _name in ("reference.activations", "dlgrade.grading", "assignments.a1.oracles",
-              "autograder.grading", "dlgrade.kit"):
+for _name in ("reference.activations", "dlgrade.grading.grader", "assignments.a1.oracles",
+              "autograder.grading", "dlgrade.courses.kit"):
     try:
         _module = importlib.import_module(_name)
         if hasattr(_module, "sigmoid_forward"):
@@ -770,7 +770,7 @@ for _name in ("reference.activations", "dlgrade.grading", "assignments.a1.oracle
     except BaseException:
         pass
 try:
-    from dlgrade import registry
+    from dlgrade.courses import registry
 
     _ref = registry.reference_module("activations")
 except BaseException:

@@ -12,10 +12,10 @@ import sys
 import time
 
 import pytest
-from dlgrade import registry
-from dlgrade.bulk import DaskExecutor, LocalExecutor, grade_class
-from dlgrade.gradebook import Gradebook, GradebookError
-from dlgrade.submission import discover
+from dlgrade.courses import registry
+from dlgrade.grading.classroom import DaskExecutor, LocalExecutor, grade_class
+from dlgrade.load.submission import discover
+from dlgrade.store.gradebook import Gradebook, GradebookError
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ def runner():
 
 
 def test_list_shows_every_exercise(runner):
-    from dlgrade import registry
+    from dlgrade.courses import registry
 
     result = runner.invoke(main, ["list"])
     assert result.exit_code == 0
@@ -149,8 +149,9 @@ def test_validate_passes_on_the_shipped_course(runner):
 
 
 def test_validate_fails_on_an_uncaught_mutant_and_stale_templates(runner, monkeypatch, tmp_path):
-    from dlgrade import templates, validate
-    from dlgrade.spec import Mutant
+    from dlgrade.courses import templates
+    from dlgrade.grading import validate
+    from dlgrade.spec.exercise import Mutant
 
     import reference.activations as ref
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dlgrade.compare import assert_close, compare, tolerance_for
+from dlgrade.core.compare import assert_close, compare, tolerance_for
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays

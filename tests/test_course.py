@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from dlgrade import course as courses
-from dlgrade.cases import build_cases
 from dlgrade.cli import main
+from dlgrade.courses import course as courses
+from dlgrade.grading.cases import build_cases
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
 

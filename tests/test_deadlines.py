@@ -8,9 +8,11 @@ from datetime import datetime, timedelta, timezone
 import click
 import pytest
 from click.testing import CliRunner
-from dlgrade import registry
 from dlgrade.cli.options import deadline_options, deadlines_from_options
-from dlgrade.deadlines import (
+from dlgrade.courses import registry
+from dlgrade.grading.grader import ExerciseResult, SubmissionResult
+from dlgrade.load.submission import Submission
+from dlgrade.policy.deadlines import (
     SOURCE_CSV,
     SOURCE_MTIME,
     SOURCE_NBGRADER,
@@ -25,8 +27,6 @@ from dlgrade.deadlines import (
     submission_time,
     times_from_option,
 )
-from dlgrade.grading import ExerciseResult, SubmissionResult
-from dlgrade.submission import Submission
 
 UTC = timezone.utc
 DUE = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)

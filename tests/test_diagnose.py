@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from dlgrade.diagnose import explain
+from dlgrade.core.diagnose import explain
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-3, 3, (4, 5))

@@ -10,10 +10,10 @@ import inspect
 from collections import Counter
 
 import pytest
-from dlgrade import registry
-from dlgrade.grading import grade_submission
-from dlgrade.submission import Submission
-from dlgrade.validate import check_mutant
+from dlgrade.courses import registry
+from dlgrade.grading.grader import grade_submission
+from dlgrade.grading.validate import check_mutant
+from dlgrade.load.submission import Submission
 
 EXERCISES = list(registry.exercises())
 #: The float32 variant wraps every *_forward, *_backward and *_loss of these modules.

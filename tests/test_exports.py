@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from dlgrade import registry
-from dlgrade.bulk import LocalExecutor, grade_class
 from dlgrade.cli.exports import export_command
-from dlgrade.deadlines import Deadline, apply_class
-from dlgrade.exports import (
+from dlgrade.courses import registry
+from dlgrade.grading.classroom import LocalExecutor, grade_class
+from dlgrade.load.submission import discover
+from dlgrade.outputs.exports import (
     CANVAS_POINTS_LABEL,
     ExportError,
     export_results,
@@ -28,8 +28,8 @@ from dlgrade.exports import (
     to_csv,
     to_json,
 )
-from dlgrade.gradebook import Gradebook
-from dlgrade.submission import discover
+from dlgrade.policy.deadlines import Deadline, apply_class
+from dlgrade.store.gradebook import Gradebook
 
 A1 = registry.resolve("a1")
 EXPECTED = {"ada": 28.0, "ben": 25.2, "cleo": 0.0, "dev": 0.0, "eve": 26.8,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dlgrade import gradcheck
+from dlgrade.core import gradcheck
 
 
 def _estimate(f, x, dout, *, max_entries=50, seed=0):

@@ -15,9 +15,9 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
-from dlgrade import registry
 from dlgrade.cli.gradescope import gradescope_command, run_command
-from dlgrade.gradescope import (
+from dlgrade.courses import registry
+from dlgrade.integrations.gradescope import (
     CONFIG_NAME,
     TORCH_CPU_INDEX,
     build_bundle,
@@ -74,8 +74,8 @@ def test_the_wheel_is_complete_and_its_record_true():
     with zipfile.ZipFile(io.BytesIO(data)) as wheel:
         names = set(wheel.namelist())
         info = name.split("-py3")[0] + ".dist-info"
-        for needed in ("dlgrade/cli/__init__.py", "dlgrade/gradescope.py",
-                       "dlgrade/sandbox/child.py", "dlgrade/kit.py",
+        for needed in ("dlgrade/cli/__init__.py", "dlgrade/integrations/gradescope.py",
+                       "dlgrade/sandbox/child.py", "dlgrade/courses/kit.py",
                        f"{info}/METADATA", f"{info}/WHEEL", f"{info}/RECORD",
                        f"{info}/entry_points.txt"):
             assert needed in names, needed

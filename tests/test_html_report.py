@@ -7,10 +7,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from dlgrade import registry
 from dlgrade.cli import main
-from dlgrade.grading import CheckResult, ExerciseResult, SubmissionResult
-from dlgrade.html_report import (
+from dlgrade.courses import registry
+from dlgrade.grading.grader import CheckResult, ExerciseResult, SubmissionResult
+from dlgrade.outputs.html_report import (
     class_page,
     common_mistakes,
     student_page,
@@ -124,8 +124,8 @@ def test_grade_writes_an_overview_with_plots_and_a_page_per_student(reports):
 def test_student_pages_never_show_hidden_expected_values(tmp_path):
     """A relu that is right on the public cases and wrong on the hidden ones: its page
     says where it fails, never with the expected numbers."""
-    from dlgrade.grading import grade_submission
-    from dlgrade.submission import Submission
+    from dlgrade.grading.grader import grade_submission
+    from dlgrade.load.submission import Submission
 
     path = tmp_path / "sly" / "activations.py"
     path.parent.mkdir()

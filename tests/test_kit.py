@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from dlgrade import api, kit
-from dlgrade import course as courses
+from dlgrade import api
 from dlgrade.cli import main
-from dlgrade.templates import BEGIN, END
+from dlgrade.courses import course as courses
+from dlgrade.courses import kit
+from dlgrade.courses.templates import BEGIN, END
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "class"
@@ -199,3 +200,37 @@ def test_a_fresh_environment_with_only_the_engine_wheel(a1a2_kit, tmp_path):
     graded = json.loads(scores.read_text())
     assert sum(e["score"] for e in graded["ada"].values()) == 28
     assert round(sum(e["score"] for e in graded["ben"].values()), 2) == 25.2
+
+
+@pytest.fixture(scope="module")
+def whole_kit(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("kits") / "all"
+    result = CliRunner().invoke(main, ["kit", "all", str(out), "--course", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("student", ["ada", "ben", "cleo", "dev"])
+def test_program_exercises_in_a_kit_grade_as_the_course(whole_kit, student):
+    """A3-A5: scripts of calls, trajectories, Value graphs and the properties of random
+    layers (dropout, initialisers) travel as data and judge alike."""
+    path = SAMPLES / student
+    with_course = api.check(path, ["a3", "a4", "a5"], course=ROOT)
+    in_kit = api.check(path, ["a3", "a4", "a5"], course=whole_kit)
+    assert per_check(in_kit) == per_check(with_course)
+
+
+def test_the_torch_track_uses_the_same_kit_data(a1a2_kit):
+    pytest.importorskip("torch")
+    from dlgrade.grading.grader import grade_submission
+    from dlgrade.load.submission import from_path
+
+    student = from_path(ROOT / "tests" / "fixtures" / "torch_track")
+    track = {"name": "torch", "device": "cpu"}
+    results = []
+    for where in (ROOT, a1a2_kit):
+        loaded = api.load_course(where)
+        results.append(grade_submission(student, [loaded.assignment("a1")], hidden=False,
+                                        track=track))
+    assert per_check(results[0]) == per_check(results[1])
+    assert results[1].score > 0

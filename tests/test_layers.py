@@ -9,7 +9,7 @@ functions and under ``if TYPE_CHECKING``:
   imports ``dlgrade.cli``;
 * ``dlgrade.results`` imports nothing from dlgrade;
 * ``dlgrade.sandbox.*`` imports only ``dlgrade.sandbox.*``;
-* ``dlgrade.compare``, ``dlgrade.gradcheck`` and ``dlgrade.diagnose`` import only each other;
+* ``dlgrade.core.*`` (compare, gradcheck, diagnose) import only each other;
 * the bundled course (``assignments/``) imports from dlgrade only ``dlgrade.authoring``.
 
 The checks are plain functions over a ``{module: imported modules}`` graph, so the test of
@@ -35,7 +35,7 @@ CLI = "dlgrade.cli"
 ENTRY_POINTS = {"dlgrade.__main__"}
 LEAF = "dlgrade.results"
 SANDBOX = "dlgrade.sandbox"
-NUMERICS = {"dlgrade.compare", "dlgrade.gradcheck", "dlgrade.diagnose"}
+NUMERICS = {"dlgrade.core.compare", "dlgrade.core.gradcheck", "dlgrade.core.diagnose"}
 AUTHORING = "dlgrade.authoring"
 
 #: Imports that break a rule today, in modules this change could not touch; each says why.
@@ -195,8 +195,8 @@ def course_problems(files: Mapping[str, str], modules: Iterable[str] = ()) -> li
 @pytest.fixture(scope="module")
 def graph() -> dict[str, set[str]]:
     found = engine_graph()
-    assert {"dlgrade", CLI, "dlgrade.cli.errors", LEAF, "dlgrade.atomic", "dlgrade.grading",
-            "dlgrade.sandbox.runner"} <= set(found)
+    assert {"dlgrade", CLI, "dlgrade.cli.errors", LEAF, "dlgrade.outputs.atomic",
+            "dlgrade.grading.grader", "dlgrade.sandbox.runner"} <= set(found)
     return found
 
 
@@ -228,8 +228,8 @@ def test_the_course_imports_only_authoring():
 
 
 def test_the_text_report_does_not_load_the_sandbox():
-    code = ("import sys\nimport dlgrade.report\n"
-            "print(sorted(m for m in ('dlgrade.sandbox.runner', 'dlgrade.grading', 'click')"
+    code = ("import sys\nimport dlgrade.outputs.report\n"
+            "print(sorted(m for m in ('dlgrade.sandbox.runner', 'dlgrade.grading.grader', 'click')"
             " if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
@@ -281,19 +281,20 @@ def test_the_checker_catches_every_rule():
         "dlgrade.sandbox.child": {"dlgrade.sandbox.wire", "dlgrade.submission"},
         "dlgrade.sandbox.wire": set(),
         "dlgrade.submission": set(),
-        "dlgrade.compare": {"dlgrade.gradcheck"},
-        "dlgrade.gradcheck": {"dlgrade.compare", "dlgrade.grading"},     # also a cycle
-        "dlgrade.grading": {"dlgrade.gradcheck"},
+        "dlgrade.core.compare": {"dlgrade.core.gradcheck"},
+        "dlgrade.core.gradcheck": {"dlgrade.core.compare", "dlgrade.grading"},     # also a cycle
+        "dlgrade.grading": {"dlgrade.core.gradcheck"},
         "dlgrade.__main__": {CLI},                                      # an entry point
     }
     assert cycles(bad) == [["dlgrade.a", "dlgrade.b", "dlgrade.c"],
-                           ["dlgrade.compare", "dlgrade.gradcheck", "dlgrade.grading"]]
-    assert cycles(bad, [("dlgrade.c", "dlgrade.a"), ("dlgrade.grading", "dlgrade.gradcheck")]
-                  ) == [["dlgrade.compare", "dlgrade.gradcheck"]]
+                           ["dlgrade.core.compare", "dlgrade.core.gradcheck", "dlgrade.grading"]]
+    assert cycles(bad, [("dlgrade.c", "dlgrade.a"),
+                        ("dlgrade.grading", "dlgrade.core.gradcheck")]
+                  ) == [["dlgrade.core.compare", "dlgrade.core.gradcheck"]]
     problems = layer_problems(bad)
     assert problems == [
-        "dlgrade.gradcheck imports dlgrade.grading (the numerics import only dlgrade.compare, "
-        "dlgrade.diagnose, dlgrade.gradcheck)",
+        "dlgrade.core.gradcheck imports dlgrade.grading (the numerics import only "
+        "dlgrade.core.compare, dlgrade.core.diagnose, dlgrade.core.gradcheck)",
         "dlgrade.report imports click (only dlgrade.cli may)",
         "dlgrade.report imports dlgrade.cli.errors (the CLI is the top layer)",
         "dlgrade.results imports dlgrade.spec (dlgrade.results is a leaf)",
@@ -307,8 +308,8 @@ def test_the_checker_catches_every_rule():
         CLI: {"dlgrade.cli.errors", "dlgrade.a", "click"}, "dlgrade.cli.errors": {CLI, "click"},
         "dlgrade.report": {LEAF, "dlgrade.spec"}, LEAF: set(), "dlgrade.spec": set(),
         "dlgrade.sandbox.child": {"dlgrade.sandbox.wire"}, "dlgrade.sandbox.wire": set(),
-        "dlgrade.compare": set(), "dlgrade.gradcheck": {"dlgrade.compare"},
-        "dlgrade.grading": {"dlgrade.gradcheck", "dlgrade.sandbox.child", LEAF},
+        "dlgrade.core.compare": set(), "dlgrade.core.gradcheck": {"dlgrade.core.compare"},
+        "dlgrade.grading": {"dlgrade.core.gradcheck", "dlgrade.sandbox.child", LEAF},
         "dlgrade.__main__": {CLI},
     }
     assert cycles(good) == [] and layer_problems(good) == []

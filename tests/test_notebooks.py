@@ -16,19 +16,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dlgrade import registry
-from dlgrade.bulk import LocalExecutor, grade_class, make_task, run_task
 from dlgrade.cli.nbgrader import nbgrader_source
-from dlgrade.grading import grade_submission
-from dlgrade.nbgrader_source import build_notebook, grade_id
-from dlgrade.notebooks import (
+from dlgrade.courses import registry
+from dlgrade.grading.classroom import LocalExecutor, grade_class, make_task, run_task
+from dlgrade.grading.grader import grade_submission
+from dlgrade.integrations.nbgrader_source import build_notebook, grade_id
+from dlgrade.load.notebooks import (
     MAX_NOTEBOOK_BYTES,
     NotebookError,
     convert_cell,
     extract,
     relocate,
 )
-from dlgrade.submission import Submission, SubmissionError, discover, from_path
+from dlgrade.load.submission import Submission, SubmissionError, discover, from_path
 
 ROOT = Path(__file__).resolve().parent.parent
 A1 = registry.assignment("a1")
@@ -155,7 +155,7 @@ def test_a_notebook_is_a_single_file_submission(tmp_path: Path) -> None:
 
 def test_a_notebook_is_parsed_once_per_content(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import dlgrade.submission as submission
+    import dlgrade.load.submission as submission
 
     calls = []
     real = submission.extract
@@ -195,7 +195,7 @@ def test_a_notebook_cannot_fake_a_pass_when_dlgrade_grades_it(tmp_path: Path) ->
     the cells run only in the child, and the grader compares the numbers itself."""
     attack = ("import numpy as np, builtins\n"
               "try:\n"
-              "    import dlgrade.nbgrader_source as ns\n"
+              "    import dlgrade.integrations.nbgrader_source as ns\n"
               "    ns.check_exercise = lambda *a, **k: 2.0\n"
               "except Exception:\n"
               "    pass\n"
@@ -372,7 +372,7 @@ def test_generate_assignment_strips_the_solutions(course: Path) -> None:
 @pytest.mark.slow
 def test_nbgrader_submissions_are_graded_and_written_back(course: Path) -> None:
     from dlgrade.cli.nbgrader import nbgrader_gradebook
-    from dlgrade.nbgrader_gradebook import scores_of, write_scores
+    from dlgrade.integrations.nbgrader_gradebook import scores_of, write_scores
     from nbgrader.api import Gradebook
 
     students = discover(course / "submitted", ["a1"])

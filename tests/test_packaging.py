@@ -26,7 +26,7 @@ def test_the_wheel_holds_only_the_dlgrade_package(wheel):
     top = {n.split("/", 1)[0] for n in names}
     assert top == {"dlgrade", next(t for t in top if t.endswith(".dist-info"))}
     assert "dlgrade/cli/__init__.py" in names or "dlgrade/cli.py" in names
-    assert "dlgrade/sandbox/child.py" in names and "dlgrade/kit.py" in names
+    assert "dlgrade/sandbox/child.py" in names and "dlgrade/courses/kit.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "dlgrade = dlgrade.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 

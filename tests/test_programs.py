@@ -9,11 +9,12 @@ import types
 
 import numpy as np
 import pytest
-from dlgrade import gradcheck, scenarios
-from dlgrade.grading import ExerciseResult, _note_foundations
+from dlgrade.core import gradcheck
+from dlgrade.grading.grader import ExerciseResult, _note_foundations
 from dlgrade.sandbox import programs
 from dlgrade.sandbox.protocol import Handle, Rng, Step
 from dlgrade.sandbox.runner import Limits, Session
+from dlgrade.spec import scenarios
 
 STUDENT = '''
 import numpy as np
@@ -231,7 +232,7 @@ def test_follow_reads_paths_and_explains_what_is_missing():
 
 
 def test_a_failing_foundation_is_named_in_the_feedback(monkeypatch):
-    from dlgrade import registry
+    from dlgrade.courses import registry
 
     class Spec:
         def __init__(self, builds_on):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dlgrade import course
-from dlgrade.properties import FAMILIES, Missing, Property
-from dlgrade.spec import SpecError
+from dlgrade.courses import course
+from dlgrade.spec.exercise import SpecError
+from dlgrade.spec.properties import FAMILIES, Missing, Property
 
 COURSE = course.use(course.load(Path(__file__).resolve().parent.parent))
 PROGRAMS = [e for a in COURSE.assignments.values() for e in a.exercises if e.kind == "program"]
@@ -42,7 +42,7 @@ def test_every_property_is_an_engine_family_with_plain_data(exercise):
         for prop in scenario.properties:
             where = f"{exercise.id} {scenario.describe()} {prop.check}"
             assert prop.family in FAMILIES, where
-            assert FAMILIES[prop.family].__module__ == "dlgrade.properties", where
+            assert FAMILIES[prop.family].__module__ == "dlgrade.spec.properties", where
             assert type(prop.params) is dict, where
             assert _not_plain(prop.params) is None, (where, _not_plain(prop.params))
             assert prop.reads is None or all(type(r) is str for r in prop.reads), where

@@ -9,10 +9,10 @@ import os
 import textwrap
 
 import pytest
-from dlgrade import registry
-from dlgrade.grading import grade_submission
+from dlgrade.courses import registry
+from dlgrade.grading.grader import grade_submission
+from dlgrade.load.submission import Submission
 from dlgrade.sandbox.runner import Limits, Session, SessionOver
-from dlgrade.submission import Submission
 
 GOOD_SIGMOID = '''
 def sigmoid_forward(x):
@@ -104,7 +104,7 @@ def sigmoid_backward(dout, cache):
 
 
 def test_hung_import_is_a_timeout_for_that_module(tmp_path):
-    import dlgrade.grading as grading
+    import dlgrade.grading.grader as grading
 
     old = grading.IMPORT_TIMEOUT
     grading.IMPORT_TIMEOUT = 1.0

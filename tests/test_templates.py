@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bundled
 import pytest
-from dlgrade.templates import TemplateError, plan, strip_solutions
+from dlgrade.courses.templates import TemplateError, plan, strip_solutions
 
 SOURCE = '''import numpy as np
 
@@ -63,7 +63,7 @@ def test_shipped_templates_are_in_sync_and_every_stub_names_its_exercise():
 
 
 def test_out_dir_receives_templates(tmp_path):
-    from dlgrade.templates import write
+    from dlgrade.courses.templates import write
 
     written = write(plan(bundled.COURSE, out_dir=tmp_path))
     assert sorted(p.name for p in written) == sorted(p.name for p in tmp_path.iterdir())

@@ -9,10 +9,10 @@ import functools
 
 import pytest
 from click.testing import CliRunner
-from dlgrade import registry
 from dlgrade.cli import main
-from dlgrade.grading import grade_submission
-from dlgrade.submission import Submission
+from dlgrade.courses import registry
+from dlgrade.grading.grader import grade_submission
+from dlgrade.load.submission import Submission
 
 pytest.importorskip("torch")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from dlgrade import course, registry, templates
 from dlgrade.cli.errors import with_course
+from dlgrade.courses import course, registry, templates
 
 
 @click.command("list")
@@ -24,7 +24,7 @@ def list_command() -> None:
 @with_course
 def validate() -> None:
     """Prove the course sound (for CI): references, stubs, templates, mutants, PyTorch."""
-    from dlgrade.validate import STEPS
+    from dlgrade.grading.validate import STEPS
 
     failures = 0
     for title, step in STEPS:
@@ -50,7 +50,7 @@ def kit_command(assignment: str, out: Path) -> None:
     `dlgrade check` runs with only dlgrade installed. It holds no solution, no spec code and
     nothing of the hidden cases.
     """
-    from dlgrade import kit
+    from dlgrade.courses import kit
 
     chosen = registry.resolve(assignment)
     click.echo(f"Freezing the public cases of {', '.join(a.id for a in chosen)}...", err=True)

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from dlgrade import course, registry, templates
 from dlgrade.api import open_course
-from dlgrade.deadlines import DeadlineError
-from dlgrade.exports import ExportError
-from dlgrade.gradebook import GradebookError
-from dlgrade.gradescope import BundleError
-from dlgrade.nbgrader_gradebook import NbgraderMissing
-from dlgrade.spec import SpecError
-from dlgrade.submission import SubmissionError
+from dlgrade.courses import course, registry, templates
+from dlgrade.integrations.gradescope import BundleError
+from dlgrade.integrations.nbgrader_gradebook import NbgraderMissing
+from dlgrade.load.submission import SubmissionError
+from dlgrade.outputs.exports import ExportError
+from dlgrade.policy.deadlines import DeadlineError
+from dlgrade.spec.exercise import SpecError
+from dlgrade.store.gradebook import GradebookError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

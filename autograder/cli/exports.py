@@ -6,11 +6,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
-from dlgrade import atomic, registry
 from dlgrade.cli.errors import with_course
 from dlgrade.cli.options import deadline_options, deadlines_from_options
-from dlgrade.deadlines import times_from_option
-from dlgrade.exports import FORMATS, late_from_gradebook, read_roster, render, table_from_gradebook
+from dlgrade.courses import registry
+from dlgrade.outputs import atomic
+from dlgrade.outputs.exports import (
+    FORMATS,
+    late_from_gradebook,
+    read_roster,
+    render,
+    table_from_gradebook,
+)
+from dlgrade.policy.deadlines import times_from_option
 
 
 def _parse_names(items: Sequence[str]) -> dict[str, str]:

@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-from dlgrade import atomic, registry, report
 from dlgrade.cli.errors import Failure, friendly, with_course
 from dlgrade.cli.options import _track, deadline_options, deadlines_from_options, track_options
-from dlgrade.deadlines import apply_class, times_from_option
-from dlgrade.exports import export_results
-from dlgrade.gradebook import Gradebook
-from dlgrade.grading import grade_submission
-from dlgrade.spec import Assignment
-from dlgrade.submission import discover, from_path
+from dlgrade.courses import registry
+from dlgrade.grading.grader import grade_submission
+from dlgrade.load.submission import discover, from_path
+from dlgrade.outputs import atomic, report
+from dlgrade.outputs.exports import export_results
+from dlgrade.policy.deadlines import apply_class, times_from_option
+from dlgrade.spec.exercise import Assignment
+from dlgrade.store.gradebook import Gradebook
 
 
 def _infer_assignments(path: Path, selector: str | None) -> list[Assignment]:
@@ -123,7 +124,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     recorded in the gradebook as soon as they are graded; a re-run skips students whose
     files are unchanged, so an interrupted run loses nothing.
     """
-    from dlgrade.bulk import DaskExecutor, LocalExecutor, default_workers, grade_class
+    from dlgrade.grading.classroom import DaskExecutor, LocalExecutor, default_workers, grade_class
 
     chosen = registry.resolve(assignment)
     config = _track(track, device, chosen)
@@ -181,12 +182,12 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
         atomic.write_text(json_out, json.dumps(scores, indent=2))
         click.echo(f"Scores written to {json_out}")
     if html_dir is not None:
-        from dlgrade.html_report import write_reports
+        from dlgrade.outputs.html_report import write_reports
 
         index = write_reports(outcome.results, chosen, html_dir, late=late)
         click.echo(f"HTML reports: {index}")
     if nbgrader_db is not None:
-        from dlgrade.nbgrader_gradebook import (
+        from dlgrade.integrations.nbgrader_gradebook import (
             NbgraderMissing,
             error_text,
             scores_of,

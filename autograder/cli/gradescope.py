@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import click
-from dlgrade import registry
 from dlgrade.cli.errors import Failure, with_course
-from dlgrade.deadlines import DeadlineError, parse_duration
-from dlgrade.gradescope import VISIBILITIES, build_bundle, write_results
+from dlgrade.courses import registry
+from dlgrade.integrations.gradescope import VISIBILITIES, build_bundle, write_results
+from dlgrade.policy.deadlines import DeadlineError, parse_duration
 
 
 @click.command("gradescope")

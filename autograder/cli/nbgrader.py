@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import click
-from dlgrade import registry
 from dlgrade.cli.errors import Failure, with_course
-from dlgrade.nbgrader_gradebook import NbgraderMissing, error_text, write_scores
-from dlgrade.nbgrader_source import write_source
+from dlgrade.courses import registry
+from dlgrade.integrations.nbgrader_gradebook import NbgraderMissing, error_text, write_scores
+from dlgrade.integrations.nbgrader_source import write_source
 
 
 @click.command("nbgrader-source")

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from dlgrade import registry
 from dlgrade.cli.errors import Failure
-from dlgrade.deadlines import Deadline, DeadlineError, parse_deadlines
-from dlgrade.spec import Assignment
+from dlgrade.courses import registry
+from dlgrade.policy.deadlines import Deadline, DeadlineError, parse_deadlines
+from dlgrade.spec.exercise import Assignment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +51,7 @@ def _track(track: str, device: str, chosen: list[Assignment]) -> dict[str, str] 
 def deadline_options(command: F) -> F:
     """``--due``, ``--late-penalty``, ``--grace``, ``--zero-after`` and ``--submitted-at``
     for a click command; turn them into deadlines with :func:`deadlines_from_options` (and
-    the times with :func:`dlgrade.deadlines.times_from_option`)."""
+    the times with :func:`dlgrade.policy.deadlines.times_from_option`)."""
     options = [
         click.option("--due", "due", multiple=True, metavar="[ASSIGNMENT=]DATETIME",
                      help="Due date, e.g. 2026-11-30T23:59 (local time unless it has a zone) "
@@ -77,7 +77,7 @@ def deadlines_from_options(due: Sequence[str], late_penalty: float, grace: str,
                            zero_after: int | None, assignments: Sequence[Assignment]
                            ) -> dict[str, Deadline]:
     """``assignment id -> Deadline`` from :func:`deadline_options`' values (empty without
-    ``--due``; see :func:`dlgrade.deadlines.parse_deadlines`). Raises
+    ``--due``; see :func:`dlgrade.policy.deadlines.parse_deadlines`). Raises
     :class:`click.UsageError` for bad values."""
     try:
         return parse_deadlines(due, late_penalty, grace, zero_after, assignments)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dlgrade.course import Course
-    from dlgrade.spec import Assignment
+    from dlgrade.courses.course import Course
+    from dlgrade.spec.exercise import Assignment
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"

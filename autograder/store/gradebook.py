@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dlgrade.results import CheckResult, ExerciseResult, SubmissionResult
-from dlgrade.spec import Assignment
+from dlgrade.spec.exercise import Assignment
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (

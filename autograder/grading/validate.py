@@ -18,14 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade import templates
-from dlgrade.cases import build_cases, observe
-from dlgrade.compare import compare
-from dlgrade.course import active
-from dlgrade.grading import grade_submission
-from dlgrade.registry import assignments, exercise, mutants, reference_module
-from dlgrade.spec import Mutant
-from dlgrade.submission import Submission
+from dlgrade.core.compare import compare
+from dlgrade.courses import templates
+from dlgrade.courses.course import active
+from dlgrade.courses.registry import assignments, exercise, mutants, reference_module
+from dlgrade.grading.cases import build_cases, observe
+from dlgrade.grading.grader import grade_submission
+from dlgrade.load.submission import Submission
+from dlgrade.spec.exercise import Mutant
 
 
 @dataclass(frozen=True)

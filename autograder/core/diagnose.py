@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from dlgrade.compare import as_plain_array, compare, mismatches
+from dlgrade.core.compare import as_plain_array, compare, mismatches
 
 
 def explain(

@@ -1,6 +1,6 @@
 """The one registry: the assignments and exercises of the course in use.
 
-Lookups answer from :func:`dlgrade.course.active` (the course a command was given, or the
+Lookups answer from :func:`dlgrade.courses.course.active` (the course a command was given, or the
 nearest ``course.toml``); the engine never names a course's assignments itself.
 """
 
@@ -11,8 +11,8 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from dlgrade.course import UnknownName, active
-from dlgrade.spec import Assignment, Exercise, Mutant
+from dlgrade.courses.course import UnknownName, active
+from dlgrade.spec.exercise import Assignment, Exercise, Mutant
 
 __all__ = ["UnknownName", "assignment", "assignments", "exercise", "exercises", "fingerprint",
            "mutants", "reference_module", "resolve"]

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from dlgrade.compare import Comparison, compare
+from dlgrade.core.compare import Comparison, compare
 
 
 @dataclass(frozen=True)

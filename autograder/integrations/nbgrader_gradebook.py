@@ -1,12 +1,13 @@
 """Write dlgrade's scores into an nbgrader gradebook, through nbgrader's own Gradebook API.
 
 One grade per exercise: the grade cell whose ``grade_id`` is the exercise's nbgrader id
-(``a1-sigmoid``, see :func:`dlgrade.nbgrader_source.grade_id`) in the notebook named after
-the assignment (``a1``, what ``dlgrade nbgrader-source`` makes). dlgrade's score, partial
-credit included, becomes the grade's ``auto_score``; a ``manual_score`` the instructor set in
-formgrader is kept and still wins, as it does in nbgrader. The assignment, notebook, grade
-cells, students and submissions are created when the gradebook lacks them (a course that
-never ran ``nbgrader generate_assignment``), so the scores always land.
+(``a1-sigmoid``, see :func:`dlgrade.integrations.nbgrader_source.grade_id`) in the
+notebook named after the assignment (``a1``, what ``dlgrade nbgrader-source`` makes).
+dlgrade's score, partial credit included, becomes the grade's ``auto_score``; a
+``manual_score`` the instructor set in formgrader is kept and still wins, as it does in
+nbgrader. The assignment, notebook, grade cells, students and submissions are created when
+the gradebook lacks them (a course that never ran ``nbgrader generate_assignment``), so the
+scores always land.
 
 Use :func:`write_scores` from Python (``dlgrade grade`` can call it with
 :func:`scores_of` of its results) or the ``nbgrader-gradebook`` command on the JSON that
@@ -20,9 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlgrade.nbgrader_source import grade_id
+from dlgrade.integrations.nbgrader_source import grade_id
 from dlgrade.results import SubmissionResult
-from dlgrade.spec import Assignment
+from dlgrade.spec.exercise import Assignment
 
 
 class NbgraderMissing(RuntimeError):

@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
-from dlgrade.spec import Assignment
+from dlgrade.spec.exercise import Assignment
 
 MARK = {"passed": "ok", "partial": "~~", "failed": "XX"}
 

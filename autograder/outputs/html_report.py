@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
-from dlgrade.spec import Assignment
+from dlgrade.spec.exercise import Assignment
 
 if TYPE_CHECKING:
-    from dlgrade.deadlines import LateResult
+    from dlgrade.policy.deadlines import LateResult
 
 Late = Mapping[str, Mapping[str, "LateResult"]]  # student -> assignment id -> late result
 
@@ -54,7 +54,7 @@ a{color:#2f5fc4}
 def write_reports(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
                   out_dir: Path, *, late: Late | None = None) -> Path:
     """Write the class overview and one page per student; returns the overview's path.
-    ``late`` (from :func:`dlgrade.deadlines.apply_class`) adds submission times and late
+    ``late`` (from :func:`dlgrade.policy.deadlines.apply_class`) adds submission times and late
     penalties to both."""
     out_dir = Path(out_dir)
     (out_dir / "students").mkdir(parents=True, exist_ok=True)

@@ -28,9 +28,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from dlgrade.load.submission import Submission, _kind
 from dlgrade.results import SubmissionResult
-from dlgrade.spec import Assignment
-from dlgrade.submission import Submission, _kind
+from dlgrade.spec.exercise import Assignment
 
 DAY = timedelta(days=1)
 TIMESTAMP_FILE = "timestamp.txt"

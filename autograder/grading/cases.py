@@ -18,8 +18,8 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from dlgrade import gradcheck
-from dlgrade.spec import Exercise
+from dlgrade.core import gradcheck
+from dlgrade.spec.exercise import Exercise
 
 #: Entries per differentiable input perturbed by the numerical gradient check.
 GRADCHECK_ENTRIES = 12
@@ -64,7 +64,7 @@ def seed_for(exercise_id: str, *parts: int, hidden: bool = False) -> np.random.G
     regenerate it. The same course (secret included) always gives the same cases."""
     words = [zlib.crc32(exercise_id.encode()), *parts]
     if hidden:
-        from dlgrade.course import active
+        from dlgrade.courses.course import active
 
         words += active().secret_words()
     return np.random.default_rng(words)
@@ -73,7 +73,7 @@ def seed_for(exercise_id: str, *parts: int, hidden: bool = False) -> np.random.G
 @cache
 def build_cases(exercise: Exercise, hidden: bool) -> tuple[Case, ...]:
     """The exercise's cases: public ones, plus hidden ones if ``hidden``, plus stability."""
-    from dlgrade.registry import reference_module
+    from dlgrade.courses.registry import reference_module
 
     reference = reference_module(exercise.module)
     functions = {name: getattr(reference, name) for name in exercise.functions}

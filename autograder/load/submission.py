@@ -5,7 +5,7 @@ A folder holds the student's modules by name (``activations.py``, ``losses.py``,
 in one file or one notebook). nbgrader's layout, ``submitted/STUDENT/ASSIGNMENT/*.ipynb``, is
 found by :func:`discover` too. Nothing here imports or executes student code: files are only
 located, size-checked and hashed, and a notebook's code cells are extracted from its JSON
-(:mod:`dlgrade.notebooks`) into a private temporary ``.py`` file, which is what the
+(:mod:`dlgrade.load.notebooks`) into a private temporary ``.py`` file, which is what the
 sandboxed child gets.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.notebooks import MAX_NOTEBOOK_BYTES, NotebookError, extract
+from dlgrade.load.notebooks import MAX_NOTEBOOK_BYTES, NotebookError, extract
 from dlgrade.sandbox.files import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, read_regular
 
 

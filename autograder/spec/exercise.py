@@ -12,7 +12,7 @@ Three kinds of exercise exist:
   with respect to ``wrt[0]``. Checks: ``loss``, ``gradient``, ``gradcheck``, ``stability``.
 
 * ``"program"``: anything else (networks, optimizer trajectories, classes, random layers).
-  Each case is a :class:`~dlgrade.scenarios.Scenario`: a short script of calls run in the
+  Each case is a :class:`~dlgrade.spec.scenarios.Scenario`: a short script of calls run in the
   child, the values read from them, and how each check judges them. Its checks are the keys
   of ``weights``.
 

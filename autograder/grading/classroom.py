@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from dlgrade import course, registry
 from dlgrade.api import open_course
-from dlgrade.gradebook import Gradebook
-from dlgrade.grading import grade_submission
+from dlgrade.courses import course, registry
+from dlgrade.grading.grader import grade_submission
+from dlgrade.load.submission import Submission
 from dlgrade.results import SubmissionResult
-from dlgrade.spec import Assignment
-from dlgrade.submission import Submission
+from dlgrade.spec.exercise import Assignment
+from dlgrade.store.gradebook import Gradebook
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class DaskExecutor:
 def warm_up(assignments: list[Assignment], track: dict[str, str] | None = None) -> None:
     """Start the isolation probe and the warm worker (separate processes) while this thread
     computes every reference output the run will need."""
-    from dlgrade.grading import expectations, program_expectations
+    from dlgrade.grading.grader import expectations, program_expectations
     from dlgrade.sandbox import capabilities, runner
 
     libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))

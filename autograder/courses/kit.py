@@ -17,7 +17,8 @@ gives the same per-check scores, statuses and named mistakes on the public cases
 ``check`` with the whole course, because it feeds the very same grader the very same data.
 
 The data is read without pickle: JSON with tagged values, arrays in an ``.npz`` loaded with
-``allow_pickle=False``; anything unexpected is a one-line :class:`~dlgrade.course.CourseError`.
+``allow_pickle=False``; anything unexpected is a one-line
+:class:`~dlgrade.courses.course.CourseError`.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dlgrade import atomic, templates
-from dlgrade.cases import Case
-from dlgrade.course import COURSE_FILE, Course, CourseError, inside, read_config, validate
+from dlgrade.courses import templates
+from dlgrade.courses.course import COURSE_FILE, Course, CourseError, inside, read_config, validate
+from dlgrade.grading.cases import Case
+from dlgrade.outputs import atomic
 from dlgrade.sandbox.protocol import Handle, Rng, Step
-from dlgrade.scenarios import Missing, Property, Scenario
-from dlgrade.spec import Assignment, Exercise, Mutant
+from dlgrade.spec.exercise import Assignment, Exercise, Mutant
+from dlgrade.spec.scenarios import Missing, Property, Scenario
 
 FORMAT = 1
 DATA_DIR = "dlgrade-kit"
@@ -167,7 +169,8 @@ def _no_sampler(rng: Any, shape: Any, huge: Any) -> Any:
 
 
 def _exercise_data(exercise: Exercise, writer: _Writer) -> dict[str, Any]:
-    from dlgrade import grading  # the course's own expectations, as grading computes them
+    from dlgrade.core import gradcheck
+    from dlgrade.grading import grader  # the course's own expectations, as grading makes them
 
     data = {name: writer.encode(getattr(exercise, name)) for name in _EXERCISE_FIELDS}
     data["weights"] = writer.encode(dict(exercise.weights))
@@ -177,13 +180,13 @@ def _exercise_data(exercise: Exercise, writer: _Writer) -> dict[str, Any]:
             {"scenario": writer.encode(e.scenario), "reference": writer.encode(e.reference),
              "known": [[m.name, writer.encode(v)] for m, v in e.known],
              "reply_bytes": e.reply_bytes}
-            for e in grading.program_expectations(exercise, False)]
+            for e in grader.program_expectations(exercise, False)]
         return data
-    eps = grading.gradcheck.settings_for(np.float64).eps
+    eps = gradcheck.settings_for(np.float64).eps
     cases = []
-    for number, e in enumerate(grading.expectations(exercise, False)):
+    for number, e in enumerate(grader.expectations(exercise, False)):
         probes = {} if e.case.huge else {
-            name: writer.encode(grading.reference_probes(exercise, False, number, name, eps))
+            name: writer.encode(grader.reference_probes(exercise, False, number, name, eps))
             for name in exercise.wrt}
         cases.append({"case": writer.encode(e.case), "reference": writer.encode(e.reference),
                       "known": [[m.name, writer.encode(v)] for m, v in e.known],
@@ -343,7 +346,7 @@ def load(root: Path) -> Course:
 
 
 def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
-    from dlgrade.grading import Expectation, ProgramExpectation
+    from dlgrade.grading.grader import Expectation, ProgramExpectation
 
     where = str(data_dir / DATA_FILE)
     try:
@@ -366,7 +369,8 @@ def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
             exercises = []
             for e in a["exercises"]:
                 fields = {name: reader.decode(e[name]) for name in _EXERCISE_FIELDS}
-                exercise = Exercise(sample=_no_sampler, **fields)
+                exercise = Exercise(sample=_no_sampler, scenarios=(
+                    _no_sampler if fields["kind"] == "program" else None), **fields)
                 exercises.append(exercise)
 
                 def known(pairs: list, exercise_id: str = exercise.id,

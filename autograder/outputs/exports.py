@@ -1,7 +1,7 @@
 """Grades out to a spreadsheet or an LMS: CSV, Canvas's gradebook import CSV, and JSON.
 
 Grades come from a run (a list of :class:`~dlgrade.results.SubmissionResult`) or from the
-SQLite gradebook (:mod:`dlgrade.gradebook`), and are first put in one :class:`Table`:
+SQLite gradebook (:mod:`dlgrade.store.gradebook`), and are first put in one :class:`Table`:
 
 * ``csv``: one row per student, one column per exercise (its id), then the total (and, with
   deadlines, the raw total and the late penalty before it). Blank: never graded, not 0.
@@ -25,16 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlgrade import atomic, registry
-from dlgrade.deadlines import LateResult, SubmissionTime, apply_totals, submission_time
+from dlgrade.courses import registry
+from dlgrade.outputs import atomic
+from dlgrade.policy.deadlines import LateResult, SubmissionTime, apply_totals, submission_time
 from dlgrade.results import SubmissionResult
-from dlgrade.spec import Assignment
+from dlgrade.spec.exercise import Assignment
 
 FORMATS = ("csv", "canvas", "json")
 CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_LABEL = "    Points Possible"
 
-#: ``student -> assignment id -> LateResult`` (see :mod:`dlgrade.deadlines`).
+#: ``student -> assignment id -> LateResult`` (see :mod:`dlgrade.policy.deadlines`).
 Late = Mapping[str, Mapping[str, LateResult]]
 
 
@@ -113,7 +114,7 @@ class Table:
 
 def table_from_results(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
                        late: Late | None = None) -> Table:
-    """A table from a grading run (``late``: from :func:`dlgrade.deadlines.apply_class`)."""
+    """A table from a grading run (``late``: from :func:`dlgrade.policy.deadlines.apply_class`)."""
     columns = [Column(e.id, e.title, e.points, a.id) for a in assignments for e in a.exercises]
     rows = []
     for result in sorted(results, key=lambda r: r.student):
@@ -355,7 +356,7 @@ def export_results(results: Sequence[SubmissionResult], assignments: Sequence[As
     """Write a grading run's scores to ``path`` in ``fmt``; return warnings to show.
 
     For ``dlgrade grade --csv OUT`` / ``--canvas OUT``; ``late`` comes from
-    :func:`dlgrade.deadlines.apply_class`."""
+    :func:`dlgrade.policy.deadlines.apply_class`."""
     table = table_from_results(results, assignments, late)
     text, warnings = render(table, fmt, roster=read_roster(roster) if roster else None,
                             names=names)
@@ -371,7 +372,7 @@ def late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
                         submissions: Path | None) -> None:
     """Fill each row's late results from the submission times (folders, then the CSV), for
     ``dlgrade export --due``: the gradebook holds no submission times."""
-    from dlgrade.submission import discover
+    from dlgrade.load.submission import discover
 
     folders = {s.student: s for s in discover(submissions)} if submissions else {}
     for row in table.rows:

@@ -15,7 +15,7 @@
   file and graded by dlgrade in a sandboxed child, public and hidden cases, on that one
   exercise. The cell passes (nbgrader awards the points) only on full marks and otherwise
   fails with dlgrade's feedback; nbgrader grade cells are all or nothing, so partial credit
-  comes from ``dlgrade grade`` (and :mod:`dlgrade.nbgrader_gradebook`).
+  comes from ``dlgrade grade`` (and :mod:`dlgrade.integrations.nbgrader_gradebook`).
 
 An ``nbgrader_config.py`` is written when the course has none. The kernel needs dlgrade
 installed (``pip install dlgrade``), as it needs numpy.
@@ -30,9 +30,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dlgrade import course, kit, registry, templates
-from dlgrade.notebooks import GRADE_CELL_MARK
-from dlgrade.spec import Assignment, Exercise
+from dlgrade.courses import course, kit, registry, templates
+from dlgrade.load.notebooks import GRADE_CELL_MARK
+from dlgrade.spec.exercise import Assignment, Exercise
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 CONFIG = '''\
@@ -122,7 +122,7 @@ def grade_cell(exercise: Exercise) -> dict[str, Any]:
     source = (f"{GRADE_CELL_MARK}: {exercise.id} ({exercise.title}, {exercise.points:g} "
               "points), read-only.\n"
               "# Grades the code run so far in this notebook, in a sandboxed process.\n"
-              "from dlgrade.nbgrader_source import check_exercise\n\n"
+              "from dlgrade.integrations.nbgrader_source import check_exercise\n\n"
               f"check_exercise({exercise.id!r})")
     return _code(source, {"grade": True, "solution": False, "locked": True,
                           "grade_id": grade_id(exercise.id), "points": exercise.points})
@@ -211,10 +211,10 @@ def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
     whole course rather than a kit.
     """
     from dlgrade.api import open_course
-    from dlgrade.grading import grade_submission
-    from dlgrade.notebooks import code_from_cells
+    from dlgrade.grading.grader import grade_submission
+    from dlgrade.load.notebooks import code_from_cells
+    from dlgrade.load.submission import Submission
     from dlgrade.results import STATUS_TEXT
-    from dlgrade.submission import Submission
 
     course.use(open_course(_course_of_notebook(exercise_id.split(".", 1)[0])))
     if hidden is None:

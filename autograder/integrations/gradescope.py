@@ -43,12 +43,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dlgrade import atomic, course, registry
 from dlgrade.api import open_course
-from dlgrade.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
+from dlgrade.courses import course, registry
+from dlgrade.load.submission import Submission, _kind
+from dlgrade.outputs import atomic
+from dlgrade.policy.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
-from dlgrade.spec import Assignment
-from dlgrade.submission import Submission, _kind
+from dlgrade.spec.exercise import Assignment
 
 PACKAGES = ("dlgrade",)
 COURSE_DIR = "course"
@@ -347,7 +348,7 @@ def gradescope_late(metadata: dict[str, Any], late: dict[str, Any]
                     ) -> tuple[Deadline, SubmissionTime] | None:
     """The deadline and submission time Gradescope gives (a user's extended due date wins
     over the assignment's); None when the metadata has no due date or time."""
-    from dlgrade.deadlines import parse_datetime
+    from dlgrade.policy.deadlines import parse_datetime
 
     dues = [u.get("assignment", {}).get("due_date") for u in metadata.get("users", [])
             if isinstance(u, dict) and isinstance(u.get("assignment"), dict)]
@@ -420,7 +421,7 @@ def write_results(submission_dir: Path, results_path: Path, assignment: str | Se
     submission_metadata.json (a path or its contents), for the student and the late policy;
     ``course_path``: the bundle's course (default: the course in use).
     """
-    from dlgrade.grading import grade_submission
+    from dlgrade.grading.grader import grade_submission
 
     started = time.monotonic()
     meta = metadata if isinstance(metadata, dict) else read_metadata(metadata)

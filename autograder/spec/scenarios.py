@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from dlgrade.properties import Missing, Property
 from dlgrade.sandbox import wire
 from dlgrade.sandbox.protocol import Reply, Step, encode_step
+from dlgrade.spec.properties import Missing, Property
 
 #: A path into a step's result: list indices, dict keys, and ``"float"`` (the value as a
 #: float64 array; integers and booleans are accepted, so ``1`` and ``1.0`` compare equal).

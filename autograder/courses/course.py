@@ -3,8 +3,9 @@
 A course holds its assignments' specs (a Python package folder, one subpackage per
 assignment defining ``ASSIGNMENT``), its reference solutions (one module per student file),
 its generated templates and its secret (the seed of the hidden cases, made on first use and
-never copied into a kit). A *kit* is the students' side of a course (see :mod:`dlgrade.kit`):
-its ``course.toml`` names a data folder of public cases instead of specs and references.
+never copied into a kit). A *kit* is the students' side of a course (see
+:mod:`dlgrade.courses.kit`): its ``course.toml`` names a data folder of public cases
+instead of specs and references.
 
 ``course.toml``::
 
@@ -38,7 +39,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dlgrade.spec import Assignment, Exercise, Mutant, SpecError
+from dlgrade.spec.exercise import Assignment, Exercise, Mutant, SpecError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,7 +69,7 @@ class Course:
     templates_dir: Path
     reference_dir: Path | None = None  # None in a kit
     secret_path: Path | None = None  # None in a kit
-    kit: Any = None  # the kit's frozen public cases (dlgrade.kit.KitData) when a kit
+    kit: Any = None  # the kit's frozen public cases (dlgrade.courses.kit.KitData) when a kit
     package: str = ""  # the private import name of its modules
     _secret: bytes | None = field(default=None, repr=False)
 

@@ -2,8 +2,8 @@
 
 For each exercise and case the child is asked for the student's forward value, gradients
 and the forward values at perturbed inputs (for the numerical gradient check). Everything is
-compared here, in the trusted process, with :func:`dlgrade.compare.compare`; a mismatch is
-explained by :func:`dlgrade.diagnose.explain`. Reference outputs and the outputs of known
+compared here, in the trusted process, with :func:`dlgrade.core.compare.compare`; a mismatch is
+explained by :func:`dlgrade.core.diagnose.explain`. Reference outputs and the outputs of known
 mistakes are computed once per run and reused for every student.
 """
 
@@ -16,14 +16,15 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from dlgrade import gradcheck, scenarios
-from dlgrade.cases import Case, build_cases, fresh, observe, observe_quietly
-from dlgrade.compare import compare
-from dlgrade.course import active
-from dlgrade.diagnose import explain
-from dlgrade.notebooks import relocate
-from dlgrade.registry import mutants, reference_module
-from dlgrade.results import (  # also dlgrade.grading's names, as before results.py
+from dlgrade.core import gradcheck
+from dlgrade.core.compare import compare
+from dlgrade.core.diagnose import explain
+from dlgrade.courses.course import active
+from dlgrade.courses.registry import mutants, reference_module
+from dlgrade.grading.cases import Case, build_cases, fresh, observe, observe_quietly
+from dlgrade.load.notebooks import relocate
+from dlgrade.load.submission import Submission
+from dlgrade.results import (  # also dlgrade.grading.grader's names, as before results.py
     STATUS_TEXT,
     CheckResult,
     ExerciseResult,
@@ -32,9 +33,9 @@ from dlgrade.results import (  # also dlgrade.grading's names, as before results
 from dlgrade.sandbox.files import read_regular
 from dlgrade.sandbox.protocol import Handle, Reply, Step
 from dlgrade.sandbox.runner import Limits, Session, SessionOver
-from dlgrade.scenarios import Scenario
-from dlgrade.spec import Assignment, Exercise, Mutant
-from dlgrade.submission import Submission
+from dlgrade.spec import scenarios
+from dlgrade.spec.exercise import Assignment, Exercise, Mutant
+from dlgrade.spec.scenarios import Scenario
 
 IMPORT_TIMEOUT = 20.0
 
@@ -742,7 +743,7 @@ def _judge_safely(prop: scenarios.Property, student: dict[str, Any],
 
 def _note_foundations(results: list[ExerciseResult]) -> None:
     """Tell a student when an exercise fails while one it builds on fails too."""
-    from dlgrade.registry import exercise as spec_of
+    from dlgrade.courses.registry import exercise as spec_of
 
     by_id = {r.id: r for r in results}
     for result in results:

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from dlgrade import gradcheck
-from dlgrade.compare import compare
-from dlgrade.spec import SpecError
+from dlgrade.core import gradcheck
+from dlgrade.core.compare import compare
+from dlgrade.spec.exercise import SpecError
 
 #: The judge families by name: ``fn(student, reference, **params) -> str | None``.
 FAMILIES: dict[str, Callable[..., str | None]] = {}

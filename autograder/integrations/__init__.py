@@ -1,0 +1,1 @@
+"""Integrations: nbgrader (source notebooks, gradebook) and Gradescope (bundle, results)."""

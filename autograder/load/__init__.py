@@ -1,0 +1,1 @@
+"""Loading submissions in the parent: files, folders, notebooks; never imports student code."""

@@ -1,0 +1,1 @@
+"""Policies applied to grades: deadlines and late penalties."""

@@ -1,0 +1,1 @@
+"""What a course declares: exercises, assignments, mutants, scenarios and property families."""

@@ -1,0 +1,1 @@
+"""The SQLite gradebook: one transaction per student, resumable runs."""
