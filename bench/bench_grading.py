@@ -209,6 +209,9 @@ def main() -> None:
                         help="a1,a2 (default, as nbgrader's notebook) or all")
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)  # internal
     args = parser.parse_args()
+    from dlgrade import api
+
+    api.load_course(ROOT)  # the bundled course
     if args.floor:
         floor(args.floor, args.assignments)
         return
@@ -223,7 +226,7 @@ def main() -> None:
         made = build_class(work / "class", args.students, args.assignments)
         n = len(made)
         dlgrade = [sys.executable, "-m", "dlgrade", "grade", args.assignments,
-                   str(work / "class"), "--no-gradebook"]
+                   str(work / "class"), "--no-gradebook", "--course", str(ROOT)]
         rows = {
             f"dlgrade, isolated, {default_workers()} workers (default)": measure(
                 dlgrade, args.repeat),

@@ -23,12 +23,16 @@ SAMPLES = ROOT / "samples" / "class"
 FIXTURE = ROOT / "tests" / "fixtures" / "course"
 
 
-@pytest.fixture(scope="module")
-def a1a2_kit(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("kits") / "a1a2"
-    result = CliRunner().invoke(main, ["kit", "a1,a2", str(out), "--course", str(ROOT)])
+def make_kit(tmp_path_factory, selector: str) -> Path:
+    out = tmp_path_factory.mktemp("kits") / selector.replace(",", "")
+    result = CliRunner().invoke(main, ["kit", selector, str(out), "--course", str(ROOT)])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def a1a2_kit(tmp_path_factory) -> Path:
+    return make_kit(tmp_path_factory, "a1,a2")
 
 
 def solution_lines(reference_dir: Path) -> set[str]:
@@ -204,10 +208,7 @@ def test_a_fresh_environment_with_only_the_engine_wheel(a1a2_kit, tmp_path):
 
 @pytest.fixture(scope="module")
 def whole_kit(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("kits") / "all"
-    result = CliRunner().invoke(main, ["kit", "all", str(out), "--course", str(ROOT)])
-    assert result.exit_code == 0, result.output
-    return out
+    return make_kit(tmp_path_factory, "all")
 
 
 @pytest.mark.parametrize("student", ["ada", "ben", "cleo", "dev"])
