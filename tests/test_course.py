@@ -161,3 +161,25 @@ def test_validate_and_build_templates_on_an_outside_course(outside):
     result = runner.invoke(main, ["validate", "--course", str(outside)])
     assert result.exit_code == 0, result.output
     assert "mutants: 4/4 ok" in result.output
+
+
+def test_init_makes_a_course_that_validates_and_grades(tmp_path):
+    """`dlgrade init my-course && cd my-course && dlgrade validate && dlgrade grade all
+    samples/`, each step a real command in its own process."""
+    done = run(["init", "my-course"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "my-course"
+    assert (folder / "student_templates" / "ops.py").is_file()
+    assert "### BEGIN SOLUTION" not in (folder / "student_templates" / "ops.py").read_text()
+    done = run(["validate"], cwd=folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Everything is valid." in done.stdout and "mutants: 2/2 ok" in done.stdout
+    scores = folder / "scores.json"
+    done = run(["grade", "all", "samples/", "--json", str(scores)], cwd=folder)
+    assert done.returncode == 0, done.stderr
+    graded = json.loads(scores.read_text())
+    assert graded["right"]["hw1.cube"]["status"] == "passed"
+    assert "the backward pass drops the factor 3" in graded["wrong"]["hw1.cube"]["message"]
+    # Never over an existing folder.
+    done = run(["init", "my-course"], cwd=tmp_path)
+    assert done.returncode == 2 and "not an empty folder" in done.stderr

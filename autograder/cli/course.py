@@ -1,11 +1,11 @@
-"""The course's commands: list, validate, build-templates, kit."""
+"""The course's commands: init, list, validate, build-templates, kit."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from dlgrade.cli.errors import with_course
+from dlgrade.cli.errors import friendly, with_course
 from dlgrade.courses import course, registry, templates
 
 
@@ -84,4 +84,18 @@ def build_templates(check_only: bool, out: Path | None) -> None:
     click.echo(f"{len(files)} templates, {len(changed)} updated.")
 
 
-COMMANDS = (list_command, validate, kit_command, build_templates)
+@click.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@friendly
+def init_command(folder: Path) -> None:
+    """Make a new course in FOLDER: course.toml, one assignment with a worked exercise (its
+    reference, spec, oracle and two known mistakes), templates, a correct and a buggy sample
+    student, ci.sh and a README. `dlgrade validate` passes on it as it is."""
+    from dlgrade.courses import scaffold
+
+    files = scaffold.create(folder)
+    click.echo(f"Course written to {folder} ({len(files)} files). Next:\n"
+               f"  cd {folder} && dlgrade validate && dlgrade grade all samples/")
+
+
+COMMANDS = (init_command, list_command, validate, kit_command, build_templates)

@@ -260,8 +260,10 @@ def course_files(source: course.Course, assignments: Sequence[Assignment]
                                                and top not in {a.id for a in assignments}):
             continue
         files.append((f"specs/{relative.as_posix()}", path.read_bytes()))
+    needed = {"__init__", *(m for a in assignments for m in a.modules)}
     for path in sorted(source.reference_dir.glob("*.py")):
-        files.append((f"reference/{path.name}", path.read_bytes()))
+        if path.stem in needed:  # the solutions of these assignments, no others
+            files.append((f"reference/{path.name}", path.read_bytes()))
     ids = ", ".join(json.dumps(a.id) for a in assignments)
     files.append(("course.toml", (
         f"# Written by `dlgrade gradescope` from {source.root.name}/course.toml.\n[course]\n"

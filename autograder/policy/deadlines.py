@@ -413,9 +413,10 @@ def parse_deadlines(due: Sequence[str], late_penalty: float, grace: str,
 
 
 def _targeted(item: str) -> str | None:
-    """The assignment id of ``a1=DATETIME``; None for a plain date-time."""
+    """The assignment id of ``a1=DATETIME`` (any course's ids are identifiers); None for a
+    plain date-time, which never holds an ``=``."""
     name, sep, _ = item.partition("=")
-    return name.strip() if sep and re.fullmatch(r"a[0-9]+", name.strip()) else None
+    return name.strip() if sep and name.strip().isidentifier() else None
 
 
 def times_from_option(path: Path | None) -> dict[tuple[str, str | None], datetime] | None:
