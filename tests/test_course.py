@@ -183,3 +183,13 @@ def test_init_makes_a_course_that_validates_and_grades(tmp_path):
     # Never over an existing folder.
     done = run(["init", "my-course"], cwd=tmp_path)
     assert done.returncode == 2 and "not an empty folder" in done.stderr
+
+
+def test_validate_fails_an_exercise_with_fewer_than_two_known_mistakes(outside):
+    spec = outside / "specs" / "hw1" / "__init__.py"
+    spec.write_text(spec.read_text() + "\nimport dataclasses\n\nASSIGNMENT = dataclasses."
+                    "replace(ASSIGNMENT, mutants=ASSIGNMENT.mutants[:3])\n")
+    result = CliRunner().invoke(main, ["validate", "--course", str(outside)])
+    assert result.exit_code == 1
+    assert "FAIL hw1.sq has known mistakes: 1 declared, at least 2 needed" in result.output
+    assert "no known mistake fails loss" in result.output  # the check nothing exercises

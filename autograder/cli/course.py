@@ -32,8 +32,11 @@ def validate() -> None:
         bad = [f for f in findings if not f.ok]
         failures += len(bad)
         click.echo(f"{title}: {len(findings) - len(bad)}/{len(findings)} ok")
-        for finding in bad:
-            click.echo(f"  FAIL {finding.topic}: {finding.detail}")
+        for finding in findings:
+            if not finding.ok:
+                click.echo(f"  FAIL {finding.topic}: {finding.detail}")
+            elif finding.detail:
+                click.echo(f"  note {finding.topic}: {finding.detail}")
     if failures:
         raise click.ClickException(f"validation failed: {failures} problem(s)")
     click.echo("Everything is valid.")

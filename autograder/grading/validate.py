@@ -22,7 +22,13 @@ from pathlib import Path
 from dlgrade.core.compare import compare
 from dlgrade.courses import templates
 from dlgrade.courses.course import active
-from dlgrade.courses.registry import assignments, exercise, mutants, reference_module
+from dlgrade.courses.registry import (
+    assignments,
+    exercise,
+    exercises,
+    mutants,
+    reference_module,
+)
 from dlgrade.grading.cases import build_cases, observe
 from dlgrade.grading.grader import grade_submission
 from dlgrade.load.submission import Submission
@@ -127,8 +133,26 @@ def check_mutants(workers: int | None = None) -> Iterator[Finding]:
         yield from pool.map(check_mutant, every)
 
 
+#: Known mistakes every exercise needs: one can be caught by luck, two show the checks bite.
+MIN_MISTAKES = 2
+
+
+def check_mistake_coverage() -> Iterator[Finding]:
+    """Every exercise has at least :data:`MIN_MISTAKES` known mistakes; which of its checks
+    no known mistake fails is said (a note: such a check is not yet shown to catch one)."""
+    for ex in exercises().values():
+        known = mutants(ex.id)
+        failed = {check for m in known for check in m.fails}
+        untested = [c for c in ex.checks if c not in failed]
+        note = f"no known mistake fails {', '.join(untested)}" if untested else ""
+        yield Finding(len(known) >= MIN_MISTAKES, f"{ex.id} has known mistakes",
+                      f"{len(known)} declared, at least {MIN_MISTAKES} needed"
+                      + (f"; {note}" if note else "") if len(known) < MIN_MISTAKES else note)
+
+
 STEPS: tuple[tuple[str, Callable[[], Iterator[Finding]]], ...] = (
     ("templates", check_templates),
+    ("known mistakes", check_mistake_coverage),
     ("oracle agreement", check_oracles),
     ("reference and stubs", check_reference_and_stubs),
     ("mutants", check_mutants),
