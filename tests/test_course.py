@@ -193,3 +193,30 @@ def test_validate_fails_an_exercise_with_fewer_than_two_known_mistakes(outside):
     assert result.exit_code == 1
     assert "FAIL hw1.sq has known mistakes: 1 declared, at least 2 needed" in result.output
     assert "no known mistake fails loss" in result.output  # the check nothing exercises
+
+
+def test_an_exercise_tolerance_replaces_the_dtype_table(outside):
+    """A course that accepts 1e-3 relative error gives full marks to an answer 1e-5 off,
+    which the float64 table (1e-7) would call wrong; in a kit too."""
+    from dlgrade import api
+
+    student = outside / "students" / "close"
+    student.mkdir()
+    (student / "ops.py").write_text(
+        "def cube_forward(x):\n    return x**3 * (1 + 1e-5), x\n\n\n"
+        "def cube_backward(dout, cache):\n    return 3 * cache**2 * dout * (1 + 1e-5)\n")
+    strict = api.check(student, ["hw1"], course=outside).exercises[0]
+    assert strict.id == "hw1.cube" and strict.status != "passed"
+    spec = outside / "specs" / "hw1" / "__init__.py"
+    text = spec.read_text()
+    assert 'oracle=_cube_oracle),' in text
+    spec.write_text(text.replace('oracle=_cube_oracle),',
+                                 'oracle=_cube_oracle, tolerance=(1e-3, 1e-9)),'))
+    relaxed_root = outside.parent / "relaxed"
+    shutil.copytree(outside, relaxed_root)
+    relaxed = api.check(student, ["hw1"], course=relaxed_root).exercises[0]
+    assert relaxed.status == "passed", relaxed.message
+    kit_dir = outside.parent / "relaxed-kit"
+    assert CliRunner().invoke(main, ["kit", "hw1", str(kit_dir), "--course",
+                                     str(relaxed_root)]).exit_code == 0
+    assert api.check(student, ["hw1"], course=kit_dir).exercises[0].status == "passed"

@@ -55,7 +55,7 @@ MAX_BYTES = 256 << 20
 
 _EXERCISE_FIELDS = ("id", "title", "module", "kind", "functions", "inputs", "wrt", "params",
                     "public_shapes", "hidden_shapes", "stable", "points", "time_limit",
-                    "hint", "weights", "returns", "builds_on")
+                    "hint", "weights", "returns", "builds_on", "tolerance")
 _CLASSES: dict[str, type] = {"Step": Step, "Case": Case, "Scenario": Scenario,
                              "Property": Property}
 

@@ -329,11 +329,12 @@ class _ExerciseRun:
         values, missing = self._student(replies)
         show = not case.hidden
         where = case.describe()
+        rtol, atol = ex.tolerance or (None, None)  # None: the per-dtype table
 
         def verdict(name: str) -> tuple[bool, str]:
             if name in missing:
                 return False, f"{where}: {missing[name]}"
-            result = compare(values[name], ref[name], show_values=show)
+            result = compare(values[name], ref[name], rtol=rtol, atol=atol, show_values=show)
             if result.ok:
                 return True, ""
             known = [(m.mistake, v[name]) for m, v in expectation.known if name in v]
@@ -397,7 +398,8 @@ class _ExerciseRun:
             if type(outputs) is not np.ndarray:
                 continue  # a non-float64 forward was probed again with its own step
             expected = reference_probes(ex, self.grader.hidden, number, name, eps)
-            if not compare(outputs, expected, show_values=False).ok:
+            rtol, atol = ex.tolerance or (None, None)
+            if not compare(outputs, expected, rtol=rtol, atol=atol, show_values=False).ok:
                 results.append((False, f"{case.describe()}: {ex.functions[0]} gives wrong "
                                 "values at inputs moved by 1e-6, though it is right at the "
                                 "inputs themselves (does it depend on earlier calls?)"))

@@ -97,6 +97,8 @@ class Exercise:
         returns: program: what each function must return, for messages, e.g.
             ``{"mlp_loss": "(loss, grads) with grads a dict like params"}``.
         builds_on: ids of exercises this one uses (feedback says when one of them fails).
+        tolerance: ``(rtol, atol)`` for every value and gradient of a layer or loss, in place
+            of the per-dtype table (a program's scenarios carry their own).
         oracle_check: program: ``dlgrade validate``'s proof of the reference against PyTorch
             (or a closed form); returns a list of disagreements, empty when all is well.
     """
@@ -122,6 +124,7 @@ class Exercise:
     returns: Mapping[str, str] = field(default_factory=dict)
     builds_on: tuple[str, ...] = ()
     oracle_check: Callable[[], list[str]] | None = None
+    tolerance: tuple[float, float] | None = None
 
     @property
     def assignment(self) -> str:
