@@ -220,3 +220,38 @@ def test_an_exercise_tolerance_replaces_the_dtype_table(outside):
     assert CliRunner().invoke(main, ["kit", "hw1", str(kit_dir), "--course",
                                      str(relaxed_root)]).exit_code == 0
     assert api.check(student, ["hw1"], course=kit_dir).exercises[0].status == "passed"
+
+
+PATCH_MUTANT = '''
+import dataclasses
+
+ASSIGNMENT = dataclasses.replace(ASSIGNMENT, mutants=ASSIGNMENT.mutants + (
+    Mutant("hw1.cube", "two", "the backward uses 2 x^2 where d/dx x^3 is 3 x^2",
+           ("backward", "gradcheck"), patch=((@OLD@, @NEW@),)),))
+'''
+
+
+@pytest.mark.parametrize("old, expected", [
+    ("return 3.0 * x**2 * dout", None),
+    ("return 3.0 * x**2 * dout if False else 0", "is not in the reference"),
+    ("x", "occurs 12 times"),
+])
+def test_a_known_mistake_as_a_patch_of_the_reference(outside, old, expected):
+    spec = outside / "specs" / "hw1" / "__init__.py"
+    new = "return 2.0 * x**2 * dout" if expected is None else "y"
+    spec.write_text(spec.read_text() + PATCH_MUTANT.replace("@OLD@", repr(old))
+                    .replace("@NEW@", repr(new)))
+    result = CliRunner().invoke(main, ["validate", "--course", str(outside)])
+    if expected is not None:  # refused when the course is loaded, in one line
+        assert result.exit_code == 2 and expected in result.output, result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert "mutants: 5/5 ok" in result.output
+    student = outside / "students" / "two"
+    student.mkdir()
+    (student / "ops.py").write_text(
+        (outside / "students" / "right" / "ops.py").read_text().replace("3 * cache", "2 * cache"))
+    from dlgrade import api
+
+    cube = api.check(student, ["hw1"], course=outside).exercises[0]
+    assert "the backward uses 2 x^2 where d/dx x^3 is 3 x^2" in cube.message

@@ -103,213 +103,6 @@ def _perceptron_epoch_no_bias(X, y, w, b, lr):
     return w, b
 
 
-# --- mlp_loss (complete replacements) -------------------------------------------------------
-
-
-def _mlp_loss_reg_on_biases(params, X, y=None, reg=0.0, activation="relu"):
-    layers = len(params) // 2
-    ins, zs, h = [], [], X
-    for k in range(1, layers + 1):
-        ins.append(h)
-        zs.append(h @ params[f"W{k}"] + params[f"b{k}"])
-        if k < layers:
-            z = zs[-1]
-            h = (np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
-                 if activation == "tanh" else 1.0 / (1.0 + np.exp(-z)))
-    scores = zs[-1]
-    if y is None:
-        return scores
-    n = X.shape[0]
-    rows = np.arange(n)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[rows, y].mean()
-    loss += 0.5 * reg * sum(np.sum(params[f"W{k}"] ** 2) for k in range(1, layers + 1))
-    loss += 0.5 * reg * sum(np.sum(params[f"b{k}"] ** 2) for k in range(1, layers + 1))
-    d = np.exp(log_probs)
-    d[rows, y] -= 1.0
-    d /= n
-    grads = {}
-    for k in range(layers, 0, -1):
-        grads[f"W{k}"] = ins[k - 1].T @ d + reg * params[f"W{k}"]
-        grads[f"b{k}"] = d.sum(axis=0)
-        grads[f"b{k}"] = grads[f"b{k}"] + reg * params[f"b{k}"]
-        if k > 1:
-            dh = d @ params[f"W{k}"].T
-            z, a = zs[k - 2], ins[k - 1]
-            d = (dh * (z > 0) if activation == "relu" else dh * (1.0 - a**2)
-                 if activation == "tanh" else dh * a * (1.0 - a))
-    return float(loss), grads
-
-
-def _mlp_loss_penalty_gradient_doubled(params, X, y=None, reg=0.0, activation="relu"):
-    layers = len(params) // 2
-    ins, zs, h = [], [], X
-    for k in range(1, layers + 1):
-        ins.append(h)
-        zs.append(h @ params[f"W{k}"] + params[f"b{k}"])
-        if k < layers:
-            z = zs[-1]
-            h = (np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
-                 if activation == "tanh" else 1.0 / (1.0 + np.exp(-z)))
-    scores = zs[-1]
-    if y is None:
-        return scores
-    n = X.shape[0]
-    rows = np.arange(n)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[rows, y].mean()
-    loss += 0.5 * reg * sum(np.sum(params[f"W{k}"] ** 2) for k in range(1, layers + 1))
-    d = np.exp(log_probs)
-    d[rows, y] -= 1.0
-    d /= n
-    grads = {}
-    for k in range(layers, 0, -1):
-        grads[f"W{k}"] = ins[k - 1].T @ d + 2.0 * reg * params[f"W{k}"]
-        grads[f"b{k}"] = d.sum(axis=0)
-        if k > 1:
-            dh = d @ params[f"W{k}"].T
-            z, a = zs[k - 2], ins[k - 1]
-            d = (dh * (z > 0) if activation == "relu" else dh * (1.0 - a**2)
-                 if activation == "tanh" else dh * a * (1.0 - a))
-    return float(loss), grads
-
-
-def _mlp_loss_no_mean_in_gradient(params, X, y=None, reg=0.0, activation="relu"):
-    layers = len(params) // 2
-    ins, zs, h = [], [], X
-    for k in range(1, layers + 1):
-        ins.append(h)
-        zs.append(h @ params[f"W{k}"] + params[f"b{k}"])
-        if k < layers:
-            z = zs[-1]
-            h = (np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
-                 if activation == "tanh" else 1.0 / (1.0 + np.exp(-z)))
-    scores = zs[-1]
-    if y is None:
-        return scores
-    n = X.shape[0]
-    rows = np.arange(n)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[rows, y].mean()
-    loss += 0.5 * reg * sum(np.sum(params[f"W{k}"] ** 2) for k in range(1, layers + 1))
-    d = np.exp(log_probs)
-    d[rows, y] -= 1.0
-    grads = {}
-    for k in range(layers, 0, -1):
-        grads[f"W{k}"] = ins[k - 1].T @ d + reg * params[f"W{k}"]
-        grads[f"b{k}"] = d.sum(axis=0)
-        if k > 1:
-            dh = d @ params[f"W{k}"].T
-            z, a = zs[k - 2], ins[k - 1]
-            d = (dh * (z > 0) if activation == "relu" else dh * (1.0 - a**2)
-                 if activation == "tanh" else dh * a * (1.0 - a))
-    return float(loss), grads
-
-
-def _mlp_loss_no_max_shift(params, X, y=None, reg=0.0, activation="relu"):
-    layers = len(params) // 2
-    ins, zs, h = [], [], X
-    for k in range(1, layers + 1):
-        ins.append(h)
-        zs.append(h @ params[f"W{k}"] + params[f"b{k}"])
-        if k < layers:
-            z = zs[-1]
-            h = (np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
-                 if activation == "tanh" else 1.0 / (1.0 + np.exp(-z)))
-    scores = zs[-1]
-    if y is None:
-        return scores
-    n = X.shape[0]
-    rows = np.arange(n)
-    log_probs = np.log(np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True))
-    loss = -log_probs[rows, y].mean()
-    loss += 0.5 * reg * sum(np.sum(params[f"W{k}"] ** 2) for k in range(1, layers + 1))
-    d = np.exp(log_probs)
-    d[rows, y] -= 1.0
-    d /= n
-    grads = {}
-    for k in range(layers, 0, -1):
-        grads[f"W{k}"] = ins[k - 1].T @ d + reg * params[f"W{k}"]
-        grads[f"b{k}"] = d.sum(axis=0)
-        if k > 1:
-            dh = d @ params[f"W{k}"].T
-            z, a = zs[k - 2], ins[k - 1]
-            d = (dh * (z > 0) if activation == "relu" else dh * (1.0 - a**2)
-                 if activation == "tanh" else dh * a * (1.0 - a))
-    return float(loss), grads
-
-
-def _mlp_loss_relu_passes_everything(params, X, y=None, reg=0.0, activation="relu"):
-    layers = len(params) // 2
-    ins, zs, h = [], [], X
-    for k in range(1, layers + 1):
-        ins.append(h)
-        zs.append(h @ params[f"W{k}"] + params[f"b{k}"])
-        if k < layers:
-            z = zs[-1]
-            h = (np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
-                 if activation == "tanh" else 1.0 / (1.0 + np.exp(-z)))
-    scores = zs[-1]
-    if y is None:
-        return scores
-    n = X.shape[0]
-    rows = np.arange(n)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[rows, y].mean()
-    loss += 0.5 * reg * sum(np.sum(params[f"W{k}"] ** 2) for k in range(1, layers + 1))
-    d = np.exp(log_probs)
-    d[rows, y] -= 1.0
-    d /= n
-    grads = {}
-    for k in range(layers, 0, -1):
-        grads[f"W{k}"] = ins[k - 1].T @ d + reg * params[f"W{k}"]
-        grads[f"b{k}"] = d.sum(axis=0)
-        if k > 1:
-            dh = d @ params[f"W{k}"].T
-            z, a = zs[k - 2], ins[k - 1]
-            d = (dh if activation == "relu" else dh * (1.0 - a**2)
-                 if activation == "tanh" else dh * a * (1.0 - a))
-    return float(loss), grads
-
-
-def _mlp_loss_tanh_derivative_of_z(params, X, y=None, reg=0.0, activation="relu"):
-    layers = len(params) // 2
-    ins, zs, h = [], [], X
-    for k in range(1, layers + 1):
-        ins.append(h)
-        zs.append(h @ params[f"W{k}"] + params[f"b{k}"])
-        if k < layers:
-            z = zs[-1]
-            h = (np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
-                 if activation == "tanh" else 1.0 / (1.0 + np.exp(-z)))
-    scores = zs[-1]
-    if y is None:
-        return scores
-    n = X.shape[0]
-    rows = np.arange(n)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[rows, y].mean()
-    loss += 0.5 * reg * sum(np.sum(params[f"W{k}"] ** 2) for k in range(1, layers + 1))
-    d = np.exp(log_probs)
-    d[rows, y] -= 1.0
-    d /= n
-    grads = {}
-    for k in range(layers, 0, -1):
-        grads[f"W{k}"] = ins[k - 1].T @ d + reg * params[f"W{k}"]
-        grads[f"b{k}"] = d.sum(axis=0)
-        if k > 1:
-            dh = d @ params[f"W{k}"].T
-            z, a = zs[k - 2], ins[k - 1]
-            d = (dh * (z > 0) if activation == "relu" else dh * (1.0 - z**2)
-                 if activation == "tanh" else dh * a * (1.0 - a))
-    return float(loss), grads
-
-
 # --- Value (complete replacement classes) ----------------------------------------------------
 
 
@@ -749,7 +542,16 @@ MUTANTS: tuple[Mutant, ...] = (
         name="reg-on-biases",
         mistake="the L2 penalty is applied to the biases too; it covers the weights W only",
         fails=("loss", "gradients"),
-        functions={"mlp_loss": _mlp_loss_reg_on_biases},
+        patch=(
+            ("    grads = {}\n",
+             '    loss += 0.5 * reg * sum(np.sum(params[f"b{k}"] ** 2)\n'
+             "                            for k in range(1, layers + 1))\n"
+             "    grads = {}\n"),
+            ('grads[f"b{layers}"] = dscores.sum(axis=0)',
+             'grads[f"b{layers}"] = dscores.sum(axis=0) + reg * params[f"b{layers}"]'),
+            ('grads[f"b{layer}"] = dz.sum(axis=0)',
+             'grads[f"b{layer}"] = dz.sum(axis=0) + reg * params[f"b{layer}"]'),
+        ),
     ),
     Mutant(
         exercise="a3.mlp_loss",
@@ -757,7 +559,10 @@ MUTANTS: tuple[Mutant, ...] = (
         mistake="the penalty's gradient is 2 * reg * W; the derivative of 0.5 * reg * W**2 is "
         "reg * W",
         fails=("gradients", "gradcheck"),
-        functions={"mlp_loss": _mlp_loss_penalty_gradient_doubled},
+        patch=(
+            ('h.T @ dscores + reg * params', 'h.T @ dscores + 2.0 * reg * params'),
+            ('h_in.T @ dz + reg * params', 'h_in.T @ dz + 2.0 * reg * params'),
+        ),
     ),
     Mutant(
         exercise="a3.mlp_loss",
@@ -765,7 +570,7 @@ MUTANTS: tuple[Mutant, ...] = (
         mistake="the softmax gradient misses the 1/N: dscores = (softmax - one_hot) / N, as "
         "the loss is a mean",
         fails=("gradients", "gradcheck"),
-        functions={"mlp_loss": _mlp_loss_no_mean_in_gradient},
+        patch=(("    dscores /= n\n", ""),),
     ),
     Mutant(
         exercise="a3.mlp_loss",
@@ -773,7 +578,7 @@ MUTANTS: tuple[Mutant, ...] = (
         mistake="the softmax takes exp of the raw scores, which overflows for large scores: "
         "subtract each row's max first",
         fails=("loss", "gradients", "gradcheck"),
-        functions={"mlp_loss": _mlp_loss_no_max_shift},
+        patch=(("shifted = scores - scores.max(axis=1, keepdims=True)", "shifted = scores"),),
     ),
     Mutant(
         exercise="a3.mlp_loss",
@@ -781,14 +586,14 @@ MUTANTS: tuple[Mutant, ...] = (
         mistake="the ReLU's backward passes every gradient; it must zero it where the hidden "
         "pre-activation is <= 0",
         fails=("gradients", "gradcheck"),
-        functions={"mlp_loss": _mlp_loss_relu_passes_everything},
+        patch=(("dz = dh * (z > 0)", "dz = dh"),),
     ),
     Mutant(
         exercise="a3.mlp_loss",
         name="tanh-derivative-of-z",
         mistake="the tanh derivative uses the pre-activation, 1 - z**2; it is 1 - tanh(z)**2",
         fails=("gradients", "gradcheck"),
-        functions={"mlp_loss": _mlp_loss_tanh_derivative_of_z},
+        patch=(("dz = dh * (1.0 - a**2)", "dz = dh * (1.0 - z**2)"),),
     ),
     Mutant(
         exercise="a3.value",

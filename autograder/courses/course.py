@@ -39,7 +39,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dlgrade.spec.exercise import Assignment, Exercise, Mutant, SpecError
+from dlgrade.spec.exercise import Assignment, Exercise, Mutant, SpecError, apply_patch
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -329,9 +329,16 @@ def validate(course: Course) -> None:
                 raise SpecError(f"mutant {m.id!r} targets an unknown exercise")
             if not set(m.fails) <= set(target.checks) or not m.fails:
                 raise SpecError(f"mutant {m.id!r}: fails must name checks of {target.id}")
-            if course.kit is None and (not set(m.functions) <= set(target.functions)
-                                       or not m.functions):
+            if course.kit is not None:
+                continue
+            if bool(m.functions) == bool(m.patch):
+                raise SpecError(f"mutant {m.id!r}: give it either a patch of the reference or "
+                                "replacement functions")
+            if not set(m.functions) <= set(target.functions):
                 raise SpecError(f"mutant {m.id!r} replaces functions {target.id} does not have")
+            if m.patch:
+                apply_patch(course.reference_path(target.module).read_text(), m.patch,
+                            f"mutant {m.id}")
 
 
 # ---------------------------------------------------------------- the active course

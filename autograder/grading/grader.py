@@ -22,6 +22,7 @@ from dlgrade.core.diagnose import explain
 from dlgrade.courses.course import active
 from dlgrade.courses.registry import mutants, reference_module
 from dlgrade.grading.cases import Case, build_cases, fresh, observe, observe_quietly
+from dlgrade.grading.mutants import mutant_functions, patched_module
 from dlgrade.load.notebooks import relocate
 from dlgrade.load.submission import Submission
 from dlgrade.results import (  # also dlgrade.grading.grader's names, as before results.py
@@ -63,7 +64,8 @@ def expectations(exercise: Exercise, hidden: bool) -> tuple[Expectation, ...]:
     for case in build_cases(exercise, hidden):
         known = []
         for mutant in mutants(exercise.id):
-            values = observe_quietly(exercise, {**ref_functions, **mutant.functions}, case)
+            values = observe_quietly(
+                exercise, {**ref_functions, **mutant_functions(mutant, exercise.functions)}, case)
             if values is not None:
                 known.append((mutant, values))
         found.append(Expectation(case, observe(exercise, ref_functions, case), tuple(known)))
@@ -575,7 +577,8 @@ def program_expectations(exercise: Exercise, hidden: bool) -> tuple[ProgramExpec
         known = []
         compared = {n for names in scenario.compare.values() for n in names}
         for mutant in mutants(exercise.id) if compared else ():
-            module = scenarios.with_functions(reference, mutant.functions)
+            module = (patched_module(mutant) if mutant.patch
+                      else scenarios.with_functions(reference, mutant.functions))
             try:
                 values = scenarios.read(
                     scenario, scenarios.run_locally(exercise.module, module, scenario.steps),

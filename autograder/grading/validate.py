@@ -10,10 +10,8 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import tempfile
-import textwrap
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from dlgrade.courses.registry import (
 )
 from dlgrade.grading.cases import build_cases, observe
 from dlgrade.grading.grader import grade_submission
+from dlgrade.grading.mutants import mutant_source
 from dlgrade.load.submission import Submission
 from dlgrade.spec.exercise import Exercise, Mutant
 
@@ -96,16 +95,6 @@ def check_reference_and_stubs() -> Iterator[Finding]:
     for e in stub.exercises:
         yield Finding(e.score == 0 and e.status == "not_attempted",
                       f"{e.id} stub scores 0", f"{e.score} points, {e.status}")
-
-
-def mutant_source(m: Mutant) -> str:
-    """The reference module with the mutant's replacement functions appended."""
-    module = exercise(m.exercise).module
-    parts = [active().reference_path(module).read_text()]
-    for name, function in m.functions.items():
-        parts.append(textwrap.dedent(inspect.getsource(function)))
-        parts.append(f"{name} = {function.__name__}\n")
-    return "\n\n".join(parts)
 
 
 def check_mutant(m: Mutant) -> Finding:

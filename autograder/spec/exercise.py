@@ -23,7 +23,7 @@ Observation names (the values checks compare) are ``out`` / ``loss`` for the for
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -186,6 +186,21 @@ class Exercise:
             raise SpecError(f"{where}: params needs at least one set (use ({{}},))")
 
 
+def apply_patch(source: str, patch: Iterable[tuple[str, str]], where: str) -> str:
+    """``source`` with each ``old`` replaced by ``new``; a :class:`SpecError` when an ``old``
+    is not found exactly once or changes nothing."""
+    for old, new in patch:
+        count = source.count(old)
+        if count != 1 or old == new:
+            why = ("changes nothing" if old == new else
+                   "is not in the reference" if count == 0 else f"occurs {count} times")
+            first = old.strip().splitlines()[0] if old.strip() else repr(old)
+            raise SpecError(f"{where}: the patch text {first!r} {why} (it must occur exactly "
+                            "once)")
+        source = source.replace(old, new)
+    return source
+
+
 @dataclass(frozen=True, eq=False)
 class Mutant:
     """A known-bad variant of the reference: a realistic student mistake.
@@ -194,17 +209,22 @@ class Mutant:
     failing at least the checks in ``fails``. During grading, a student whose outputs match a
     mutant's is told the mistake by name (``mistake``), which is why it is phrased for students.
 
-    ``functions`` maps student-facing function names (e.g. ``"sigmoid_backward"``) to
-    replacements. A replacement may use only names that the reference module defines (``np``,
-    ``math``, its helpers), because a mutant submission is the reference module's source with
-    the replacements' source appended.
+    Declare it one of two ways:
+
+    * ``patch``: ``(old text, new text)`` pairs applied to the reference module's source, each
+      ``old`` found there exactly once, e.g. ``(("return dout * out * (1.0 - out)",
+      "return dout * x * (1.0 - x)"),)``: a one-line mistake is one line;
+    * ``functions``: student-facing function names (``"sigmoid_backward"``) mapped to
+      replacements, which may use only names that the reference module defines (``np``,
+      ``math``, its helpers): the mutant is the reference's source with theirs appended.
     """
 
     exercise: str
     name: str
     mistake: str
     fails: tuple[str, ...]
-    functions: Mapping[str, Callable[..., Any]]
+    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    patch: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
