@@ -3,7 +3,8 @@ r"""The public authoring API: everything a course's specs may import from dlgrad
 A course (``course.toml`` and its folders, see :mod:`dlgrade.courses.course`) declares its
 assignments with these types and helpers and with nothing else of the engine:
 
-* :class:`Assignment`, :class:`Exercise` and :class:`Mutant` (a known mistake), with the
+* :class:`Assignment`, :class:`Exercise`, :class:`Mutant` (a known mistake, as a patch of the
+  reference or as replacement functions) and :class:`Variant` (an accepted one), with the
   :data:`Sampler`, :data:`Oracle` and :data:`Params` types of their fields;
 * for program exercises (networks, optimizers, classes): a :class:`Scenario` is a script of
   :class:`Step`\\ s run in the sandboxed child (:class:`Handle` names an object kept there,
@@ -30,13 +31,22 @@ from dlgrade.courses.course import active
 from dlgrade.grading.cases import seed_for
 from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER, gradient, trajectory
 from dlgrade.sandbox.protocol import Handle, Rng, Step
-from dlgrade.spec.exercise import Assignment, Exercise, Mutant, Oracle, Params, Sampler, SpecError
+from dlgrade.spec.exercise import (
+    Assignment,
+    Exercise,
+    Mutant,
+    Oracle,
+    Params,
+    Sampler,
+    SpecError,
+    Variant,
+)
 from dlgrade.spec.properties import Missing, Property, family
 from dlgrade.spec.scenarios import Scenario, finite_difference_property, read, run_locally
 
 __all__ = [
     "BINARY", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing", "Mutant",
-    "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "SpecError", "Step",
+    "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "SpecError", "Step", "Variant",
     "compare", "family", "finite_difference_property", "gradcheck", "gradient", "reference",
     "reference_observations", "seed_for", "trajectory",
 ]

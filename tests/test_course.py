@@ -255,3 +255,29 @@ def test_a_known_mistake_as_a_patch_of_the_reference(outside, old, expected):
 
     cube = api.check(student, ["hw1"], course=outside).exercises[0]
     assert "the backward uses 2 x^2 where d/dx x^3 is 3 x^2" in cube.message
+
+
+VARIANT = '''
+import dataclasses
+
+from dlgrade.authoring import Variant
+
+ASSIGNMENT = dataclasses.replace(ASSIGNMENT, variants=(
+    Variant("hw1.cube", "other-order", "x * x * x for x ** 3",
+            patch=(("return x**3, x", @NEW@),)),))
+'''
+
+
+@pytest.mark.parametrize("new, passes", [("return x * x * x, x", True),
+                                         ("return x * x * x * 1.001, x", False)])
+def test_accepted_variants_must_score_full_marks(outside, new, passes):
+    spec = outside / "specs" / "hw1" / "__init__.py"
+    spec.write_text(spec.read_text() + VARIANT.replace("@NEW@", repr(new)))
+    result = CliRunner().invoke(main, ["validate", "--course", str(outside)])
+    if passes:
+        assert result.exit_code == 0, result.output
+        assert "accepted variants: 1/1 ok" in result.output
+        assert "variant hw1.cube:other-order scores full marks: worst error" in result.output
+    else:
+        assert result.exit_code == 1
+        assert "FAIL variant hw1.cube:other-order scores full marks" in result.output

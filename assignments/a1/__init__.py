@@ -4,8 +4,9 @@ from dlgrade.authoring import Assignment
 
 from .exercises import EXERCISES
 from .mutants import MUTANTS
+from .variants import VARIANTS
 
 ASSIGNMENT = Assignment(
-    id="a1", title="Activations", exercises=EXERCISES, mutants=MUTANTS,
+    id="a1", title="Activations", exercises=EXERCISES, mutants=MUTANTS, variants=VARIANTS,
     tracks=("numpy", "torch"),
 )

@@ -39,7 +39,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dlgrade.spec.exercise import Assignment, Exercise, Mutant, SpecError, apply_patch
+from dlgrade.spec.exercise import Assignment, Exercise, Mutant, SpecError, Variant, apply_patch
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,6 +95,10 @@ class Course:
         every = tuple(m for a in self.assignments.values() for m in a.mutants)
         return every if exercise_id is None else tuple(m for m in every
                                                        if m.exercise == exercise_id)
+
+    def variants(self) -> tuple[Variant, ...]:
+        """Every accepted variant (correct alternatives that must score full marks)."""
+        return tuple(v for a in self.assignments.values() for v in a.variants)
 
     def resolve(self, selector: str) -> list[Assignment]:
         """Assignments named by a CLI selector: ``a1``, ``a1,a2`` or ``all``."""
@@ -323,22 +327,24 @@ def validate(course: Course) -> None:
                         raise SpecError(f"exercise {e.id!r}: the reference {e.module}.py has "
                                         f"no {fn}()")
             by_id[e.id] = e
-        for m in a.mutants:
+        for m in (*a.mutants, *a.variants):
+            what = "mutant" if isinstance(m, Mutant) else "variant"
             target = by_id.get(m.exercise)
             if target is None:
-                raise SpecError(f"mutant {m.id!r} targets an unknown exercise")
-            if not set(m.fails) <= set(target.checks) or not m.fails:
+                raise SpecError(f"{what} {m.id!r} targets an unknown exercise")
+            if isinstance(m, Mutant) and (not set(m.fails) <= set(target.checks)
+                                          or not m.fails):
                 raise SpecError(f"mutant {m.id!r}: fails must name checks of {target.id}")
             if course.kit is not None:
                 continue
             if bool(m.functions) == bool(m.patch):
-                raise SpecError(f"mutant {m.id!r}: give it either a patch of the reference or "
+                raise SpecError(f"{what} {m.id!r}: give it either a patch of the reference or "
                                 "replacement functions")
             if not set(m.functions) <= set(target.functions):
-                raise SpecError(f"mutant {m.id!r} replaces functions {target.id} does not have")
+                raise SpecError(f"{what} {m.id!r} replaces functions {target.id} does not have")
             if m.patch:
                 apply_patch(course.reference_path(target.module).read_text(), m.patch,
-                            f"mutant {m.id}")
+                            f"{what} {m.id}")
 
 
 # ---------------------------------------------------------------- the active course

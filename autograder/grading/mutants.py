@@ -17,15 +17,15 @@ from types import ModuleType
 from typing import Any
 
 from dlgrade.courses.course import active
-from dlgrade.spec.exercise import Mutant, apply_patch
+from dlgrade.spec.exercise import Mutant, Variant, apply_patch
 
 
-def mutant_source(m: Mutant) -> str:
-    """The whole student module that the mutant is."""
+def mutant_source(m: Mutant | Variant) -> str:
+    """The whole student module that the mutant (or accepted variant) is."""
     module = active().exercise(m.exercise).module
     reference = active().reference_path(module).read_text()
     if m.patch:
-        return apply_patch(reference, m.patch, f"mutant {m.id}")
+        return apply_patch(reference, m.patch, m.id)
     parts = [reference]
     for name, function in m.functions.items():
         parts.append(textwrap.dedent(inspect.getsource(function)))
@@ -34,7 +34,7 @@ def mutant_source(m: Mutant) -> str:
 
 
 @cache
-def patched_module(m: Mutant) -> ModuleType:
+def patched_module(m: Mutant | Variant) -> ModuleType:
     """A patch mutant's module, run once per process (trusted: it is course code)."""
     course = active()
     module = ModuleType(f"{course.package}.mutants.{m.exercise}.{m.name}")
@@ -43,7 +43,8 @@ def patched_module(m: Mutant) -> ModuleType:
     return module
 
 
-def mutant_functions(m: Mutant, names: Iterable[str]) -> dict[str, Callable[..., Any]]:
+def mutant_functions(m: Mutant | Variant,
+                     names: Iterable[str]) -> dict[str, Callable[..., Any]]:
     """The mutant's version of the functions ``names`` (only those it replaces, for a
     ``functions`` mutant; all of them, for a patch)."""
     if not m.patch:

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.core.compare import compare
+import numpy as np
+from dlgrade.core.compare import compare, tolerance_for
 from dlgrade.courses import templates
 from dlgrade.courses.course import active
 from dlgrade.courses.registry import (
@@ -28,10 +29,10 @@ from dlgrade.courses.registry import (
     reference_module,
 )
 from dlgrade.grading.cases import build_cases, observe
-from dlgrade.grading.grader import grade_submission
-from dlgrade.grading.mutants import mutant_source
+from dlgrade.grading.grader import expectations, grade_submission
+from dlgrade.grading.mutants import mutant_functions, mutant_source
 from dlgrade.load.submission import Submission
-from dlgrade.spec.exercise import Exercise, Mutant
+from dlgrade.spec.exercise import Exercise, Mutant, Variant
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,49 @@ def check_mutants(workers: int | None = None) -> Iterator[Finding]:
         yield from pool.map(check_mutant, every)
 
 
+def variant_margin(v: Variant) -> float | None:
+    """The variant's worst error on every case, as a fraction of the tolerance in force
+    (1.0 would be on the edge); None for a program exercise (its scenarios hold their own
+    tolerance)."""
+    ex = exercise(v.exercise)
+    if ex.kind == "program":
+        return None
+    reference = reference_module(ex.module)
+    functions = {**{n: getattr(reference, n) for n in ex.functions},
+                 **mutant_functions(v, ex.functions)}
+    worst = 0.0
+    for expected in expectations(ex, True):
+        got = observe(ex, functions, expected.case)
+        for name, want in expected.reference.items():
+            value = np.asarray(got[name])
+            rtol, atol = ex.tolerance or tolerance_for(value.dtype)
+            want = np.asarray(want, dtype=np.float64)
+            error = np.abs(value.astype(np.float64) - want) / (atol + rtol * np.abs(want))
+            worst = max(worst, float(np.max(error, initial=0.0)))
+    return worst
+
+
+def check_variant(v: Variant) -> Finding:
+    ex = exercise(v.exercise)
+    with tempfile.TemporaryDirectory(prefix="dlgrade-variant-") as tmp:
+        path = Path(tmp) / f"{ex.module}.py"
+        path.write_text(mutant_source(v))
+        a = assignments()[ex.assignment]
+        graded = grade_submission(Submission(v.name, path), [a], hidden=True,
+                                  only={ex.id}).exercises[0]
+    if graded.status != "passed":
+        return Finding(False, f"variant {v.id} scores full marks",
+                       f"{graded.score:g} / {graded.max_score:g}: {graded.message}")
+    margin = variant_margin(v)
+    return Finding(True, f"variant {v.id} scores full marks",
+                   f"worst error {margin:.2g} of the tolerance ({v.why})" if margin is not None
+                   else f"passes ({v.why})")
+
+
+def check_variants() -> Iterator[Finding]:
+    yield from (check_variant(v) for v in active().variants())
+
+
 #: Known mistakes every exercise needs: one can be caught by luck, two show the checks bite.
 MIN_MISTAKES = 2
 
@@ -145,4 +189,5 @@ STEPS: tuple[tuple[str, Callable[[], Iterator[Finding]]], ...] = (
     ("oracle agreement", check_oracles),
     ("reference and stubs", check_reference_and_stubs),
     ("mutants", check_mutants),
+    ("accepted variants", check_variants),
 )

@@ -231,6 +231,24 @@ class Mutant:
         return f"{self.exercise}:{self.name}"
 
 
+@dataclass(frozen=True, eq=False)
+class Variant:
+    """An accepted variant: a correct solution other than the reference (another formula,
+    float32, another order of operations) that must score full marks. ``dlgrade validate``
+    grades it and reports its margin: its worst error as a fraction of the tolerance.
+    Declared like a :class:`Mutant`, by a ``patch`` of the reference or by ``functions``."""
+
+    exercise: str
+    name: str
+    why: str
+    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    patch: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.exercise}:{self.name}"
+
+
 @dataclass(frozen=True)
 class Assignment:
     """A set of exercises living in one or more student modules (``layers.py`` ...)."""
@@ -239,6 +257,7 @@ class Assignment:
     title: str
     exercises: tuple[Exercise, ...]
     mutants: tuple[Mutant, ...] = ()
+    variants: tuple[Variant, ...] = ()
     #: Libraries the warm worker imports once before forking children (``torch`` costs ~2 s
     #: per import, so a torch-track assignment lists it here).
     libraries: tuple[str, ...] = ("numpy",)
