@@ -281,3 +281,33 @@ def test_accepted_variants_must_score_full_marks(outside, new, passes):
     else:
         assert result.exit_code == 1
         assert "FAIL variant hw1.cube:other-order scores full marks" in result.output
+
+
+def test_support_files_reach_the_sandbox_and_the_kit(outside, tmp_path):
+    """A course-provided package (support/im2col) is importable by the student's code, in
+    `grade`, in a kit's `check`, and a student's own im2col.py cannot stand in for it."""
+    from dlgrade import api
+
+    package = outside / "support" / "im2col"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("def cube(x):\n    return x * x * x\n")
+    spec = outside / "specs" / "hw1" / "__init__.py"
+    spec.write_text(spec.read_text() + "\nimport dataclasses\n\nASSIGNMENT = dataclasses."
+                    "replace(ASSIGNMENT, support=('im2col',))\n")
+    student = tmp_path / "uses-helper"
+    student.mkdir()
+    (student / "ops.py").write_text(
+        (outside / "students" / "right" / "ops.py").read_text().replace(
+            "return x * x * x, x", "from im2col import cube\n    return cube(x), x"))
+    (student / "im2col.py").write_text("def cube(x):\n    return 0 * x\n")  # overridden
+    graded = api.grade(student, ["hw1"], course=outside)
+    assert graded.exercises[0].status == "passed", graded.exercises[0].message
+    kit_dir = tmp_path / "kit"
+    assert CliRunner().invoke(main, ["kit", "hw1", str(kit_dir), "--course",
+                                     str(outside)]).exit_code == 0
+    assert (kit_dir / "im2col" / "__init__.py").is_file()
+    assert api.check(student, ["hw1"], course=kit_dir).exercises[0].status == "passed"
+    # A course that names a support file it does not have is refused in one line.
+    spec.write_text(spec.read_text().replace("support=('im2col',)", "support=('nothere',)"))
+    done = run(["list", "--course", str(outside)])  # a new process: the course is read again
+    assert done.returncode == 2 and "support 'nothere': no such file" in done.stderr

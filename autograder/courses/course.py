@@ -48,7 +48,9 @@ else:  # pragma: no cover - Python 3.10
 
 COURSE_FILE = "course.toml"
 ENVIRONMENT = "DLGRADE_COURSE"
-_KEYS = {"name", "assignments", "specs", "reference", "templates", "secret", "kit"}
+_KEYS = {"name", "assignments", "specs", "reference", "templates", "secret", "kit", "support"}
+#: What support files may hold, in all: they travel to every child.
+SUPPORT_LIMIT = (64, 4 << 20)
 
 
 class CourseError(ValueError):
@@ -69,6 +71,7 @@ class Course:
     templates_dir: Path
     reference_dir: Path | None = None  # None in a kit
     secret_path: Path | None = None  # None in a kit
+    support_dir: Path | None = None  # course-provided helpers (Assignment.support)
     kit: Any = None  # the kit's frozen public cases (dlgrade.courses.kit.KitData) when a kit
     package: str = ""  # the private import name of its modules
     _secret: bytes | None = field(default=None, repr=False)
@@ -133,6 +136,32 @@ class Course:
         folder = Path(package.__file__ or ".").parent
         found = sorted(folder.rglob("*.py"))
         found += [self.reference_path(m) for m in assignment.modules]
+        if assignment.support and self.support_dir is not None:
+            found += [self.support_dir / name for name in sorted(self.support_files(
+                [assignment]))]
+        return found
+
+    def support_files(self, assignments: list[Assignment] | tuple[Assignment, ...]
+                      ) -> dict[str, bytes]:
+        """The support files of ``assignments``: relative path -> bytes (``.py`` files; a
+        folder brings every ``.py`` file under it)."""
+        found: dict[str, bytes] = {}
+        for name in dict.fromkeys(n for a in assignments for n in a.support):
+            if self.support_dir is None:
+                raise CourseError(f"{self.root / COURSE_FILE}: support {name!r} needs a support "
+                                  "folder")
+            path = _inside(self.support_dir, name, "support file")
+            files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+            if not path.exists() or not files:
+                raise CourseError(f"support {name!r}: no such file or package in "
+                                  f"{self.support_dir}")
+            for file in files:
+                if "__pycache__" in file.parts:
+                    continue
+                found[file.relative_to(self.support_dir).as_posix()] = file.read_bytes()
+        if len(found) > SUPPORT_LIMIT[0] or sum(map(len, found.values())) > SUPPORT_LIMIT[1]:
+            raise CourseError(f"support files: more than {SUPPORT_LIMIT[0]} files or "
+                              f"{SUPPORT_LIMIT[1] >> 20} MB")
         return found
 
     # ------------------------------------------------------------ the secret
@@ -281,6 +310,7 @@ def _load_course(root: Path, table: dict[str, Any]) -> Course:
                     reference_dir=reference,
                     secret_path=_inside(root, table.get("secret", ".dlgrade/secret"),
                                         "secret"),
+                    support_dir=_inside(root, table.get("support", "support"), "support"),
                     package=package)
     _package(package, None)  # only its two subpackages, never the course root itself
     _package(f"{package}.specs", specs)
@@ -307,6 +337,7 @@ def validate(course: Course) -> None:
     seen: set[str] = set()
     modules: dict[str, str] = {}
     for a in course.assignments.values():
+        course.support_files([a])  # every support file is there
         for module in a.modules:
             if module in modules:
                 raise SpecError(f"assignments {modules[module]} and {a.id} share module "

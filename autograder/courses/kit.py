@@ -202,6 +202,7 @@ def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, d
     for a in assignments:
         doc["assignments"].append({
             "id": a.id, "title": a.title, "libraries": list(a.libraries),
+            "support": list(a.support),
             "tracks": list(a.tracks),
             "exercises": [_exercise_data(e, writer) for e in a.exercises],
             "mutants": [{"exercise": m.exercise, "name": m.name, "mistake": m.mistake,
@@ -252,7 +253,13 @@ def write_data(course: Course, assignments: Sequence[Assignment], folder: Path) 
     if course.kit is not None:
         raise CourseError(f"{course.root} is already a kit: make kits from the course itself")
     doc, arrays = kit_data(course, assignments)
-    return _write_data(Path(folder), course, doc, arrays)
+    written = _write_data(Path(folder), course, doc, arrays)
+    for relative, content in course.support_files(list(assignments)).items():
+        target = Path(folder).joinpath(*Path(relative).parts)
+        if not target.is_file() or target.read_bytes() != content:
+            atomic.write_bytes(target, content)
+            written.append(target)
+    return written
 
 
 def write(course: Course, assignments: Sequence[Assignment], out: Path) -> list[Path]:
@@ -271,6 +278,8 @@ def write(course: Course, assignments: Sequence[Assignment], out: Path) -> list[
     try:
         for f in files:
             (staging / f.target.name).write_text(f.text)
+        for relative, content in course.support_files(list(assignments)).items():
+            atomic.write_bytes(staging.joinpath(*Path(relative).parts), content)
         _write_data(staging, course, doc, arrays)
         umask = os.umask(0)
         os.umask(umask)
@@ -393,11 +402,14 @@ def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
                         probes[(number, name, float(c["eps"]))] = reader.decode(value)
                 kit.cases[exercise.id] = tuple(found)
                 kit.probes[exercise.id] = probes
-            assignments[a["id"]] = Assignment(a["id"], a["title"], tuple(exercises), mutants,
-                                              tuple(a["libraries"]), tuple(a["tracks"]))
+            assignments[a["id"]] = Assignment(
+                a["id"], a["title"], tuple(exercises), mutants,
+                libraries=tuple(a["libraries"]), tracks=tuple(a["tracks"]),
+                support=tuple(a.get("support", ())))
     except (KeyError, TypeError, ValueError) as exc:
         raise CourseError(f"{where}: malformed kit ({type(exc).__name__}: {exc})") from None
     course = Course(root=root, name=str(table.get("name", doc.get("course", root.name))),
-                    assignments=assignments, templates_dir=root, kit=kit)
+                    assignments=assignments, templates_dir=root, kit=kit,
+                    support_dir=inside(root, table.get("support", "."), "support"))
     validate(course)
     return course

@@ -107,6 +107,7 @@ class Grader:
         self._import_errors: dict[str, Reply] = {}
         self._module_names: list[str] = []
         self._libraries: tuple[str, ...] = ("numpy",)
+        self._support: dict[str, bytes] = {}
         self.track = track  # {"name": "torch", "device": "cpu"}; None: the numpy track
 
     def grade(self, assignments: Iterable[Assignment],
@@ -117,6 +118,7 @@ class Grader:
         modules = [m for a in assignments for m in a.modules]
         self._module_names = modules
         self._libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
+        self._support = active().support_files(assignments)
         if self.track is not None and self.track.get("name") == "torch":
             self._libraries = tuple(dict.fromkeys((*self._libraries, "torch")))
         results: list[ExerciseResult] = []
@@ -177,6 +179,8 @@ class Grader:
             folder = self.submission.path if self.submission.is_folder else None
             extra = {"track": self.track} if self.track is not None else {}
             private = (str(active().root),)  # a course is never a child's business
+            if self._support:
+                extra["support"] = self._support
             self._session = self.session_class(paths, folder, self.limits,
                                                preload=self._libraries, private=private,
                                                **extra)

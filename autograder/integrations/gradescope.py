@@ -264,11 +264,14 @@ def course_files(source: course.Course, assignments: Sequence[Assignment]
     for path in sorted(source.reference_dir.glob("*.py")):
         if path.stem in needed:  # the solutions of these assignments, no others
             files.append((f"reference/{path.name}", path.read_bytes()))
+    for relative, content in source.support_files(list(assignments)).items():
+        files.append((f"support/{relative}", content))
     ids = ", ".join(json.dumps(a.id) for a in assignments)
     files.append(("course.toml", (
         f"# Written by `dlgrade gradescope` from {source.root.name}/course.toml.\n[course]\n"
         f"name = {json.dumps(source.name)}\nassignments = [{ids}]\nspecs = \"specs\"\n"
-        'reference = "reference"\ntemplates = "templates"\nsecret = "secret"\n').encode()))
+        'reference = "reference"\ntemplates = "templates"\nsecret = "secret"\n'
+        'support = "support"\n').encode()))
     files.append(("secret", source.secret() + b"\n"))
     return files
 

@@ -126,13 +126,16 @@ class Session:
             device files and /proc); its namespaces and other limits stay.
         private: folders the child must not see even where the kernel has no Landlock
             (the course's): with namespaces they are covered by an empty tmpfs.
+        support: course-provided files (relative path -> bytes, e.g. ``im2col/__init__.py``)
+            put beside the student's files; a student's file of the same name gives way.
     """
 
     def __init__(self, modules: dict[str, Path], directory: Path | None,
                  limits: Limits | None = None,
                  *, preload: tuple[str, ...] = ("numpy",),
                  track: dict[str, str] | None = None,
-                 private: tuple[str, ...] = ()) -> None:
+                 private: tuple[str, ...] = (),
+                 support: dict[str, bytes] | None = None) -> None:
         capabilities.protect_grader()
         self.limits = limits or Limits()
         cuda = bool(track) and track.get("device") == "cuda"
@@ -140,6 +143,7 @@ class Session:
         self.output_path = self.scratch / ".output"
         work = self.scratch / "submission"
         copied = _copy_submission(modules, directory, work)
+        _copy_support(support or {}, work)
         jail_limits = self.limits.for_jail()
         if cuda:
             jail_limits.pop("memory")
@@ -306,6 +310,21 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+def _copy_support(files: dict[str, bytes], work: Path) -> None:
+    """The course's support files, written over anything of the student's by that name."""
+    for top in {Path(r).parts[0] for r in files if len(Path(r).parts) > 1}:
+        (work / f"{top}.py").unlink(missing_ok=True)  # a student's module by a package's name
+    for relative, content in files.items():
+        parts = Path(relative).parts
+        if not parts or Path(relative).is_absolute() or ".." in parts:
+            raise ValueError(f"support file {relative!r} must be a relative path")
+        target = work.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.is_dir():
+            raise ValueError(f"support file {relative!r} clashes with a folder")
+        target.write_bytes(content)
 
 
 def _copy_submission(modules: dict[str, Path], directory: Path | None,

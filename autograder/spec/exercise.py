@@ -258,6 +258,9 @@ class Assignment:
     exercises: tuple[Exercise, ...]
     mutants: tuple[Mutant, ...] = ()
     variants: tuple[Variant, ...] = ()
+    #: Course-provided files or packages (paths in the course's support folder, e.g.
+    #: ``"im2col"`` or ``"plotting.py"``) put into the sandbox beside the student's files.
+    support: tuple[str, ...] = ()
     #: Libraries the warm worker imports once before forking children (``torch`` costs ~2 s
     #: per import, so a torch-track assignment lists it here).
     libraries: tuple[str, ...] = ("numpy",)
