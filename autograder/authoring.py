@@ -6,7 +6,8 @@ assignments with these types and helpers and with nothing else of the engine:
 * :class:`Assignment`, :class:`Exercise`, :class:`Mutant` (a known mistake, as a patch of the
   reference or as replacement functions) and :class:`Variant` (an accepted one), with the
   :data:`Sampler`, :data:`Oracle` and :data:`Params` types of their fields;
-* for program exercises (networks, optimizers, classes): a :class:`Scenario` is a script of
+* for program exercises (networks, optimizers, classes): a :class:`Scenario` is a
+  :class:`Script` of calls (built as the calls read) or, lower down, a list of
   :class:`Step`\\ s run in the sandboxed child (:class:`Handle` names an object kept there,
   :class:`Rng` a seeded generator made there), read into observations and judged by
   comparison with the reference and by :class:`Property`\\ s: data, the name of a judge
@@ -42,11 +43,18 @@ from dlgrade.spec.exercise import (
     Variant,
 )
 from dlgrade.spec.properties import Missing, Property, family
-from dlgrade.spec.scenarios import Scenario, finite_difference_property, read, run_locally
+from dlgrade.spec.scenarios import (
+    Scenario,
+    Script,
+    finite_difference_property,
+    read,
+    run_locally,
+)
 
 __all__ = [
     "BINARY", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing", "Mutant",
-    "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "SpecError", "Step", "Variant",
+    "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "Script", "SpecError", "Step",
+    "Variant",
     "compare", "family", "finite_difference_property", "gradcheck", "gradient", "reference",
     "reference_observations", "seed_for", "trajectory",
 ]

@@ -246,3 +246,26 @@ def test_a_failing_foundation_is_named_in_the_feedback(monkeypatch):
     _note_foundations(results)
     assert "builds on a9.base (Base), which is not right yet" in results[1].message
     assert results[0].message == "wrong" and results[2].message == "All checks passed."
+
+
+def test_a_script_reads_as_its_calls():
+    """The public builder makes the steps and observation paths a hand-written scenario
+    would, handles named for the author."""
+    from dlgrade.authoring import Script
+
+    s = Script()
+    bn = s.put({"mode": "train"})
+    out = s.call("batchnorm_forward", np.ones((2, 3)), bn, keep=True)
+    assert s.observe("out", out) == "out"
+    s.observe("mean", s.get(bn), "running_mean", "float")
+    obj = s.new("EarlyStopping", patience=2)
+    s.observe("stop", s.method(obj, "step", 0.5))
+    ops = [(step.op, step.fn, step.keep) for step in s.steps]
+    assert ops == [("put", "", bn), ("call", "batchnorm_forward", s.steps[1].keep),
+                   ("get", "", None), ("new", "EarlyStopping", obj), ("method", "step", None)]
+    assert s.steps[1].keep is not None and s.steps[1].keep != bn != obj
+    assert s.observations == {"out": (1, ()), "mean": (2, ("running_mean", "float")),
+                              "stop": (4, ())}
+    assert s.steps[4].args[0] == obj and s.steps[3].kwargs == {"patience": 2}
+    with pytest.raises(ValueError, match="read twice"):
+        s.observe("out", out)

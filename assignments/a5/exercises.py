@@ -23,6 +23,7 @@ from dlgrade.authoring import (
     Property,
     Rng,
     Scenario,
+    Script,
     Step,
     reference,
     seed_for,
@@ -77,36 +78,34 @@ def _running_scenarios(hidden: bool) -> tuple[Scenario, ...]:
         batches = [_sample_norm(rng, shape, False)["x"] for _ in range(calls)]
         x_test = _sample_norm(rng, shape, False)["x"]
         local: dict[str, Any] = {"mode": "train", **extra}
-        steps = [Step("", ({"mode": "train", **extra},), op="put", keep="bn")]
-        observe: dict[str, tuple[int, tuple]] = {}
+        script = Script()
+        bn = script.put({"mode": "train", **extra})
         running = []
         for k, x in enumerate(batches, start=1):
             batchnorm_forward(x.copy(), gamma, beta, local)
-            steps.append(Step("batchnorm_forward", (x, gamma, beta, Handle("bn")), keep=f"c{k}"))
+            out = script.call("batchnorm_forward", x, gamma, beta, bn, keep=True)
             if k == 1:  # read first: a failing forward is reported as itself
-                observe["out of train call 1"] = (len(steps) - 1, ())
-                running.append("out of train call 1")
-            steps.append(Step("", (Handle("bn"),), op="get"))
+                running.append(script.observe("out of train call 1", out))
+            after = script.get(bn)
             for key in ("running_mean", "running_var"):
-                observe[f"bn_param['{key}'] after train call {k}"] = (len(steps) - 1, (key,))
-                running.append(f"bn_param['{key}'] after train call {k}")
+                running.append(script.observe(f"bn_param['{key}'] after train call {k}", after,
+                                              key))
         test = {"mode": "test", "running_mean": local["running_mean"].copy(),
                 "running_var": local["running_var"].copy(),
                 **{k: v for k, v in extra.items() if k == "eps"}}
-        steps.append(Step("", (test,), op="put", keep="bt"))
-        steps.append(Step("batchnorm_forward", (x_test, gamma, beta, Handle("bt")), keep="ct"))
-        observe["out in test mode"] = (len(steps) - 1, ())
-        steps.append(Step("", (Handle("bt"),), op="get"))
+        bt = script.put(test)
+        tested = [script.observe("out in test mode",
+                                 script.call("batchnorm_forward", x_test, gamma, beta, bt,
+                                             keep=True))]
+        after = script.get(bt)
         for key in ("running_mean", "running_var"):
-            observe[f"bn_param['{key}'] after the test call"] = (len(steps) - 1, (key,))
+            tested.append(script.observe(f"bn_param['{key}'] after the test call", after, key))
         about = ", ".join([f"{calls} train calls of shape {shape}"]
                           + [f"{k}={v}" for k, v in extra.items()])
         found.append(Scenario(
             label=label, about=f"({about})", hidden=label.startswith("hidden"),
-            steps=tuple(steps), observe=observe,
-            compare={"running": tuple(running),
-                     "test": ("out in test mode", "bn_param['running_mean'] after the test call",
-                              "bn_param['running_var'] after the test call")},
+            steps=script.steps, observe=script.observations,
+            compare={"running": tuple(running), "test": tuple(tested)},
             inputs={"x": x_test}))
     return tuple(found)
 

@@ -19,12 +19,87 @@ from typing import Any
 
 import numpy as np
 from dlgrade.sandbox import wire
-from dlgrade.sandbox.protocol import Reply, Step, encode_step
+from dlgrade.sandbox.protocol import Handle, Reply, Step, encode_step
 from dlgrade.spec.properties import Missing, Property
 
 #: A path into a step's result: list indices, dict keys, and ``"float"`` (the value as a
 #: float64 array; integers and booleans are accepted, so ``1`` and ``1.0`` compare equal).
 Path = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one call of a :class:`Script` returns, to observe (or pass on, as a handle)."""
+
+    index: int
+
+
+class Script:
+    """A script of calls for a program exercise, written as the calls read::
+
+        s = Script()
+        bn = s.put({"mode": "train"})                       # an object kept in the child
+        out = s.call("batchnorm_forward", x, gamma, beta, bn, keep=True)
+        s.observe("out", out)                               # the value returned
+        s.observe("running mean", s.get(bn), "running_mean")  # a path into a result
+        Scenario(..., steps=s.steps, observe=s.observations, ...)
+
+    ``keep=True`` keeps the cache of a ``(value, cache)`` result in the child (the value
+    comes back); :meth:`new` keeps an object (a class instance) and :meth:`method` calls it.
+    Handles are named for you, so no index arithmetic and no protocol details.
+    """
+
+    def __init__(self) -> None:
+        self._steps: list[Step] = []
+        self.observations: dict[str, tuple[int, Path]] = {}
+        self._names = 0
+
+    def _handle(self) -> Handle:
+        self._names += 1
+        return Handle(f"s{self._names}")
+
+    def _add(self, step: Step) -> Result:
+        self._steps.append(step)
+        return Result(len(self._steps) - 1)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(self._steps)
+
+    def put(self, value: Any) -> Handle:
+        """Keep ``value`` (a dict such as ``bn_param``) in the child; the handle passes it."""
+        handle = self._handle()
+        self._add(Step("", (value,), op="put", keep=handle))
+        return handle
+
+    def get(self, handle: Handle) -> Result:
+        """Send back a kept object as it is now (a dict the student's code changed)."""
+        return self._add(Step("", (handle,), op="get"))
+
+    def call(self, function: str, *args: Any, keep: bool = False, **kwargs: Any) -> Result:
+        """Call the student's ``function``; with ``keep``, its ``(value, cache)`` result
+        keeps the cache in the child and :attr:`last_cache` names it."""
+        handle = self._handle() if keep else None
+        self.last_cache = handle
+        return self._add(Step(function, args, kwargs or None, keep=handle))
+
+    def new(self, cls: str, *args: Any, **kwargs: Any) -> Handle:
+        """Make a student's object (``cls(*args, **kwargs)``) and keep it in the child."""
+        handle = self._handle()
+        self._add(Step(cls, args, kwargs or None, op="new", keep=handle))
+        return handle
+
+    def method(self, obj: Handle, name: str, *args: Any, **kwargs: Any) -> Result:
+        """Call method ``name`` of a kept object."""
+        return self._add(Step(name, (obj, *args), kwargs or None, op="method"))
+
+    def observe(self, name: str, result: Result, *path: Any) -> str:
+        """Read ``result`` (or the part of it at ``path``: indices, keys, ``"float"``) as the
+        observation ``name``; returns the name, for ``compare``."""
+        if name in self.observations:
+            raise ValueError(f"observation {name!r} is read twice")
+        self.observations[name] = (result.index, tuple(path))
+        return name
 
 
 @dataclass(frozen=True, eq=False)
