@@ -106,17 +106,20 @@ def plan(course: Course, assignments: Sequence[Assignment] | None = None,
     ``assignments`` (default: all of the course's), into ``out_dir`` (default: the course's
     templates folder)."""
     target = Path(out_dir) if out_dir is not None else course.templates_dir
+    chosen = list(assignments) if assignments is not None else list(course.assignments.values())
+    # A module two assignments share (layers.py growing over a term) is one template, its
+    # stubs named after every exercise of the course; a function used by two exercises is
+    # named after the first.
+    exercise_of: dict[str, str] = {}
+    for e in (e for a in course.assignments.values() for e in a.exercises):
+        for fn in e.functions:
+            exercise_of.setdefault(fn, e.id)
     files = []
-    for assignment in assignments if assignments is not None else course.assignments.values():
-        exercise_of: dict[str, str] = {}
-        for e in assignment.exercises:  # a function used by two exercises: the first names it
-            for fn in e.functions:
-                exercise_of.setdefault(fn, e.id)
-        for module in assignment.modules:
-            source = course.reference_path(module)
-            shown = os.path.relpath(source, course.root)
-            text = strip_solutions(source.read_text(), shown, exercise_of)
-            files.append(TemplateFile(source, target / source.name, text))
+    for module in dict.fromkeys(m for a in chosen for m in a.modules):
+        source = course.reference_path(module)
+        shown = os.path.relpath(source, course.root)
+        text = strip_solutions(source.read_text(), shown, exercise_of)
+        files.append(TemplateFile(source, target / source.name, text))
     return files
 
 
