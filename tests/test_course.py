@@ -313,7 +313,7 @@ def test_support_files_reach_the_sandbox_and_the_kit(outside, tmp_path):
     assert done.returncode == 2 and "support 'nothere': no such file" in done.stderr
 
 
-HW2 = '''import numpy as np
+HW9 = '''import numpy as np
 
 from dlgrade.authoring import Assignment, Exercise, Mutant
 
@@ -326,21 +326,21 @@ def _oracle(inputs, params, dout):
     return {"out": 2.0 * inputs["x"], "dx": 2.0 * dout}
 
 
-ASSIGNMENT = Assignment(id="hw2", title="More of ops.py", exercises=(
-    Exercise(id="hw2.double", title="Double", module="ops", kind="layer",
+ASSIGNMENT = Assignment(id="hw9", title="More of ops.py", exercises=(
+    Exercise(id="hw9.double", title="Double", module="ops", kind="layer",
              functions=("double_forward", "double_backward"), inputs=("x",), wrt=("x",),
              sample=_x, stable=False, oracle=_oracle),
 ), mutants=(
-    Mutant("hw2.double", "one", "the backward forgets the 2", ("backward", "gradcheck"),
+    Mutant("hw9.double", "one", "the backward forgets the 2", ("backward", "gradcheck"),
            patch=(("return 2.0 * dout", "return dout"),)),
-    Mutant("hw2.double", "zero", "the backward returns zeros", ("backward", "gradcheck"),
+    Mutant("hw9.double", "zero", "the backward returns zeros", ("backward", "gradcheck"),
            patch=(("return 2.0 * dout", "return 0.0 * dout"),)),
 ))
 '''
 
 
 def test_two_assignments_share_a_student_module(outside):
-    """hw2 adds functions to hw1's ops.py (a file that grows over a term): one template,
+    """hw9 adds functions to hw1's ops.py (a file that grows over a term): one template,
     each assignment graded on its own exercises."""
     ops = outside / "solutions" / "ops.py"
     ops.write_text(ops.read_text() + '''
@@ -358,15 +358,15 @@ def double_backward(dout, cache):
     return 2.0 * dout
     ### END SOLUTION
 ''')
-    (outside / "specs" / "hw2").mkdir()
-    (outside / "specs" / "hw2" / "__init__.py").write_text(HW2)
+    (outside / "specs" / "hw9").mkdir()
+    (outside / "specs" / "hw9" / "__init__.py").write_text(HW9)
     toml = outside / "course.toml"
     toml.write_text(toml.read_text().replace('assignments = ["hw1"]',
-                                             'assignments = ["hw1", "hw2"]'))
+                                             'assignments = ["hw1", "hw9"]'))
     runner = CliRunner()
     assert runner.invoke(main, ["build-templates", "--course", str(outside)]).exit_code == 0
     template = (outside / "templates" / "ops.py").read_text()
-    assert 'NotImplementedError("hw2.double: implement double_forward")' in template
+    assert 'NotImplementedError("hw9.double: implement double_forward")' in template
     assert 'NotImplementedError("hw1.cube: implement cube_forward")' in template
     result = runner.invoke(main, ["validate", "--course", str(outside)])
     assert result.exit_code == 0, result.output
@@ -376,6 +376,6 @@ def double_backward(dout, cache):
         "def double_backward(dout, cache):\n    return dout + dout\n"))
     from dlgrade import api
 
-    graded = api.grade(student, ["hw1", "hw2"], course=outside)
+    graded = api.grade(student, ["hw1", "hw9"], course=outside)
     assert [(e.id, e.status) for e in graded.exercises] == [
-        ("hw1.cube", "passed"), ("hw1.sq", "passed"), ("hw2.double", "passed")]
+        ("hw1.cube", "passed"), ("hw1.sq", "passed"), ("hw9.double", "passed")]

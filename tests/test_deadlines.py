@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from dlgrade import api
 from dlgrade.cli.options import deadline_options, deadlines_from_options
 from dlgrade.courses import registry
 from dlgrade.grading.grader import ExerciseResult, SubmissionResult
@@ -30,6 +33,18 @@ from dlgrade.policy.deadlines import (
 
 UTC = timezone.utc
 DUE = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
+
+
+@pytest.fixture(scope="module")
+def two_assignments(tmp_path_factory) -> Path:
+    """The fixture course with its hw2 listed too (the fixture itself lists hw1 only)."""
+    root = tmp_path_factory.mktemp("course") / "course"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".secret", "__pycache__"))
+    toml = root / "course.toml"
+    toml.write_text(toml.read_text().replace('assignments = ["hw1"]',
+                                             'assignments = ["hw1", "hw2"]'))
+    return root
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -104,43 +119,43 @@ def test_bad_policies_are_refused(kwargs):
 def test_read_times(tmp_path):
     path = tmp_path / "times.csv"
     path.write_text("Student,Submitted_At,assignment\n"
-                    "ada,2026-11-30T20:00:00Z,\n"
-                    "ben,2026-12-02T10:00:00Z,a1\n"
-                    "ben,2026-11-29T10:00:00Z,a2\n"
+                    "ann,2026-11-30T20:00:00Z,\n"
+                    "bob,2026-12-02T10:00:00Z,hw1\n"
+                    "bob,2026-11-29T10:00:00Z,hw2\n"
                     ",,\n")
     times = read_times(path)
-    assert times == {("ada", None): datetime(2026, 11, 30, 20, tzinfo=UTC),
-                     ("ben", "a1"): datetime(2026, 12, 2, 10, tzinfo=UTC),
-                     ("ben", "a2"): datetime(2026, 11, 29, 10, tzinfo=UTC)}
+    assert times == {("ann", None): datetime(2026, 11, 30, 20, tzinfo=UTC),
+                     ("bob", "hw1"): datetime(2026, 12, 2, 10, tzinfo=UTC),
+                     ("bob", "hw2"): datetime(2026, 11, 29, 10, tzinfo=UTC)}
     assert times_from_option(None) is None and times_from_option(path) == times
 
 
 def test_read_times_says_what_is_wrong(tmp_path):
     path = tmp_path / "times.csv"
-    path.write_text("name,when\nada,2026-11-30\n")
+    path.write_text("name,when\nann,2026-11-30\n")
     with pytest.raises(DeadlineError, match="student and submitted_at"):
         read_times(path)
-    path.write_text("student,submitted_at\nada,2026-11-30T20:00\nben,tuesday\n")
+    path.write_text("student,submitted_at\nann,2026-11-30T20:00\nbob,tuesday\n")
     with pytest.raises(DeadlineError, match="line 3"):
         read_times(path)
     with pytest.raises(DeadlineError, match="cannot read"):
         read_times(tmp_path / "absent.csv")
 
 
-def _folder(tmp_path, name="ada", mtime=None):
+def _folder(tmp_path, name="ann", mtime=None):
     folder = tmp_path / name
     folder.mkdir(parents=True)
-    (folder / "activations.py").write_text("x = 1\n")
+    (folder / "ops.py").write_text("x = 1\n")
     if mtime is not None:
-        os.utime(folder / "activations.py", (mtime.timestamp(), mtime.timestamp()))
+        os.utime(folder / "ops.py", (mtime.timestamp(), mtime.timestamp()))
     return Submission(name, folder)
 
 
 def test_nbgrader_timestamp_wins(tmp_path):
     submission = _folder(tmp_path, mtime=DUE + timedelta(days=5))
     (submission.path / "timestamp.txt").write_text("2026-11-30 22:00:00.123456 UTC\n")
-    times = {("ada", None): DUE + timedelta(days=3)}
-    found = submission_time(submission, times, "a1")
+    times = {("ann", None): DUE + timedelta(days=3)}
+    found = submission_time(submission, times, "hw1")
     assert found.source == SOURCE_NBGRADER
     assert found.when == datetime(2026, 11, 30, 22, 0, 0, 123456, tzinfo=UTC)
 
@@ -148,27 +163,27 @@ def test_nbgrader_timestamp_wins(tmp_path):
 def test_nbgrader_layout(tmp_path):
     """nbgrader's submitted/STUDENT/ASSIGNMENT/timestamp.txt, whether the submission is the
     assignment folder or the student's; never a file above the student's folder."""
-    submission = _folder(tmp_path / "submitted" / "ada", name="a1")
+    submission = _folder(tmp_path / "submitted" / "ann", name="hw1")
     (submission.path / "timestamp.txt").write_text("2026-12-01 08:00:00 UTC")
     assert submission_time(submission).source == SOURCE_NBGRADER
-    student = Submission("ada", tmp_path / "submitted" / "ada")
-    assert submission_time(student, None, "a1").when == datetime(2026, 12, 1, 8, tzinfo=UTC)
-    assert submission_time(student, None, "a2") is None or \
-        submission_time(student, None, "a2").source == SOURCE_MTIME
-    ben = _folder(tmp_path / "class", name="ben")
+    student = Submission("ann", tmp_path / "submitted" / "ann")
+    assert submission_time(student, None, "hw1").when == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    assert submission_time(student, None, "hw2") is None or \
+        submission_time(student, None, "hw2").source == SOURCE_MTIME
+    bob = _folder(tmp_path / "class", name="bob")
     (tmp_path / "class" / "timestamp.txt").write_text("2026-12-01 08:00:00 UTC")
-    assert submission_time(ben).source == SOURCE_MTIME
+    assert submission_time(bob).source == SOURCE_MTIME
 
 
 def test_instructor_csv_then_file_times(tmp_path):
     late = DUE + timedelta(days=2)
     submission = _folder(tmp_path, mtime=late)
-    times = {("ada", "a2"): DUE - timedelta(days=1), ("ada", None): DUE + timedelta(hours=1)}
-    assert submission_time(submission, times, "a2") == \
-        submission_time(submission, {("ada", "a2"): DUE - timedelta(days=1)}, "a2")
-    assert submission_time(submission, times, "a2").source == SOURCE_CSV
-    assert submission_time(submission, times, "a1").when == DUE + timedelta(hours=1)
-    found = submission_time(submission, {}, "a1")
+    times = {("ann", "hw2"): DUE - timedelta(days=1), ("ann", None): DUE + timedelta(hours=1)}
+    assert submission_time(submission, times, "hw2") == \
+        submission_time(submission, {("ann", "hw2"): DUE - timedelta(days=1)}, "hw2")
+    assert submission_time(submission, times, "hw2").source == SOURCE_CSV
+    assert submission_time(submission, times, "hw1").when == DUE + timedelta(hours=1)
+    found = submission_time(submission, {}, "hw1")
     assert found.source == SOURCE_MTIME and found.when == late
 
 
@@ -192,48 +207,53 @@ def test_a_corrupt_timestamp_is_an_error_not_a_guess(tmp_path):
 
 
 def _result(student, scores):
+    """A result on the fixture course's hw1, one score per exercise."""
     exercises = [ExerciseResult(e.id, e.title, s, e.points, "passed" if s == e.points else
-                                "failed") for e, s in zip(registry.assignment("a1").exercises,
-                                                          scores, strict=False)]
+                                "failed") for e, s in zip(registry.assignment("hw1").exercises,
+                                                          scores, strict=True)]
     return SubmissionResult(student, "", exercises)
 
 
 def test_apply_keeps_the_raw_score(tmp_path):
-    a1 = registry.assignment("a1")
-    result = _result("ben", [2.0] * 12)
+    hw1 = api.load_course(FIXTURE).assignment("hw1")
+    result = _result("bob", [e.points for e in hw1.exercises])
     raw = result.score
-    submission = _folder(tmp_path, "ben")
-    late = apply(result, submission, [a1], {"a1": Deadline(DUE, 0.1)},
-                 {("ben", None): DUE + timedelta(hours=30)})
-    entry = late["a1"]
+    assert raw == hw1.points
+    submission = _folder(tmp_path, "bob")
+    late = apply(result, submission, [hw1], {"hw1": Deadline(DUE, 0.1)},
+                 {("bob", None): DUE + timedelta(hours=30)})
+    entry = late["hw1"]
     assert result.score == raw  # untouched
     assert (entry.raw, entry.days_late, entry.fraction) == (raw, 2, pytest.approx(0.2))
     assert entry.penalty == pytest.approx(raw * 0.2) and entry.final == pytest.approx(raw * 0.8)
     assert entry.to_json()["source"] == SOURCE_CSV
     assert "2 day(s) late" in entry.describe()
     # No deadline for an assignment: nothing for it.
-    assert apply(result, submission, [a1], {}, None) == {}
+    assert apply(result, submission, [hw1], {}, None) == {}
 
 
 def test_apply_class_and_totals(tmp_path):
-    a1 = registry.assignment("a1")
-    deadlines = {"a1": Deadline(DUE, 0.25)}
-    results = [_result("ada", [2.0] * 12), _result("ben", [1.0] * 12)]
-    subs = [_folder(tmp_path, "ada", mtime=DUE - timedelta(days=1)),
-            _folder(tmp_path, "ben", mtime=DUE + timedelta(hours=2))]
-    found = apply_class(results, subs, [a1], deadlines)
-    assert found["ada"]["a1"].fraction == 0 and found["ada"]["a1"].final == found["ada"]["a1"].raw
-    assert found["ben"]["a1"].final == pytest.approx(found["ben"]["a1"].raw * 0.75)
-    totals = apply_totals("ben", {"a1": (20.0, 28.0), "a2": (10.0, 26.0)}, deadlines,
-                          {"a1": None})
-    assert set(totals) == {"a1"} and totals["a1"].final == 20.0  # unknown time: no penalty
-    assert "unknown" in totals["a1"].describe()
+    hw1 = api.load_course(FIXTURE).assignment("hw1")
+    deadlines = {"hw1": Deadline(DUE, 0.25)}
+    results = [_result("ann", [e.points for e in hw1.exercises]),
+               _result("bob", [e.points / 2 for e in hw1.exercises])]
+    subs = [_folder(tmp_path, "ann", mtime=DUE - timedelta(days=1)),
+            _folder(tmp_path, "bob", mtime=DUE + timedelta(hours=2))]
+    found = apply_class(results, subs, [hw1], deadlines)
+    assert found["ann"]["hw1"].fraction == 0
+    assert found["ann"]["hw1"].final == found["ann"]["hw1"].raw == hw1.points
+    assert found["bob"]["hw1"].raw == pytest.approx(hw1.points / 2)
+    assert found["bob"]["hw1"].final == pytest.approx(found["bob"]["hw1"].raw * 0.75)
+    totals = apply_totals("bob", {"hw1": (20.0, 30.0), "hw2": (10.0, 26.0)}, deadlines,
+                          {"hw1": None})
+    assert set(totals) == {"hw1"} and totals["hw1"].final == 20.0  # unknown time: no penalty
+    assert "unknown" in totals["hw1"].describe()
 
 
 @click.command()
 @deadline_options
 def _probe(due, late_penalty, grace, zero_after, submitted_at):
-    chosen = registry.resolve("a1,a2")
+    chosen = registry.resolve("hw1,hw2")
     found = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
     times = times_from_option(submitted_at)
     for a, d in sorted(found.items()):
@@ -241,17 +261,18 @@ def _probe(due, late_penalty, grace, zero_after, submitted_at):
     click.echo(f"times {None if times is None else len(times)}")
 
 
-def test_options_build_deadlines(tmp_path):
+def test_options_build_deadlines(two_assignments, tmp_path):
+    api.load_course(two_assignments)
     times = tmp_path / "t.csv"
-    times.write_text("student,submitted_at\nada,2026-11-30T20:00Z\n")
-    out = CliRunner().invoke(_probe, ["--due", "a2=2026-12-07T23:59Z",
+    times.write_text("student,submitted_at\nann,2026-11-30T20:00Z\n")
+    out = CliRunner().invoke(_probe, ["--due", "hw2=2026-12-07T23:59Z",
                                       "--due", "2026-11-30T23:59Z", "--late-penalty", "0.1",
                                       "--grace", "15m", "--zero-after", "3",
                                       "--submitted-at", str(times)])
     assert out.exit_code == 0, out.output
     assert out.output.splitlines() == [
-        "a1 2026-11-30T23:59:00+00:00 0.1 0:15:00 3",
-        "a2 2026-12-07T23:59:00+00:00 0.1 0:15:00 3",  # the targeted --due wins
+        "hw1 2026-11-30T23:59:00+00:00 0.1 0:15:00 3",
+        "hw2 2026-12-07T23:59:00+00:00 0.1 0:15:00 3",  # the targeted --due wins
         "times 1",
     ]
 
@@ -260,10 +281,11 @@ def test_options_build_deadlines(tmp_path):
     (["--late-penalty", "0.1"], "need --due"),
     (["--due", "tomorrow"], "cannot read the date-time"),
     (["--due", "2026-11-30T23:59", "--grace", "a while"], "cannot read the duration"),
-    (["--due", "a5=2026-11-30T23:59"], "a5 is not being graded"),
+    (["--due", "hw9=2026-11-30T23:59"], "hw9 is not being graded (hw1, hw2)"),
     (["--due", "2026-11-30T23:59", "--late-penalty", "2"], "0<=x<=1"),
 ])
-def test_options_refuse_bad_values(args, message):
+def test_options_refuse_bad_values(two_assignments, args, message):
+    api.load_course(two_assignments)
     out = CliRunner().invoke(_probe, args)
     assert out.exit_code == 2 and message in out.output, out.output
     assert "Traceback" not in out.output

@@ -1,0 +1,1 @@
+"""The assignments of the CS231n example, one package each (see course.toml)."""
