@@ -1,4 +1,5 @@
-"""The Gradescope bundle and the results.json it writes, on the sample students."""
+"""The Gradescope bundle and the results.json it writes, on the fixture course
+(tests/fixtures/course) and its students."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
+import bundled
 import pytest
 from click.testing import CliRunner
+from dlgrade import api
 from dlgrade.cli.gradescope import gradescope_command, run_command
-from dlgrade.courses import registry
 from dlgrade.integrations.gradescope import (
     CONFIG_NAME,
     TORCH_CPU_INDEX,
@@ -27,13 +30,21 @@ from dlgrade.integrations.gradescope import (
     write_results,
 )
 
-A1 = registry.resolve("a1")
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
+STUDENTS = FIXTURE / "students"
+WRONG = 2.5  # wrong's cube: forward right, backward not (half of 5); its sq not attempted
+
+
+@pytest.fixture
+def hw1():
+    """The fixture course in use; its hw1 (what build_bundle and write_results take)."""
+    return api.load_course(FIXTURE).resolve("hw1")
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gs") / "a1.zip"
-    names = build_bundle(A1, out)
+    out = tmp_path_factory.mktemp("gs") / "hw1.zip"
+    names = build_bundle(api.load_course(FIXTURE).resolve("hw1"), out)
     return out, names
 
 
@@ -44,11 +55,14 @@ def test_bundle_holds_setup_run_autograder_and_a_wheel(bundle):
         wheel = next(n for n in names if n.endswith(".whl"))
         course = {n for n in names if n.startswith("course/")}
         assert set(names) - course == {"setup.sh", "run_autograder", CONFIG_NAME, wheel}
-        # The course as the bundle holds it: a1's specs, the references, the secret.
-        assert {"course/course.toml", "course/secret", "course/specs/a1/__init__.py",
-                "course/reference/activations.py"} <= course
-        assert not [n for n in course if n.startswith("course/specs/a2/")]
-        assert "assignments = [\"a1\"]" in z.read("course/course.toml").decode()
+        # The course as the bundle holds it: hw1's specs, its reference, the secret; not
+        # the fixture's other spec package (hw2) nor its reference (layers.py).
+        assert {"course/course.toml", "course/secret", "course/specs/hw1/__init__.py",
+                "course/reference/ops.py"} <= course
+        assert (FIXTURE / "specs" / "hw2" / "__init__.py").is_file()
+        assert not [n for n in course if n.startswith("course/specs/hw2/")]
+        assert "course/reference/layers.py" not in course
+        assert "assignments = [\"hw1\"]" in z.read("course/course.toml").decode()
         assert wheel.startswith("dlgrade-") and "/" not in wheel  # at the root of the zip
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
         assert modes["setup.sh"] == modes["run_autograder"] == 0o755
@@ -62,7 +76,7 @@ def test_bundle_holds_setup_run_autograder_and_a_wheel(bundle):
     assert "-m dlgrade gradescope-run" in run and "/results/results.json" in run
     assert '--course "$ROOT/source/course"' in run
     assert 'chmod -R go-rwx "$SOURCE/course"' in setup  # root alone reads the solutions
-    assert config == {"assignments": ["a1"], "track": None, "visibility": "visible",
+    assert config == {"assignments": ["hw1"], "track": None, "visibility": "visible",
                       "late": None}
     for script in (setup, run):
         checked = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True)
@@ -95,11 +109,14 @@ def test_the_wheel_is_complete_and_its_record_true():
 
 
 def test_torch_track_installs_the_pinned_cpu_torch(tmp_path, root):
+    """Kept on the bundled course: a torch-track bundle is for an assignment with a torch
+    track (a1), and the fixture course has none (its hw1 is refused below)."""
+    a1 = bundled.use().resolve("a1")
     pin = torch_pin(root)
     assert pin == next(line for line in (root / "constraints.txt").read_text().splitlines()
                        if line.startswith("torch=="))
     out = tmp_path / "torch.zip"
-    names = build_bundle(A1, out, track={"name": "torch", "device": "cpu"},
+    names = build_bundle(a1, out, track={"name": "torch", "device": "cpu"},
                          visibility="after_due_date")
     with zipfile.ZipFile(out) as z:
         setup = z.read("setup.sh").decode()
@@ -111,13 +128,13 @@ def test_torch_track_installs_the_pinned_cpu_torch(tmp_path, root):
     assert config["visibility"] == "after_due_date"
 
 
-def _check_format(data):
+def _check_format(data, assignment):
     """Gradescope's results.json: top-level score, execution_time, output; tests with
     name, score, max_score, visibility and output."""
     assert set(data) >= {"score", "execution_time", "output", "tests"}
     assert isinstance(data["execution_time"], int) and data["execution_time"] >= 1
-    assert len(data["tests"]) == len(A1[0].exercises)
-    for test, exercise in zip(data["tests"], A1[0].exercises, strict=True):
+    assert len(data["tests"]) == len(assignment.exercises)
+    for test, exercise in zip(data["tests"], assignment.exercises, strict=True):
         assert test["name"] == f"{exercise.id} ({exercise.title})"
         assert test["max_score"] == exercise.points
         assert 0 <= test["score"] <= test["max_score"]
@@ -126,136 +143,141 @@ def _check_format(data):
     json.dumps(data)  # plain JSON
 
 
-def test_results_for_the_sample_students(root, tmp_path):
-    students = root / "samples" / "class"
-    ada = write_results(students / "ada", tmp_path / "ada" / "results.json", "a1")
-    assert json.loads((tmp_path / "ada" / "results.json").read_text()) == ada
-    _check_format(ada)
-    assert ada["score"] == 28.0
-    assert all(t["score"] == t["max_score"] for t in ada["tests"])
-    assert "a1 Activations: 28.00 / 28" in ada["output"]
-    dev = write_results(students / "dev", tmp_path / "dev.json", ["a1"],
-                        visibility="after_published")
-    _check_format(dev)
-    assert dev["score"] == 0.0 and all(t["score"] == 0 for t in dev["tests"])
-    assert all(t["visibility"] == "after_published" for t in dev["tests"])
-    assert "not attempted" in dev["tests"][0]["output"]
-    ben = write_results(students / "ben", tmp_path / "ben.json", "a1")
-    assert ben["score"] == pytest.approx(25.2)
-    sigmoid = ben["tests"][0]
-    assert sigmoid["score"] == pytest.approx(0.8)
-    assert "sigmoid_backward computes out * (1 - out) with x" in sigmoid["output"]
-    assert sum(t["score"] for t in ben["tests"]) == pytest.approx(ben["score"])
+def test_results_for_the_fixture_students(hw1, tmp_path):
+    (assignment,) = hw1
+    right = write_results(STUDENTS / "right", tmp_path / "right" / "results.json", "hw1")
+    assert json.loads((tmp_path / "right" / "results.json").read_text()) == right
+    _check_format(right, assignment)
+    assert right["score"] == assignment.points
+    assert all(t["score"] == t["max_score"] for t in right["tests"])
+    assert (f"hw1 {assignment.title}: {assignment.points:.2f} / {assignment.points:g}"
+            in right["output"])
+    stub = tmp_path / "stub"  # the untouched template: nothing attempted
+    stub.mkdir()
+    shutil.copy(FIXTURE / "templates" / "ops.py", stub)
+    blank = write_results(stub, tmp_path / "stub.json", ["hw1"], visibility="after_published")
+    _check_format(blank, assignment)
+    assert blank["score"] == 0.0 and all(t["score"] == 0 for t in blank["tests"])
+    assert all(t["visibility"] == "after_published" for t in blank["tests"])
+    assert "not attempted" in blank["tests"][0]["output"]
+    wrong = write_results(STUDENTS / "wrong", tmp_path / "wrong.json", "hw1")
+    assert wrong["score"] == pytest.approx(WRONG)
+    cube = wrong["tests"][0]
+    assert cube["name"].startswith("hw1.cube ") and cube["score"] == pytest.approx(WRONG)
+    assert "the backward drops the factor 3" in cube["output"]
+    assert sum(t["score"] for t in wrong["tests"]) == pytest.approx(wrong["score"])
 
 
-def test_hidden_cases_never_show_expected_values(tmp_path):
-    """A relu right on the public cases and wrong on the hidden ones."""
+def test_hidden_cases_never_show_expected_values(hw1, tmp_path):
+    """A cube right on the public cases and wrong on the hidden ones."""
+    public = hw1[0].exercises[0].public_shapes[0]
     folder = tmp_path / "submission"
     folder.mkdir()
-    (folder / "activations.py").write_text(
-        "import numpy as np\n\n"
-        "def relu_forward(x):\n"
-        "    out = np.maximum(x, 0) * (1.5 if x.shape != (4, 5) else 1.0)\n"
+    (folder / "ops.py").write_text(
+        "def cube_forward(x):\n"
+        f"    out = x**3 * (1.5 if x.shape != {public} else 1.0)\n"
         "    return out, x\n\n"
-        "def relu_backward(dout, cache):\n"
-        "    return dout * (cache > 0)\n")
-    data = write_results(folder, tmp_path / "results.json", "a1")
-    relu = next(t for t in data["tests"] if t["name"].startswith("a1.relu "))
-    hidden = [line for line in relu["output"].splitlines() if "hidden case" in line]
-    assert hidden and 0 < relu["score"] < relu["max_score"], relu["output"]
+        "def cube_backward(dout, cache):\n"
+        "    return 3 * cache**2 * dout\n")
+    data = write_results(folder, tmp_path / "results.json", "hw1")
+    cube = next(t for t in data["tests"] if t["name"].startswith("hw1.cube "))
+    hidden = [line for line in cube["output"].splitlines() if "hidden case" in line]
+    assert hidden and 0 < cube["score"] < cube["max_score"], cube["output"]
     for line in hidden:
         assert "expected" not in line and "yours" not in line, line
 
 
-def test_locate_finds_nested_folders_and_single_files(tmp_path, root):
+def test_locate_finds_nested_folders_and_single_files(hw1, tmp_path):
     flat = tmp_path / "flat"
     flat.mkdir()
-    (flat / "activations.py").write_text("")
-    assert locate(flat, A1).path == flat
+    (flat / "ops.py").write_text("")
+    assert locate(flat, hw1).path == flat
     nested = tmp_path / "nested"
     (nested / "hw1" / "src").mkdir(parents=True)
     (nested / "__MACOSX").mkdir()
-    (nested / "__MACOSX" / "activations.py").write_text("")
-    (nested / "hw1" / "src" / "activations.py").write_text("")
-    assert locate(nested, A1).path == nested / "hw1" / "src"
+    (nested / "__MACOSX" / "ops.py").write_text("")
+    (nested / "hw1" / "src" / "ops.py").write_text("")
+    assert locate(nested, hw1).path == nested / "hw1" / "src"
     single = tmp_path / "single"
     single.mkdir()
-    shutil.copy(root / "samples" / "class" / "eve.py", single / "my_work.py")
-    assert locate(single, A1).path == single / "my_work.py"
+    shutil.copy(STUDENTS / "right" / "ops.py", single / "my_work.py")
+    assert locate(single, hw1).path == single / "my_work.py"
     notebook = tmp_path / "notebook"
     (notebook / "hw").mkdir(parents=True)
-    (notebook / "hw" / "activations.ipynb").write_text("{}")
-    assert locate(notebook, A1).path == notebook / "hw"
-    (notebook / "hw" / "activations.ipynb").rename(notebook / "mine.ipynb")
-    assert locate(notebook, A1).path == notebook / "mine.ipynb"
+    (notebook / "hw" / "ops.ipynb").write_text("{}")
+    assert locate(notebook, hw1).path == notebook / "hw"
+    (notebook / "hw" / "ops.ipynb").rename(notebook / "mine.ipynb")
+    assert locate(notebook, hw1).path == notebook / "mine.ipynb"
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert locate(empty, A1).path == empty
+    assert locate(empty, hw1).path == empty
 
 
-def test_a_submission_in_a_folder_and_in_one_file(tmp_path, root):
+def test_a_submission_in_a_folder_and_in_one_file(hw1, tmp_path):
+    points = hw1[0].points
     nested = tmp_path / "nested" / "my-hw"
     nested.mkdir(parents=True)
-    shutil.copy(root / "samples" / "class" / "ada" / "activations.py", nested)
-    data = write_results(tmp_path / "nested", tmp_path / "r.json", "a1")
-    assert data["score"] == 28.0 and "Graded my-hw" in data["output"]
+    shutil.copy(STUDENTS / "right" / "ops.py", nested)
+    data = write_results(tmp_path / "nested", tmp_path / "r.json", "hw1")
+    assert data["score"] == points and "Graded my-hw" in data["output"]
     single = tmp_path / "single"
     single.mkdir()
-    shutil.copy(root / "samples" / "class" / "eve.py", single / "eve.py")
-    assert write_results(single, tmp_path / "e.json", "a1")["score"] == pytest.approx(26.8)
+    shutil.copy(STUDENTS / "wrong" / "ops.py", single / "wrong.py")
+    assert write_results(single, tmp_path / "e.json", "hw1")["score"] == pytest.approx(WRONG)
     empty = tmp_path / "empty"
     empty.mkdir()
-    data = write_results(empty, tmp_path / "x.json", "a1")
-    assert data["score"] == 0 and "activations.py" in data["tests"][0]["output"]
+    data = write_results(empty, tmp_path / "x.json", "hw1")
+    assert data["score"] == 0 and "ops.py" in data["tests"][0]["output"]
 
 
 METADATA = {
     "created_at": "2026-12-02T10:00:00.000000+00:00",
     "assignment": {"due_date": "2026-11-30T23:59:00.000000+00:00", "title": "HW1"},
-    "users": [{"email": "ada@example.edu", "name": "Ada", "id": 1}],
+    "users": [{"email": "rita@example.edu", "name": "Rita", "id": 1}],
 }
 
 
-def test_late_penalty_from_gradescope_metadata(root, tmp_path):
+def test_late_penalty_from_gradescope_metadata(hw1, tmp_path):
+    points = hw1[0].points
     late = {"penalty_per_day": 0.1, "grace_seconds": 900, "zero_after": None}
     meta_path = tmp_path / "submission_metadata.json"
     meta_path.write_text(json.dumps(METADATA))
-    data = write_results(root / "samples" / "class" / "ada", tmp_path / "r.json", "a1",
+    data = write_results(STUDENTS / "right", tmp_path / "r.json", "hw1",
                          metadata=meta_path, late=late)
-    assert data["score"] == pytest.approx(28 * 0.8)  # 1 day 10 hours late: 2 days
-    assert sum(t["score"] for t in data["tests"]) == 28  # the tests keep the raw scores
-    assert data["extra_data"]["raw_score"] == 28 and data["extra_data"]["late"]["days_late"] == 2
+    assert data["score"] == pytest.approx(points * 0.8)  # 1 day 10 hours late: 2 days
+    assert sum(t["score"] for t in data["tests"]) == points  # the tests keep the raw scores
+    assert data["extra_data"]["raw_score"] == points
+    assert data["extra_data"]["late"]["days_late"] == 2
     assert "2 day(s) late" in data["output"] and "after the late penalty" in data["output"]
     extended = dict(METADATA, users=[dict(METADATA["users"][0], assignment={
         "due_date": "2026-12-03T23:59:00+00:00"})])
-    data = write_results(root / "samples" / "class" / "ada", tmp_path / "r.json", "a1",
+    data = write_results(STUDENTS / "right", tmp_path / "r.json", "hw1",
                          metadata=extended, late=late)
-    assert data["score"] == 28  # the student's extension wins
-    data = write_results(root / "samples" / "class" / "ada", tmp_path / "r.json", "a1",
+    assert data["score"] == points  # the student's extension wins
+    data = write_results(STUDENTS / "right", tmp_path / "r.json", "hw1",
                          metadata={}, late=late)
-    assert data["score"] == 28 and "no penalty applied" in data["output"]
+    assert data["score"] == points and "no penalty applied" in data["output"]
 
 
-def test_a_grader_failure_still_writes_results(tmp_path):
-    data = write_results(tmp_path, tmp_path / "out" / "results.json", "a9")
+def test_a_grader_failure_still_writes_results(hw1, tmp_path):
+    data = write_results(tmp_path, tmp_path / "out" / "results.json", "hw9")
     assert data["score"] == 0 and data["tests"] == []
     assert "course staff" in data["output"]
     assert json.loads((tmp_path / "out" / "results.json").read_text()) == data
 
 
-def test_run_command_reads_the_bundle_config(bundle, root, tmp_path):
+def test_run_command_reads_the_bundle_config(bundle, hw1, tmp_path):
     out, _ = bundle
     source = tmp_path / "source"
     with zipfile.ZipFile(out) as z:
         z.extractall(source)
     results = tmp_path / "results" / "results.json"
     run = CliRunner().invoke(run_command, [
-        "--config", str(source / CONFIG_NAME), "--submission", str(root / "samples" / "class" /
-                                                                    "ada"),
+        "--config", str(source / CONFIG_NAME), "--submission", str(STUDENTS / "right"),
         "--results", str(results), "--metadata", str(tmp_path / "absent.json"),
         "--course", str(source / "course")])
     assert run.exit_code == 0, run.output
-    assert json.loads(results.read_text())["score"] == 28.0
+    assert json.loads(results.read_text())["score"] == hw1[0].points
     broken = CliRunner().invoke(run_command, [
         "--config", str(tmp_path / "none.json"), "--submission", str(tmp_path),
         "--results", str(results), "--course", str(source / "course")])
@@ -264,25 +286,26 @@ def test_run_command_reads_the_bundle_config(bundle, root, tmp_path):
 
 def test_gradescope_command(tmp_path):
     runner = CliRunner()
-    out = tmp_path / "a1.zip"
-    result = runner.invoke(gradescope_command, ["a1", str(out), "--late-penalty", "0.1",
-                                                "--grace", "15m"])
+    out = tmp_path / "hw1.zip"
+    course = ["--course", str(FIXTURE)]
+    result = runner.invoke(gradescope_command, ["hw1", str(out), "--late-penalty", "0.1",
+                                                "--grace", "15m", *course])
     assert result.exit_code == 0, result.output
     assert "run_autograder" in result.output
     with zipfile.ZipFile(out) as z:
         assert json.loads(z.read(CONFIG_NAME))["late"] == {
             "penalty_per_day": 0.1, "grace_seconds": 900.0, "zero_after": None}
-    for args, message in ((["a9", str(out)], "unknown assignment"),
-                          (["a1", str(tmp_path / "a1.tar")], "should end in .zip"),
-                          (["a4", str(out), "--track", "torch"], "has no torch track"),
-                          (["a1", str(out), "--late-penalty", "0.1", "--grace", "soon"],
+    for args, message in ((["hw9", str(out)], "unknown assignment"),
+                          (["hw1", str(tmp_path / "hw1.tar")], "should end in .zip"),
+                          (["hw1", str(out), "--track", "torch"], "hw1 has no torch track"),
+                          (["hw1", str(out), "--late-penalty", "0.1", "--grace", "soon"],
                            "cannot read the duration")):
-        bad = runner.invoke(gradescope_command, args)
+        bad = runner.invoke(gradescope_command, [*args, *course])
         assert bad.exit_code == 2 and message in bad.output, bad.output
 
 
 @pytest.mark.slow
-def test_run_autograder_end_to_end(bundle, root, tmp_path):
+def test_run_autograder_end_to_end(bundle, hw1, tmp_path):
     """Install the bundle's wheel into a fresh virtual environment (offline; numpy and click
     come from the system site-packages) and run run_autograder as Gradescope would."""
     out, _ = bundle
@@ -291,7 +314,7 @@ def test_run_autograder_end_to_end(bundle, root, tmp_path):
         z.extractall(home / "source")
         wheel = next(n for n in z.namelist() if n.endswith(".whl"))
     (home / "submission").mkdir()
-    shutil.copy(root / "samples" / "class" / "ben" / "activations.py", home / "submission")
+    shutil.copy(STUDENTS / "wrong" / "ops.py", home / "submission")
     (home / "submission_metadata.json").write_text(json.dumps(METADATA))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
@@ -307,5 +330,6 @@ def test_run_autograder_end_to_end(bundle, root, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads((home / "results" / "results.json").read_text())
-    _check_format(data)
-    assert data["score"] == pytest.approx(25.2)
+    _check_format(data, hw1[0])
+    assert data["score"] == pytest.approx(WRONG)
+    assert "the backward drops the factor 3" in data["tests"][0]["output"]

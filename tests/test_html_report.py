@@ -1,14 +1,16 @@
-"""HTML reports: a page per student and a class overview, from real grading results."""
+"""HTML reports: a page per student and a class overview, from real grading results on the
+fixture course (tests/fixtures/course)."""
 
 from __future__ import annotations
 
 import html.parser
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from dlgrade import api
 from dlgrade.cli import main
-from dlgrade.courses import registry
 from dlgrade.grading.grader import CheckResult, ExerciseResult, SubmissionResult
 from dlgrade.outputs.html_report import (
     class_page,
@@ -58,27 +60,35 @@ def _parse(text: str) -> _Parser:
     return parser
 
 
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
+
+
+@pytest.fixture(autouse=True)
+def hw1():
+    """The fixture course is the one in use; its hw1, as the list the reports take."""
+    return [api.load_course(FIXTURE).assignment("hw1")]
+
+
 def _result(student: str, status: str, message: str, hint: str = "") -> SubmissionResult:
+    cube = api.load_course(FIXTURE).exercise("hw1.cube")
     checks = [CheckResult("forward", 0.8 if status != "error" else 0.0, 0.8, 1, 1),
               CheckResult("backward", 0.0, 0.6, 0, 1, message)]
     score = sum(c.score for c in checks)
     return SubmissionResult(student, "h", [
-        ExerciseResult("a1.sigmoid", "Sigmoid", score, 2.0, status, message, hint, checks)])
+        ExerciseResult(cube.id, cube.title, score, cube.points, status, message, hint, checks)])
 
 
-A1 = [registry.assignment("a1")]
-
-
-def test_student_page_escapes_everything_and_shows_checks_and_hint():
+def test_student_page_escapes_everything_and_shows_checks_and_hint(hw1):
     evil = '<script>alert("x")</script>'
     result = _result(f"mallory{evil}", "partial", f"backward: dx wrong {evil}",
                      hint="Use out, not x.")
     result.output = evil
-    page = student_page(result, A1)
+    page = student_page(result, hw1)
     assert "<script>" not in page and "&lt;script&gt;" in page
     parsed = _parse(page)
     text = " ".join(parsed.text)
-    assert "Use out, not x." in text and "backward" in text and "0.80 / 2" in text
+    assert "Use out, not x." in text and "backward" in text
+    assert f"0.80 / {hw1[0].exercises[0].points:g}" in text
     assert "partly right" in text
 
 
@@ -90,19 +100,20 @@ def test_file_names_are_safe_and_unique():
 
 
 def test_common_mistakes_are_named_once_per_student():
-    named = "backward: dx ... This matches a common mistake: sigmoid_backward uses x."
+    named = "backward: dx ... This matches a common mistake: the backward drops the factor 3."
     results = [_result("a", "partial", named), _result("b", "partial", named),
-               _result("c", "error", "sigmoid_forward raised ValueError")]
+               _result("c", "error", "cube_forward raised ValueError")]
     mistakes = dict(common_mistakes(results))
-    assert mistakes[("a1.sigmoid", "sigmoid_backward uses x")] == 2
-    assert mistakes[("a1.sigmoid", "raised an error")] == 1
+    assert mistakes[("hw1.cube", "the backward drops the factor 3")] == 2
+    assert mistakes[("hw1.cube", "raised an error")] == 1
 
 
 @pytest.fixture(scope="module")
-def reports(root, tmp_path_factory):
+def reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("html")
-    result = CliRunner().invoke(main, ["grade", "a1,a2", str(root / "samples" / "class"),
-                                       "--no-gradebook", "--html", str(out)])
+    result = CliRunner().invoke(main, ["grade", "hw1", str(FIXTURE / "students"),
+                                       "--course", str(FIXTURE), "--no-gradebook",
+                                       "--html", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
@@ -112,32 +123,33 @@ def test_grade_writes_an_overview_with_plots_and_a_page_per_student(reports):
     parsed = _parse(index)
     assert parsed.tags.count("svg") == 2  # the distribution and the pass rates
     pages = {p.name for p in (reports / "students").iterdir()}
-    assert pages == {"ada.html", "ben.html", "cleo.html", "dev.html", "eve.html",
-                     "fay.html"}
+    assert pages == {"broken.html", "late.html", "right.html", "wrong.html"}
     assert {f"students/{p}" for p in pages} <= set(parsed.links)
     text = " ".join(parsed.text)
-    # The most common mistakes name them: ben's sigmoid backward, cleo's broken file once.
-    assert "sigmoid_backward computes out * (1 - out) with x" in text
-    assert "a1 (the whole file)" in text and text.count("syntax error") == 1
+    # The most common mistakes name them: wrong's cube backward, broken's file once (both of
+    # its exercises fail on the one syntax error).
+    assert "the backward drops the factor 3" in text
+    assert "hw1 (the whole file)" in text and text.count("syntax error") == 1
 
 
-def test_student_pages_never_show_hidden_expected_values(tmp_path):
-    """A relu that is right on the public cases and wrong on the hidden ones: its page
+def test_student_pages_never_show_hidden_expected_values(hw1, tmp_path):
+    """A cube that is right on the public cases and wrong on the hidden ones: its page
     says where it fails, never with the expected numbers."""
     from dlgrade.grading.grader import grade_submission
     from dlgrade.load.submission import Submission
 
-    path = tmp_path / "sly" / "activations.py"
+    public = hw1[0].exercises[0].public_shapes[0]
+    path = tmp_path / "sly" / "ops.py"
     path.parent.mkdir()
-    path.write_text("import numpy as np\n\n"
-                    "def relu_forward(x):\n"
-                    "    out = np.maximum(x, 0) * (1.5 if x.shape != (4, 5) else 1.0)\n"
+    path.write_text("def cube_forward(x):\n"
+                    f"    out = x**3 * (1.5 if x.shape != {public} else 1.0)\n"
                     "    return out, x\n\n"
-                    "def relu_backward(dout, cache):\n"
-                    "    return dout * (cache > 0)\n")
-    result = grade_submission(Submission("sly", path.parent), A1, hidden=True,
-                              only={"a1.relu"})
-    page = student_page(result, A1)
+                    "def cube_backward(dout, cache):\n"
+                    "    return 3 * cache**2 * dout\n")
+    result = grade_submission(Submission("sly", path.parent), hw1, hidden=True,
+                              only={"hw1.cube"})
+    assert 0 < result.exercises[0].score < result.exercises[0].max_score
+    page = student_page(result, hw1)
     _parse(page)
     hidden = [line for line in page.split("\n") if "hidden case" in line]
     assert hidden, page
@@ -145,10 +157,10 @@ def test_student_pages_never_show_hidden_expected_values(tmp_path):
         assert "expected" not in line and "yours" not in line, line
 
 
-def test_class_page_with_no_results_is_still_a_page():
-    _parse(class_page([], A1))
+def test_class_page_with_no_results_is_still_a_page(hw1):
+    _parse(class_page([], hw1))
 
 
-def test_write_reports_returns_the_index(tmp_path):
-    index = write_reports([_result("ann", "passed", "All checks passed.")], A1, tmp_path)
+def test_write_reports_returns_the_index(hw1, tmp_path):
+    index = write_reports([_result("ann", "passed", "All checks passed.")], hw1, tmp_path)
     assert index == tmp_path / "index.html" and (tmp_path / "students" / "ann.html").is_file()
