@@ -18,8 +18,8 @@ from dlgrade import api
 from dlgrade.grading.classroom import DaskExecutor, LocalExecutor, grade_class
 from dlgrade.load.submission import discover
 from dlgrade.store.gradebook import Gradebook, GradebookError
+from fixture_course import FIXTURE, copy_fixture
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
 STUDENTS = ["broken", "late", "right", "wrong"]  # tests/fixtures/course/students
 
 
@@ -32,12 +32,7 @@ def fixture_course():
 @pytest.fixture
 def two_assignments(tmp_path) -> Path:
     """A copy of the fixture course with its hw2 listed too (the fixture lists hw1 only)."""
-    root = tmp_path / "course"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".secret", "__pycache__"))
-    toml = root / "course.toml"
-    toml.write_text(toml.read_text().replace('assignments = ["hw1"]',
-                                             'assignments = ["hw1", "hw2"]'))
-    return root
+    return copy_fixture(tmp_path / "course", ("hw1", "hw2"))
 
 
 @pytest.fixture

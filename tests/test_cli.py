@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from dlgrade import api
 from dlgrade.cli import main
+from fixture_course import FIXTURE, copy_fixture
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
 COURSE = ["--course", str(FIXTURE)]
 
 
@@ -27,12 +27,7 @@ def runner():
 def two_assignments(tmp_path_factory) -> Path:
     """A copy of the fixture course with its hw2 (layers.py) listed too: the fixture itself
     lists hw1 (ops.py) only."""
-    root = tmp_path_factory.mktemp("course") / "course"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".secret", "__pycache__"))
-    toml = root / "course.toml"
-    toml.write_text(toml.read_text().replace('assignments = ["hw1"]',
-                                             'assignments = ["hw1", "hw2"]'))
-    return root
+    return copy_fixture(tmp_path_factory.mktemp("course") / "course", ("hw1", "hw2"))
 
 
 def test_list_shows_every_exercise(runner):

@@ -18,16 +18,13 @@ from click.testing import CliRunner
 from dlgrade.cli import main
 from dlgrade.courses import course as courses
 from dlgrade.grading.cases import build_cases
-
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
+from fixture_course import copy_fixture
 
 
 @pytest.fixture
 def outside(tmp_path) -> Path:
     """The fixture course, copied to a folder outside the repository (no secret yet)."""
-    target = tmp_path / "my course"
-    shutil.copytree(FIXTURE, target, ignore=shutil.ignore_patterns(".secret", "__pycache__"))
-    return target
+    return copy_fixture(tmp_path / "my course")
 
 
 def run(args, cwd=None, env=None):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -30,21 +29,16 @@ from dlgrade.policy.deadlines import (
     submission_time,
     times_from_option,
 )
+from fixture_course import FIXTURE, copy_fixture
 
 UTC = timezone.utc
 DUE = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
 
 
 @pytest.fixture(scope="module")
 def two_assignments(tmp_path_factory) -> Path:
     """The fixture course with its hw2 listed too (the fixture itself lists hw1 only)."""
-    root = tmp_path_factory.mktemp("course") / "course"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".secret", "__pycache__"))
-    toml = root / "course.toml"
-    toml.write_text(toml.read_text().replace('assignments = ["hw1"]',
-                                             'assignments = ["hw1", "hw2"]'))
-    return root
+    return copy_fixture(tmp_path_factory.mktemp("course") / "course", ("hw1", "hw2"))
 
 
 @pytest.mark.parametrize("text, expected", [

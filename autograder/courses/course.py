@@ -75,6 +75,7 @@ class Course:
     kit: Any = None  # the kit's frozen public cases (dlgrade.courses.kit.KitData) when a kit
     package: str = ""  # the private import name of its modules
     _secret: bytes | None = field(default=None, repr=False)
+    _support: dict[tuple[str, ...], dict[str, bytes]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ lookups
 
@@ -144,13 +145,20 @@ class Course:
     def support_files(self, assignments: list[Assignment] | tuple[Assignment, ...]
                       ) -> dict[str, bytes]:
         """The support files of ``assignments``: relative path -> bytes (``.py`` files; a
-        folder brings every ``.py`` file under it)."""
+        folder brings every ``.py`` file under it), read once per course (every child of
+        every student gets them)."""
+        names = tuple(dict.fromkeys(n for a in assignments for n in a.support))
+        if names not in self._support:
+            self._support[names] = self._read_support(names)
+        return self._support[names]
+
+    def _read_support(self, names: tuple[str, ...]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
-        for name in dict.fromkeys(n for a in assignments for n in a.support):
+        for name in names:
             if self.support_dir is None:
                 raise CourseError(f"{self.root / COURSE_FILE}: support {name!r} needs a support "
                                   "folder")
-            path = _inside(self.support_dir, name, "support file")
+            path = inside(self.support_dir, name, "support file")
             files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
             if not path.exists() or not files:
                 raise CourseError(f"support {name!r}: no such file or package in "
@@ -242,7 +250,8 @@ def read_config(root: Path) -> dict[str, Any]:
     return table
 
 
-def _inside(root: Path, relative: str, what: str) -> Path:
+def inside(root: Path, relative: str, what: str) -> Path:
+    """``root / relative``, refused when it leads out of the course."""
     path = (root / relative).resolve()
     if path != root and root not in path.parents:
         raise CourseError(f"{root / COURSE_FILE}: {what} {relative!r} is outside the course")
@@ -292,25 +301,21 @@ def load(root: Path) -> Course:
     return course
 
 
-def inside(root: Path, relative: str, what: str) -> Path:
-    """``root / relative``, refused when it leads out of the course."""
-    return _inside(root, relative, what)
-
 
 def _load_course(root: Path, table: dict[str, Any]) -> Course:
     package = "_dlgrade_course_" + hashlib.sha256(str(root).encode()).hexdigest()[:12]
-    specs = _inside(root, table.get("specs", "assignments"), "specs")
-    reference = _inside(root, table.get("reference", "reference"), "reference")
+    specs = inside(root, table.get("specs", "assignments"), "specs")
+    reference = inside(root, table.get("reference", "reference"), "reference")
     for folder, what in ((specs, "specs"), (reference, "reference")):
         if not folder.is_dir():
             raise CourseError(f"{root / COURSE_FILE}: the {what} folder {folder} is missing")
     course = Course(root=root, name=str(table.get("name", root.name)), assignments={},
-                    templates_dir=_inside(root, table.get("templates", "student_templates"),
+                    templates_dir=inside(root, table.get("templates", "student_templates"),
                                           "templates"),
                     reference_dir=reference,
-                    secret_path=_inside(root, table.get("secret", ".dlgrade/secret"),
+                    secret_path=inside(root, table.get("secret", ".dlgrade/secret"),
                                         "secret"),
-                    support_dir=_inside(root, table.get("support", "support"), "support"),
+                    support_dir=inside(root, table.get("support", "support"), "support"),
                     package=package)
     _package(package, None)  # only its two subpackages, never the course root itself
     _package(f"{package}.specs", specs)

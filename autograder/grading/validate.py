@@ -32,6 +32,7 @@ from dlgrade.grading.cases import build_cases, observe
 from dlgrade.grading.grader import expectations, grade_submission
 from dlgrade.grading.mutants import mutant_functions, mutant_source
 from dlgrade.load.submission import Submission
+from dlgrade.results import ExerciseResult
 from dlgrade.spec.exercise import Exercise, Mutant, Variant
 
 
@@ -98,14 +99,19 @@ def check_reference_and_stubs() -> Iterator[Finding]:
                       f"{e.id} stub scores 0", f"{e.score} points, {e.status}")
 
 
-def check_mutant(m: Mutant) -> Finding:
+def _graded_alone(m: Mutant | Variant) -> ExerciseResult:
+    """The mutant's (or variant's) whole module, graded through a child on its exercise."""
     ex = exercise(m.exercise)
     with tempfile.TemporaryDirectory(prefix="dlgrade-mutant-") as tmp:
         path = Path(tmp) / f"{ex.module}.py"
         path.write_text(mutant_source(m))
         a = assignments()[ex.assignment]
         result = grade_submission(Submission(m.name, path), [a], hidden=True, only={ex.id})
-    graded = result.exercises[0]
+    return result.exercises[0]
+
+
+def check_mutant(m: Mutant) -> Finding:
+    graded = _graded_alone(m)
     lost = {c.name for c in graded.checks if c.score < c.max_score}
     problems = []
     if graded.score >= graded.max_score:
@@ -146,13 +152,7 @@ def variant_margin(v: Variant) -> float | None:
 
 
 def check_variant(v: Variant) -> Finding:
-    ex = exercise(v.exercise)
-    with tempfile.TemporaryDirectory(prefix="dlgrade-variant-") as tmp:
-        path = Path(tmp) / f"{ex.module}.py"
-        path.write_text(mutant_source(v))
-        a = assignments()[ex.assignment]
-        graded = grade_submission(Submission(v.name, path), [a], hidden=True,
-                                  only={ex.id}).exercises[0]
+    graded = _graded_alone(v)
     if graded.status != "passed":
         return Finding(False, f"variant {v.id} scores full marks",
                        f"{graded.score:g} / {graded.max_score:g}: {graded.message}")

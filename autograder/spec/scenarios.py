@@ -52,6 +52,7 @@ class Script:
     def __init__(self) -> None:
         self._steps: list[Step] = []
         self.observations: dict[str, tuple[int, Path]] = {}
+        self.last_cache: Handle | None = None  # of the latest call(..., keep=True)
         self._names = 0
 
     def _handle(self) -> Handle:
