@@ -6,6 +6,9 @@ assignments with these types and helpers and with nothing else of the engine:
 * :class:`Assignment`, :class:`Exercise`, :class:`Mutant` (a known mistake, as a patch of the
   reference or as replacement functions) and :class:`Variant` (an accepted one), with the
   :data:`Sampler`, :data:`Oracle` and :data:`Params` types of their fields;
+* :func:`update_rule` declares an optimizer exercise graded on whole trajectories (its
+  config keys, settings, :class:`Objective`\\ s such as :func:`quadratic` and
+  :func:`double_well`, tolerance), :func:`update_rule_cases` gives its cases to an oracle;
 * for program exercises (networks, optimizers, classes): a :class:`Scenario` is a
   :class:`Script` of calls (built as the calls read) or, lower down, a list of
   :class:`Step`\\ s run in the sandboxed child (:class:`Handle` names an object kept there,
@@ -42,7 +45,7 @@ from dlgrade.spec.exercise import (
     SpecError,
     Variant,
 )
-from dlgrade.spec.properties import Missing, Property, family
+from dlgrade.spec.properties import Missing, Property, dropout_properties, family
 from dlgrade.spec.scenarios import (
     Scenario,
     Script,
@@ -50,13 +53,22 @@ from dlgrade.spec.scenarios import (
     read,
     run_locally,
 )
+from dlgrade.spec.update_rules import (
+    Objective,
+    TrajectoryCase,
+    double_well,
+    quadratic,
+    update_rule,
+)
+from dlgrade.spec.update_rules import trajectory_cases as update_rule_cases
 
 __all__ = [
     "BINARY", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing", "Mutant",
-    "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "Script", "SpecError", "Step",
-    "Variant",
-    "compare", "family", "finite_difference_property", "gradcheck", "gradient", "reference",
-    "reference_observations", "seed_for", "trajectory",
+    "Objective", "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "Script",
+    "SpecError", "Step", "TrajectoryCase", "Variant",
+    "compare", "double_well", "dropout_properties", "family", "finite_difference_property",
+    "gradcheck", "gradient", "quadratic", "reference", "reference_observations", "seed_for",
+    "trajectory", "update_rule", "update_rule_cases",
 ]
 
 

@@ -89,13 +89,15 @@ def test_trajectories_are_smooth(rule):
     """A relative nudge of 1e-10 to w0 moves no iterate by more than 10 times as much, so a
     correct implementation's rounding cannot grow into a failure; and the trajectory gets
     closer to a stationary point (it converges rather than wanders)."""
-    for _, about, _, w0, config, objective, steps in exercises.trajectory_cases(rule, True):
-        run = [trajectory(getattr(optim, rule), rule, w0 * (1 + eps),
-                          None if config is None else dict(config), objective, steps, _call)
+    for case in exercises.trajectory_cases(rule, True):
+        config = case.config
+        run = [trajectory(getattr(optim, rule), rule, case.w0 * (1 + eps),
+                          None if config is None else dict(config), case.objective, case.steps,
+                          _call)
                for eps in (0.0, 1e-10)]
-        drift = np.max(np.abs(run[1]["w"] - run[0]["w"])) / (1e-10 * np.max(np.abs(w0)))
-        assert drift < 10, (rule, about, drift)
-        assert np.all(np.isfinite(run[0]["w"])), (rule, about)
+        drift = np.max(np.abs(run[1]["w"] - run[0]["w"])) / (1e-10 * np.max(np.abs(case.w0)))
+        assert drift < 10, (rule, case.about, drift)
+        assert np.all(np.isfinite(run[0]["w"])), (rule, case.about)
 
 
 @pytest.mark.parametrize("rule", exercises.RULES)
@@ -103,7 +105,7 @@ def test_rules_fill_defaults_and_carry_state(rule):
     """config=None fills the documented defaults; 30 + 30 steps through a returned config
     equal 60 steps; w and dw are not modified."""
     rng = np.random.default_rng(5)
-    objective, w0 = exercises.quadratic(rng, (2, 3))
+    objective, w0 = exercises.quadratic((2, 3)).draw(rng)
     w, dw = w0.copy(), rng.normal(size=w0.shape)
     keep = (w.copy(), dw.copy())
     _, config = getattr(optim, rule)(w, dw, None)

@@ -89,12 +89,67 @@ def test_dropout_rate():
     assert prop.judge({"out": _dropout_out(x, 0.2, 0.203, rng)}, {}) is None
     message = prop.judge({"out": _dropout_out(x, 0.2, 0.8, rng)}, {})
     assert message == ("0.8000 of the entries are dropped where p = 0.2: p used as the keep "
-                       "probability; an entry must be dropped with probability p")
+                       "probability; p is the probability of DROPPING an entry")
     message = prop.judge({"out": _dropout_out(x, 0.2, 0.5, rng)}, {})
     assert message == ("0.5000 of the entries are dropped; with p = 0.2 the fraction must lie "
                        "within 0.2 +- 0.0220 (5.5 standard deviations)")
     assert prop.judge({"out": Missing("dropout_forward is not implemented")}, {}) == \
         "dropout_forward is not implemented"
+
+
+def test_dropout_with_keep_probability_speaks_of_keeping():
+    """CS231n's convention: p is the probability of KEEPING an entry. The same families judge
+    it with probability="keep", and their messages say x / p, not x / (1 - p)."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 2.0, (100, 100))
+    other = "p used as the drop probability"
+    params = {"p": 0.8, "x": x, "unscaled": "not inverted", "keep": other,
+              "probability": "keep"}
+    scaling = Property("scaling", "dropout_scaling", params)
+    rate = Property("rate", "dropout_rate", {"p": 0.8, "x": x, "z": 5.5, "keep": other,
+                                             "probability": "keep"})
+    kept = rng.random(x.shape) < 0.8
+    right = np.where(kept, x / 0.8, 0.0)
+    assert scaling.judge({"out": right}, {}) is None
+    assert rate.judge({"out": right}, {}) is None
+    as_drop = np.where(rng.random(x.shape) < 0.2, x / 0.2, 0.0)  # p read as the drop rate
+    assert scaling.judge({"out": as_drop}, {}) == (
+        "kept entries are x / 0.2: p used as the drop probability; p is the probability of "
+        "KEEPING an entry, so kept entries are x / p")
+    assert rate.judge({"out": as_drop}, {}).endswith(
+        "p used as the drop probability; p is the probability of KEEPING an entry")
+    unscaled = np.where(kept, x, 0.0)
+    assert scaling.judge({"out": unscaled}, {}).startswith(
+        "kept entries equal x: not inverted (inverted dropout divides them by 0.8")
+    with pytest.raises(ValueError, match="'drop' or 'keep'"):
+        Property("scaling", "dropout_scaling", {**params, "probability": "kept"}).judge(
+            {"out": right}, {})
+
+
+def test_dropout_properties_builds_the_five_checks_for_either_convention():
+    """One declaration gives scaling, rate, backward, test and fresh with the course's
+    observation names and mistakes; a correct keep-probability dropout passes them all and
+    a non-inverted one loses exactly scaling (and the backward that follows its scale)."""
+    from dlgrade.authoring import dropout_properties
+
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0.5, 2.0, (50, 40)) * rng.choice((-1.0, 1.0), (50, 40))
+    dout = rng.standard_normal(x.shape)
+    mistakes = {"unscaled": "u", "other_convention": "o", "new_mask": "n", "test_mode": "t",
+                "same_mask": "s"}
+    props = dropout_properties(0.7, x, dout, probability="keep", mistakes=mistakes,
+                               names={"test out": "out (test)", "test dx": "dx (test)"})
+    assert [p.check for p in props] == ["scaling", "rate", "backward", "test", "fresh"]
+
+    def student(scale):
+        m1, m2 = rng.random(x.shape) < 0.7, rng.random(x.shape) < 0.7
+        return {"out": np.where(m1, x * scale, 0.0), "dx": np.where(m1, dout * scale, 0.0),
+                "out of a second call": np.where(m2, x * scale, 0.0),
+                "out (test)": x.copy(), "dx (test)": dout.copy()}
+
+    assert [p.judge(student(1 / 0.7), {}) for p in props] == [None] * 5
+    lost = [p.check for p in props if p.judge(student(1.0), {}) is not None]
+    assert lost == ["scaling"]
 
 
 def test_decision_sequence_names_the_mistake():

@@ -16,6 +16,7 @@ import numpy as np
 from dlgrade.authoring import (
     Exercise,
     Scenario,
+    Script,
     Step,
     finite_difference_property,
     gradcheck,
@@ -392,12 +393,16 @@ def value_scenarios(hidden: bool) -> tuple[Scenario, ...]:
     for label, secret, reuse, leaves, program in value_graphs(hidden):
         about = (f"({len(leaves)} leaves, {len(program) - len(leaves)} operations, "
                  + ("nodes reused" if reuse else "a tree") + ")")
+        s = Script()
+        built = s.graph("Value", leaves, program)
+        s.observe("data", built, "data")
+        s.observe("leaf grads", built, "grad")
         found.append(Scenario(
             label=label,
             about=about,
             hidden=secret,
-            steps=(Step("Value", (leaves,), op="graph", extra={"program": program}),),
-            observe={"data": (0, ("data",)), "leaf grads": (0, ("grad",))},
+            steps=s.steps,
+            observe=s.observations,
             compare={"forward": ("data",), ("reuse" if reuse else "backward"): ("leaf grads",)},
             inputs={"leaves": leaves},
         ))

@@ -1,7 +1,8 @@
 """A4 exercise specs: seven update rules and clipping (``optim.py``), five learning-rate
 schedules (``schedules.py``). All are "program" exercises.
 
-* Update rules run whole trajectories in the child (``op="trajectory"``): 60 steps for public
+* Update rules are :func:`~dlgrade.authoring.update_rule` exercises, graded on whole
+  trajectories run in the child: 60 steps for public
   cases, 80 for hidden ones, on random quadratics (w of shape (5,) and (2, 3)) and on a
   non-convex double well, with several hyper-parameter settings, ``config=None`` (every
   default) included. Checks: ``trajectory`` (every iterate), ``state`` (the final
@@ -11,24 +12,25 @@ schedules (``schedules.py``). All are "program" exercises.
   correct implementations stay near 1e-13, far below the tolerance.
 * Schedules are called at every step 0..T of several parameter sets; check ``values``.
 * ``clip_grad_norm``: checks ``clipped``, ``norm`` and ``input_unchanged`` (the caller's dict
-  is read back after the call with put/get handles, so scaling in place is caught).
+  is kept in the child and read back after the call, so scaling in place is caught).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from dlgrade.authoring import (
     Exercise,
-    Handle,
     Property,
     Scenario,
-    Step,
-    reference,
+    Script,
+    TrajectoryCase,
+    double_well,
+    quadratic,
     seed_for,
-    trajectory,
+    update_rule,
+    update_rule_cases,
 )
 
 from . import oracles
@@ -101,109 +103,15 @@ def _unused_sampler(rng: np.random.Generator, shape: tuple[int, ...],
     return {}  # program exercises draw their inputs in their scenarios
 
 
-# --- objectives ------------------------------------------------------------------------------
-
-
-def quadratic(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[dict, np.ndarray]:
-    """A random quadratic 0.5 (w-c)^T A (w-c) with eigenvalues in [0.5, 2.5] and a start
-    point about 1.5 away from its minimum in each coordinate."""
-    n = int(np.prod(shape))
-    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
-    a = (q * rng.uniform(0.5, 2.5, size=n)) @ q.T
-    a = (a + a.T) / 2
-    c = rng.normal(size=shape)
-    w0 = c + rng.normal(scale=1.5, size=shape)
-    return {"kind": "quadratic", "A": a, "c": c}, w0
-
-
-def double_well(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[dict, np.ndarray]:
-    """The non-convex sum((w^2-1)^2/4 + a sin(3w)) with a = 0.1, started in [-1.8, 1.8]."""
-    return {"kind": "double_well", "a": 0.1}, rng.uniform(-1.8, 1.8, size=shape)
-
-
 #: Objective of the k-th case, cycling: quadratic (5,), quadratic (2, 3), double well (4,).
-OBJECTIVES: tuple[tuple[str, Callable[..., tuple[dict, np.ndarray]], tuple[int, ...]], ...] = (
-    ("quadratic", quadratic, (5,)),
-    ("quadratic", quadratic, (2, 3)),
-    ("double well", double_well, (4,)),
-)
+OBJECTIVES = (quadratic((5,)), quadratic((2, 3)), double_well((4,)))
 
 
-#: Draws of a case's start point (and objective) before one is well conditioned.
-MAX_DRAWS = 20
-#: How far a relative nudge of 1e-10 to w0 may move an iterate of the reference trajectory,
-#: in units of the nudge: a case beyond it is chaotic (a double well near its saddle), so a
-#: correct implementation's rounding, or float32, could grow into a failure there.
-MAX_AMPLIFICATION = 3.0
-
-
-def _call(function: Callable[..., Any], args: list, kwargs: dict) -> Any:
-    return function(*args, **kwargs)
-
-
-def _well_conditioned(rule: str, w0: np.ndarray, config: dict | None, objective: dict,
-                      steps: int) -> bool:
-    """Whether the reference's trajectory from ``w0`` is insensitive to rounding."""
-    update = getattr(reference("optim"), rule)
-    runs = [trajectory(update, rule, w0 * (1 + eps), None if config is None else dict(config),
-                       objective, steps, _call)["w"] for eps in (0.0, 1e-10)]
-    drift = np.max(np.abs(runs[1] - runs[0])) / (1e-10 * np.max(np.abs(w0)))
-    return bool(drift < MAX_AMPLIFICATION and np.all(np.isfinite(runs[0])))
-
-
-def trajectory_cases(rule: str, hidden: bool) -> list[tuple[str, str, bool, np.ndarray,
-                                                            dict | None, dict, int]]:
-    """``(label, about, hidden, w0, config, objective, steps)`` per case, seeded by rule."""
-    public, secret = SETTINGS[rule]
-    cases = []
-    settings = [(False, s) for s in public] + ([(True, s) for s in secret] if hidden else [])
-    counters = {False: 0, True: 0}
-    for number, (is_hidden, config) in enumerate(settings):
-        counters[is_hidden] += 1
-        name, make, shape = OBJECTIVES[number % len(OBJECTIVES)]
-        rng = seed_for(f"a4.{rule}", number, hidden=is_hidden)
-        for _ in range(MAX_DRAWS):  # hidden cases depend on the course secret: any secret
-            objective, w0 = make(rng, shape)  # must give well-conditioned trajectories
-            if _well_conditioned(rule, w0, config, objective,
-                                 HIDDEN_STEPS if is_hidden else PUBLIC_STEPS):
-                break
-        steps = HIDDEN_STEPS if is_hidden else PUBLIC_STEPS
-        given = "config=None" if config is None else ", ".join(
-            f"{k}={v!r}" for k, v in config.items())
-        label = f"{'hidden' if is_hidden else 'public'} case {counters[is_hidden]}"
-        about = f"({name}, w of shape {shape}, {steps} steps, {given})"
-        cases.append((label, about, is_hidden, w0, config, objective, steps))
-    return cases
-
-
-def _defaults_property(rule: str) -> Property:
-    """Every hyper-parameter of ``rule`` in the final config: given ones kept, missing ones
-    filled with the documented default (as the reference's config has them)."""
-    return Property("defaults", "config_defaults",
-                    {"function": rule, "keys": list(HYPER[rule]), "missing": MISSING_DEFAULTS})
-
-
-def optimizer_scenarios(rule: str) -> Callable[[bool], tuple[Scenario, ...]]:
-    def scenarios(hidden: bool) -> tuple[Scenario, ...]:
-        found = []
-        for label, about, is_hidden, w0, config, objective, steps in trajectory_cases(
-                rule, hidden):
-            observe: dict[str, tuple[int, tuple]] = {"w": (0, ("w",)),
-                                                     "config": (0, ("config",))}
-            for key in STATE[rule]:
-                observe[key] = (0, ("config", key, "float"))
-            compare = {"trajectory": ("w",)}
-            if STATE[rule]:
-                compare["state"] = STATE[rule]
-            found.append(Scenario(
-                label=label, about=about, hidden=is_hidden,
-                steps=(Step(rule, (w0, None if config is None else dict(config), objective),
-                            op="trajectory", extra={"steps": steps}),),
-                observe=observe, compare=compare, properties=(_defaults_property(rule),),
-                tolerance=TRAJECTORY_TOLERANCE, sequence={"w": "update"}))
-        return tuple(found)
-
-    return scenarios
+def trajectory_cases(rule: str, hidden: bool) -> list[TrajectoryCase]:
+    """The graded trajectories of ``rule`` (what its exercise runs), seeded by rule."""
+    return update_rule_cases(f"a4.{rule}", rule, "optim", SETTINGS[rule], hidden=hidden,
+                             steps=(PUBLIC_STEPS, HIDDEN_STEPS), objectives=OBJECTIVES,
+                             tolerance=TRAJECTORY_TOLERANCE)
 
 
 RULE_TITLES = {
@@ -232,18 +140,13 @@ RULE_HINTS = {
 
 
 def _rule_exercise(rule: str) -> Exercise:
-    weights = ({"trajectory": 0.6, "state": 0.3, "defaults": 0.1} if STATE[rule]
-               else {"trajectory": 0.8, "defaults": 0.2})
-    state = ", ".join(STATE[rule])
-    return Exercise(
-        id=f"a4.{rule}", title=RULE_TITLES[rule], module="optim", kind="program",
-        functions=(rule,), inputs=(), wrt=(), sample=_unused_sampler,
-        scenarios=optimizer_scenarios(rule), weights=weights, points=2.0, time_limit=10.0,
-        returns={rule: "(next_w, config) with next_w shaped like w and config a dict"
-                 + (f" holding {state}" if state else "")},
-        hint=RULE_HINTS[rule],
+    return update_rule(
+        f"a4.{rule}", rule, module="optim", title=RULE_TITLES[rule], hyper=HYPER[rule],
+        state=STATE[rule], settings=SETTINGS[rule], steps=(PUBLIC_STEPS, HIDDEN_STEPS),
+        objectives=OBJECTIVES, tolerance=TRAJECTORY_TOLERANCE, points=2.0, time_limit=10.0,
+        hint=RULE_HINTS[rule], missing_defaults=MISSING_DEFAULTS,
         builds_on=("a4.adam",) if rule == "adamw" else (),
-        oracle_check=lambda: oracles.check_rule(rule),
+        oracle=lambda cases: oracles.check_rule(rule, cases),
     )
 
 
@@ -302,12 +205,15 @@ def schedule_scenarios(name: str) -> Callable[[bool], tuple[Scenario, ...]]:
                 given = ", ".join([f"{a}={v!r}" for a, v in zip(SCHEDULE_ARGS[name], args,
                                                                     strict=True)]
                                   + [f"{k}={v!r}" for k, v in kwargs.items()])
-                steps = tuple(Step(name, (s, *args), dict(kwargs)) for s in range(last + 1))
-                observe = {f"lr at step {s}": (s, ("float",)) for s in range(last + 1)}
+                script = Script()
+                values = tuple(script.observe(f"lr at step {step}",
+                                              script.call(name, step, *args, **kwargs), "float")
+                               for step in range(last + 1))
                 found.append(Scenario(
                     label=f"{'hidden' if is_hidden else 'public'} case {number}",
-                    about=f"({given}, steps 0..{last})", hidden=is_hidden, steps=steps,
-                    observe=observe, compare={"values": tuple(observe)}))
+                    about=f"({given}, steps 0..{last})", hidden=is_hidden,
+                    steps=script.steps, observe=script.observations,
+                    compare={"values": values}))
         return tuple(found)
 
     return scenarios
@@ -368,19 +274,22 @@ def clip_scenarios(hidden: bool) -> tuple[Scenario, ...]:
         for index, (shapes, norm, max_norm) in enumerate(cases, start=1):
             number += 1
             grads = clip_inputs(number, shapes, norm, is_hidden)
-            observe: dict[str, tuple[int, tuple]] = {"total_norm": (1, (1, "float"))}
+            script = Script()
+            kept = script.put(grads)
+            clipped = script.call("clip_grad_norm", kept, max_norm)
+            script.observe("total_norm", clipped, 1, "float")
+            after = script.get(kept)
             for key in grads:
-                observe[f"clipped[{key!r}]"] = (1, (0, key))
-                observe[f"grads[{key!r}] after the call"] = (2, (key,))
+                script.observe(f"clipped[{key!r}]", clipped, 0, key)
+                script.observe(f"grads[{key!r}] after the call", after, key)
+            observe = script.observations
             found.append(Scenario(
                 label=f"{'hidden' if is_hidden else 'public'} case {index}",
                 about=(f"({len(grads)} arrays {', '.join(f'{k} {s}' for k, s in shapes.items())}"
                        f", max_norm={max_norm!r}"
                        f"{'' if norm > max_norm else ', no clipping needed'})"),
                 hidden=is_hidden,
-                steps=(Step("", (grads,), op="put", keep="grads"),
-                       Step("clip_grad_norm", (Handle("grads"), max_norm)),
-                       Step("", (Handle("grads"),), op="get")),
+                steps=script.steps,
                 observe=observe,
                 compare={"clipped": tuple(o for o in observe if o.startswith("clipped")),
                          "norm": ("total_norm",)},

@@ -88,24 +88,18 @@ def torch_trajectory(rule: str, w0: np.ndarray, config: dict | None, objective: 
     return np.stack(iterates), found
 
 
-def reference_trajectory(rule: str, w0: np.ndarray, config: dict | None, objective: dict,
-                         steps: int) -> dict[str, Any]:
-    """The reference's trajectory, run by the same program the child runs."""
-    optim = reference("optim")
-    from dlgrade.authoring import trajectory
+def check_rule(rule: str, cases: list) -> list[str]:
+    """The reference's trajectory of every case (``TrajectoryCase``) against torch.optim's,
+    its final state, and every hyper-parameter against the documented default."""
+    from .exercises import HYPER
 
-    return trajectory(getattr(optim, rule), rule, w0, None if config is None else dict(config),
-                      objective, steps, lambda f, args, kwargs: f(*args, **kwargs))
-
-
-def check_rule(rule: str) -> list[str]:
-    from .exercises import HYPER, trajectory_cases
-
+    update = getattr(reference("optim"), rule)
     problems = []
-    for label, about, _, w0, config, objective, steps in trajectory_cases(rule, True):
-        where = f"a4.{rule} {label} {about}"
-        ours = reference_trajectory(rule, w0, config, objective, steps)
-        theirs, state = torch_trajectory(rule, w0, config, objective, steps)
+    for case in cases:
+        where = f"a4.{rule} {case.label} {case.about}"
+        ours = case.run(update, rule)
+        theirs, state = torch_trajectory(rule, case.w0, case.config, case.objective,
+                                         case.steps)
         if not np.allclose(ours["w"], theirs, rtol=RTOL, atol=ATOL):
             worst = float(np.max(np.abs(ours["w"] - theirs)))
             problems.append(f"{where}: iterates differ from torch.optim (max |diff| {worst:.3g})")
@@ -113,7 +107,7 @@ def check_rule(rule: str) -> list[str]:
             if not np.allclose(np.asarray(ours["config"][key], dtype=np.float64), value,
                                rtol=RTOL, atol=ATOL):
                 problems.append(f"{where}: final {key} differs from torch.optim's")
-        expected = {**DEFAULTS[rule], **(config or {})}
+        expected = {**DEFAULTS[rule], **(case.config or {})}
         for key in HYPER[rule]:
             if ours["config"].get(key) != expected[key]:
                 problems.append(f"{where}: config[{key!r}] is {ours['config'].get(key)!r}, "

@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 from dlgrade.authoring import (
     Exercise,
-    Handle,
     Property,
     Rng,
     Scenario,
     Script,
-    Step,
+    dropout_properties,
     reference,
     seed_for,
 )
@@ -178,21 +177,15 @@ M_TEST = "dropout applied at test time"
 M_SAME = "the same mask on every call"
 
 
-def _dropout_properties(p: float, x: np.ndarray, dout: np.ndarray) -> tuple[Property, ...]:
-    """The five dropout checks of one case; p is the probability of DROPPING an entry. The
-    judges read only the student's values: the reference's masks are not kept."""
-    return (
-        Property("scaling", "dropout_scaling",
-                 {"p": p, "x": x, "unscaled": M_UNSCALED, "keep": M_KEEP}, reads=()),
-        Property("rate", "dropout_rate", {"p": p, "x": x, "z": Z, "keep": M_KEEP}, reads=()),
-        Property("backward", "dropout_backward",
-                 {"x": x, "dout": dout, "new_mask": M_NEW_MASK}, reads=()),
-        Property("test", "dropout_test", {"x": x, "dout": dout, "applied": M_TEST}, reads=()),
-        Property("fresh", "dropout_fresh", {"x": x, "same": M_SAME}, reads=()),
-    )
+#: The feedback of each dropout mistake the property checks tell apart.
+DROPOUT_MISTAKES = {"unscaled": M_UNSCALED, "other_convention": M_KEEP,
+                    "new_mask": M_NEW_MASK, "test_mode": M_TEST, "same_mask": M_SAME}
 
 
 def _dropout_scenarios(hidden: bool) -> tuple[Scenario, ...]:
+    """Per p (the probability of DROPPING an entry): a train call and its backward, a second
+    train call, a test call and its backward, judged by the student's values alone (the
+    reference's masks are not kept)."""
     ps = [0.2, 0.5] + ([0.1, 0.8, 0.35] if hidden else [])
     found = []
     for number, p in enumerate(ps):
@@ -200,20 +193,20 @@ def _dropout_scenarios(hidden: bool) -> tuple[Scenario, ...]:
         # |x| in [0.5, 2]: out / x tells dropped (0) from kept (1 / (1 - p)) entries.
         x = rng.uniform(0.5, 2.0, DROPOUT_SHAPE) * rng.choice((-1.0, 1.0), DROPOUT_SHAPE)
         dout = rng.standard_normal(DROPOUT_SHAPE)
-        steps = (
-            Step("dropout_forward", (x, p), {"train": True}, keep="train"),
-            Step("dropout_backward", (dout, Handle("train"))),
-            Step("dropout_forward", (x, p), {"train": True}, keep="again"),
-            Step("dropout_forward", (x, p), {"train": False}, keep="test"),
-            Step("dropout_backward", (dout, Handle("test"))),
-        )
+        s = Script()
+        s.observe("out", s.call("dropout_forward", x, p, train=True, keep=True))
+        s.observe("dx", s.call("dropout_backward", dout, s.last_cache))
+        s.observe("out of a second call", s.call("dropout_forward", x, p, train=True,
+                                                 keep=True))
+        s.observe("out (train=False)", s.call("dropout_forward", x, p, train=False, keep=True))
+        s.observe("dx (train=False)", s.call("dropout_backward", dout, s.last_cache))
         public = number < 2
         found.append(Scenario(
             label=f"public case {number + 1}" if public else f"hidden case {number - 1}",
-            about=f"(x of shape {DROPOUT_SHAPE}, p={p})", hidden=not public, steps=steps,
-            observe={"out": (0, ()), "dx": (1, ()), "out of a second call": (2, ()),
-                     "out (train=False)": (3, ()), "dx (train=False)": (4, ())},
-            compare={}, properties=_dropout_properties(p, x, dout), inputs={"x": x}))
+            about=f"(x of shape {DROPOUT_SHAPE}, p={p})", hidden=not public, steps=s.steps,
+            observe=s.observations, compare={},
+            properties=dropout_properties(p, x, dout, mistakes=DROPOUT_MISTAKES, z=Z),
+            inputs={"x": x}))
     return tuple(found)
 
 
@@ -317,15 +310,17 @@ def _stopping_scenarios(hidden: bool) -> tuple[Scenario, ...]:
         rng = seed_for("a5.early_stopping", number, hidden=number >= 2)
         patience, min_delta = kwargs.get("patience", 5), kwargs.get("min_delta", 0.0)
         losses = _loss_sequence(rng, length, patience, min_delta)
-        steps = [Step("EarlyStopping", (), kwargs, op="new", keep="es")]
-        steps += [Step("step", (Handle("es"), v), op="method") for v in losses]
+        s = Script()
+        es = s.new("EarlyStopping", **kwargs)
+        s.observe("EarlyStopping(...)", s.made(es))
+        for k, value in enumerate(losses):
+            s.observe(f"step {k + 1}", s.method(es, "step", value), "float")
         public = number < 2
         about = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "the defaults"
         found.append(Scenario(
             label=f"public case {number + 1}" if public else f"hidden case {number - 1}",
-            about=f"({about}, {length} losses)", hidden=not public, steps=tuple(steps),
-            observe={"EarlyStopping(...)": (0, ()),
-                     **{f"step {k + 1}": (k + 1, ("float",)) for k in range(length)}},
+            about=f"({about}, {length} losses)", hidden=not public, steps=s.steps,
+            observe=s.observations,
             compare={}, properties=(_stopping_property(losses, patience, min_delta,
                                                        not public),)))
     return tuple(found)
@@ -523,17 +518,17 @@ def _init_scenarios(name: str, gains: tuple[float, ...]) -> Callable[[bool], tup
             kwargs = {"gain": gain} if gain != 1.0 else {}
             seed = int(seed_for(f"a5.{name}", number, hidden=secret).integers(2**31))
             small = seeded_shape(shape)  # determinism needs no big draws
-            steps = (Step(name, (shape, Rng(seed)), kwargs),
-                     Step(name, (small, Rng(seed)), kwargs),
-                     Step(name, (small, Rng(seed)), kwargs),
-                     Step(name, (small, Rng(seed + 1)), kwargs))
+            s = Script()
+            s.observe("w", s.call(name, shape, Rng(seed), **kwargs))
+            s.observe("w small", s.call(name, small, Rng(seed), **kwargs))
+            s.observe("w again", s.call(name, small, Rng(seed), **kwargs))
+            s.observe("w other seed", s.call(name, small, Rng(seed + 1), **kwargs))
             label = (f"hidden case {number - len(public) + 1}" if secret
                      else f"public case {number + 1}")
             about = f"(shape {shape}" + (f", gain={gain}" if kwargs else "") + ")"
             found.append(Scenario(
-                label=label, about=about, hidden=secret, steps=steps,
-                observe={"w": (0, ()), "w small": (1, ()), "w again": (2, ()),
-                         "w other seed": (3, ())},
+                label=label, about=about, hidden=secret, steps=s.steps,
+                observe=s.observations,
                 compare={}, properties=_init_properties(name, shape, gain, secret)))
         return tuple(found)
 

@@ -237,9 +237,21 @@ def input_unchanged(student: dict[str, Any], reference: dict[str, Any], *, calle
 
 # ---------------------------------------------------------------- dropout
 #
-# p is the probability of DROPPING an entry (kept entries are scaled by 1 / (1 - p)). The
-# input x must satisfy |x| >= 0.5 everywhere, so that out / x tells dropped (0) from kept
-# entries. The judges read only the student's values (reads=() suits them).
+# ``p`` is the probability of dropping an entry (``probability="drop"``: kept entries are
+# scaled by 1 / (1 - p)) or, as in CS231n, of keeping one (``probability="keep"``: kept
+# entries are x / p). The input x must satisfy |x| >= 0.5 everywhere, so that out / x tells
+# dropped (0) from kept entries. The judges read only the student's values (reads=() suits
+# them).
+
+#: How each convention names p and writes a kept entry.
+CONVENTIONS = {"drop": ("DROPPING", "x / (1 - p)"), "keep": ("KEEPING", "x / p")}
+
+
+def _keep_rate(p: float, probability: str) -> float:
+    """The probability that an entry is kept, under the ``probability`` convention."""
+    if probability not in CONVENTIONS:
+        raise ValueError(f"probability must be 'drop' or 'keep', not {probability!r}")
+    return 1.0 - p if probability == "drop" else p
 
 
 def _ratios(student: dict[str, Any], name: str, x: np.ndarray,
@@ -251,12 +263,15 @@ def _ratios(student: dict[str, Any], name: str, x: np.ndarray,
 @family("dropout_scaling")
 def dropout_scaling(student: dict[str, Any], reference: dict[str, Any], *, p: float,
                     x: np.ndarray, unscaled: str, keep: str, out: str = "out",
-                    forward: str = "dropout_forward") -> str | None:
+                    forward: str = "dropout_forward", probability: str = "drop") -> str | None:
     """Every kept entry of observation ``out`` (the train-mode output of ``forward`` on
-    ``x``) is x / (1 - p), p being the probability of dropping. ``unscaled`` names kept
-    entries left equal to x, ``keep`` taking p as the keep probability (entries x / p)."""
+    ``x``) is x divided by the keep rate (x / (1 - p), or x / p with ``probability="keep"``).
+    ``unscaled`` names kept entries left equal to x, ``keep`` reading p the other way round
+    (kept entries divided by the drop rate)."""
     n = x.size
-    scale = 1.0 / (1.0 - p)
+    rate = _keep_rate(p, probability)
+    meaning, kept_text = CONVENTIONS[probability]
+    scale = 1.0 / rate
     r = _ratios(student, out, x, forward)
     if isinstance(r, str):
         return r
@@ -265,34 +280,36 @@ def dropout_scaling(student: dict[str, Any], reference: dict[str, Any], *, p: fl
     if np.all(np.abs(kept - scale) <= 1e-5 * scale):
         return None
     if kept.size and np.all(np.abs(kept - 1.0) <= 1e-5):
-        return (f"kept entries equal x: {unscaled} = {scale:.4g} (inverted dropout "
-                "scales them so that the expected output is x)")
-    if kept.size and p > 0 and np.all(np.abs(kept - 1.0 / p) <= 1e-5 / p):
-        return (f"kept entries equal x / p: {keep}; p is the probability of DROPPING "
-                "an entry, so kept entries are x / (1 - p)")
+        return (f"kept entries equal x: {unscaled} (inverted dropout divides them by "
+                f"{rate:.4g}, so that the expected output is x)")
+    if kept.size and rate < 1 and np.all(np.abs(kept * (1 - rate) - 1.0) <= 1e-5):
+        return (f"kept entries are x / {1 - rate:.4g}: {keep}; p is the probability of "
+                f"{meaning} an entry, so kept entries are {kept_text}")
     bad = int(np.sum(np.abs(kept - scale) > 1e-5 * scale))
-    return f"{bad} of {n} entries of {out} are neither 0 nor x / (1 - p)"
+    return f"{bad} of {n} entries of {out} are neither 0 nor {kept_text}"
 
 
 @family("dropout_rate")
 def dropout_rate(student: dict[str, Any], reference: dict[str, Any], *, p: float,
                  x: np.ndarray, z: float, keep: str, out: str = "out",
-                 forward: str = "dropout_forward") -> str | None:
-    """The fraction of dropped entries of observation ``out`` is p (the probability of
-    dropping) within ``z`` standard deviations of a binomial proportion over x.size
-    entries. ``keep`` names dropping with probability 1 - p."""
-    bound = z * math.sqrt(p * (1.0 - p) / x.size)
+                 forward: str = "dropout_forward", probability: str = "drop") -> str | None:
+    """The fraction of dropped entries of observation ``out`` is the drop rate (p, or 1 - p
+    with ``probability="keep"``) within ``z`` standard deviations of a binomial proportion
+    over x.size entries. ``keep`` names reading p the other way round."""
+    drop = 1.0 - _keep_rate(p, probability)
+    meaning = CONVENTIONS[probability][0]
+    bound = z * math.sqrt(drop * (1.0 - drop) / x.size)
     r = _ratios(student, out, x, forward)
     if isinstance(r, str):
         return r
     fraction = float(np.mean(np.abs(r) <= 1e-6))
-    if abs(fraction - p) <= bound:
+    if abs(fraction - drop) <= bound:
         return None
-    if p != 0.5 and abs(fraction - (1.0 - p)) <= bound:
-        return (f"{fraction:.4f} of the entries are dropped where p = {p}: {keep}; "
-                "an entry must be dropped with probability p")
+    if drop != 0.5 and abs(fraction - (1.0 - drop)) <= bound:
+        return (f"{fraction:.4f} of the entries are dropped where p = {p}: {keep}; p is the "
+                f"probability of {meaning} an entry")
     return (f"{fraction:.4f} of the entries are dropped; with p = {p} the fraction must "
-            f"lie within {p} +- {bound:.4f} ({z} standard deviations)")
+            f"lie within {drop:.4g} +- {bound:.4f} ({z} standard deviations)")
 
 
 @family("dropout_backward")
@@ -314,7 +331,7 @@ def dropout_backward(student: dict[str, Any], reference: dict[str, Any], *, x: n
     if np.any((np.abs(r) <= 1e-6) != (np.abs(grad) <= 1e-12 * np.abs(dout))):
         return (f"{dx} is not zero exactly where {out} is zero: {new_mask} (keep the mask "
                 "in the cache)")
-    return f"{dx} must be dout * mask with the forward's mask, 1 / (1 - p) included"
+    return f"{dx} must be dout * mask / keep rate, with the forward's mask and scale"
 
 
 @family("dropout_test")
@@ -330,7 +347,7 @@ def dropout_test(student: dict[str, Any], reference: dict[str, Any], *, x: np.nd
             return got
         if not np.allclose(got, want, rtol=1e-6, atol=0.0):
             return (f"{name} must be {'x' if fn == forward else 'dout'} "
-                    f"itself: {applied} (with train=False nothing is dropped or scaled)")
+                    f"itself: {applied} (in test mode nothing is dropped or scaled)")
     return None
 
 
@@ -348,6 +365,54 @@ def dropout_fresh(student: dict[str, Any], reference: dict[str, Any], *, x: np.n
         return (f"two train-mode calls dropped exactly the same entries: {same} (do "
                 f"not seed a generator inside {forward})")
     return None
+
+
+def dropout_properties(p: float, x: np.ndarray, dout: np.ndarray, *,
+                       mistakes: Mapping[str, str], probability: str = "drop",
+                       z: float = 5.5, forward: str = "dropout_forward",
+                       backward: str = "dropout_backward",
+                       names: Mapping[str, str] | None = None) -> tuple[Property, ...]:
+    """The five checks of one dropout case, each a property of the student's values alone:
+    ``scaling`` (kept entries divided by the keep rate), ``rate`` (the dropped fraction,
+    within ``z`` binomial standard deviations), ``backward`` (the forward's mask and
+    scale), ``test`` (identity at test time) and ``fresh`` (a new mask per call).
+
+    The scenario calls, on input ``x`` with |x| >= 0.5 everywhere: ``forward`` in train mode
+    and ``backward`` of ``dout`` through its cache, ``forward`` in train mode again (another
+    seed, if the API takes one), and ``forward`` in test mode and ``backward`` through that.
+    It observes them as ``names`` says (keys ``out``, ``dx``, ``again``, ``test out``,
+    ``test dx``; by default ``"out"``, ``"dx"``, ``"out of a second call"``, ``"out
+    (train=False)"``, ``"dx (train=False)"``).
+
+    Args:
+        p: the case's probability, read as ``probability`` says: ``"drop"`` (kept entries
+            are x / (1 - p)) or ``"keep"`` (CS231n: kept entries are x / p).
+        mistakes: the feedback for each mistake the checks tell apart: ``unscaled`` (kept
+            entries not scaled), ``other_convention`` (p read the other way round),
+            ``new_mask`` (a new mask in the backward pass), ``test_mode`` (dropping or
+            scaling at test time), ``same_mask`` (one mask for every call).
+    """
+    o = {"out": "out", "dx": "dx", "again": "out of a second call",
+         "test out": "out (train=False)", "test dx": "dx (train=False)", **(names or {})}
+    fns = {"forward": forward, "backward": backward}
+    m = dict(mistakes)
+    return (
+        Property("scaling", "dropout_scaling",
+                 {"p": p, "x": x, "unscaled": m["unscaled"], "keep": m["other_convention"],
+                  "out": o["out"], "forward": forward, "probability": probability}, reads=()),
+        Property("rate", "dropout_rate",
+                 {"p": p, "x": x, "z": z, "keep": m["other_convention"], "out": o["out"],
+                  "forward": forward, "probability": probability}, reads=()),
+        Property("backward", "dropout_backward",
+                 {"x": x, "dout": dout, "new_mask": m["new_mask"], "out": o["out"],
+                  "dx": o["dx"], **fns}, reads=()),
+        Property("test", "dropout_test",
+                 {"x": x, "dout": dout, "applied": m["test_mode"], "out": o["test out"],
+                  "dx": o["test dx"], **fns}, reads=()),
+        Property("fresh", "dropout_fresh",
+                 {"x": x, "same": m["same_mask"], "out": o["out"], "again": o["again"],
+                  "forward": forward}, reads=()),
+    )
 
 
 # ---------------------------------------------------------------- decisions

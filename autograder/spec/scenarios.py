@@ -45,7 +45,9 @@ class Script:
         Scenario(..., steps=s.steps, observe=s.observations, ...)
 
     ``keep=True`` keeps the cache of a ``(value, cache)`` result in the child (the value
-    comes back); :meth:`new` keeps an object (a class instance) and :meth:`method` calls it.
+    comes back); :meth:`new` keeps an object (a class instance) and :meth:`method` calls it;
+    :meth:`trajectory` runs an update rule for many steps in one call, :meth:`graph` builds
+    and differentiates an expression of a student's autograd class.
     Handles are named for you, so no index arithmetic and no protocol details.
     """
 
@@ -53,6 +55,7 @@ class Script:
         self._steps: list[Step] = []
         self.observations: dict[str, tuple[int, Path]] = {}
         self.last_cache: Handle | None = None  # of the latest call(..., keep=True)
+        self._made: dict[Handle, Result] = {}
         self._names = 0
 
     def _handle(self) -> Handle:
@@ -87,12 +90,35 @@ class Script:
     def new(self, cls: str, *args: Any, **kwargs: Any) -> Handle:
         """Make a student's object (``cls(*args, **kwargs)``) and keep it in the child."""
         handle = self._handle()
-        self._add(Step(cls, args, kwargs or None, op="new", keep=handle))
+        self._made[handle] = self._add(Step(cls, args, kwargs or None, op="new", keep=handle))
         return handle
+
+    def made(self, obj: Handle) -> Result:
+        """The call of :meth:`new` that made ``obj``, to observe (its failure is then
+        reported as itself: "EarlyStopping(...) raised TypeError")."""
+        return self._made[obj]
 
     def method(self, obj: Handle, name: str, *args: Any, **kwargs: Any) -> Result:
         """Call method ``name`` of a kept object."""
         return self._add(Step(name, (obj, *args), kwargs or None, op="method"))
+
+    def trajectory(self, function: str, w0: np.ndarray, config: Mapping[str, Any] | None,
+                   objective: Mapping[str, Any], steps: int) -> Result:
+        """Run ``steps`` updates ``w, config = function(w, gradient(w), config)`` of the
+        student's update rule in the child, from ``w0`` on ``objective`` (see
+        :func:`dlgrade.sandbox.programs.gradient`); the result is ``{"w": every iterate,
+        shape (steps + 1, *w0.shape), "config": the final config}``."""
+        given = None if config is None else dict(config)
+        return self._add(Step(function, (np.asarray(w0), given, dict(objective)),
+                              op="trajectory", extra={"steps": int(steps)}))
+
+    def graph(self, cls: str, leaves: np.ndarray, program: list[list[Any]]) -> Result:
+        """Build the expression ``program`` from ``cls(leaf)`` nodes of the student's
+        autograd class and call ``backward()`` on its last node (instructions: see
+        :func:`dlgrade.sandbox.programs.graph`); the result is ``{"data": every node's
+        value, "grad": every leaf's grad}``."""
+        return self._add(Step(cls, (np.asarray(leaves),), op="graph",
+                              extra={"program": [list(i) for i in program]}))
 
     def observe(self, name: str, result: Result, *path: Any) -> str:
         """Read ``result`` (or the part of it at ``path``: indices, keys, ``"float"``) as the

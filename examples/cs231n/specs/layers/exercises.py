@@ -8,7 +8,7 @@ dropout are programs: scripts of calls judged by comparison and by property fami
 from __future__ import annotations
 
 import numpy as np
-from dlgrade.authoring import Exercise, Property, Scenario, Script, seed_for
+from dlgrade.authoring import Exercise, Scenario, Script, dropout_properties, seed_for
 
 from . import oracles
 
@@ -196,29 +196,14 @@ M_DROP_PROBABILITY = "p used as the drop probability (in CS231n p is the KEEP pr
 M_TEST_MODE = "dropout applied in test mode"
 
 
-def dropout_properties(keep, x, dout):
-    """The dropout checks of one case. The engine's dropout families take the probability
-    of DROPPING a unit, CS231n's dropout_param['p'] is the probability of KEEPING one: the
-    families get 1 - p. They read only the student's values (reads=())."""
-    p = 1.0 - keep
-    names = {"forward": "dropout_forward", "backward": "dropout_backward"}
-    test = {"out": "out (mode='test')", "dx": "dx (mode='test')"}
-    return (
-        Property("scaling", "dropout_scaling",
-                 {"p": p, "x": x, "unscaled": M_NOT_INVERTED, "keep": M_DROP_PROBABILITY,
-                  "forward": names["forward"]}, reads=()),
-        Property("rate", "dropout_rate",
-                 {"p": p, "x": x, "z": Z, "keep": M_DROP_PROBABILITY,
-                  "forward": names["forward"]}, reads=()),
-        Property("backward", "dropout_backward",
-                 {"x": x, "dout": dout, "new_mask": "a new mask drawn in the backward pass",
-                  **names}, reads=()),
-        Property("test", "dropout_test",
-                 {"x": x, "dout": dout, "applied": M_TEST_MODE, **test, **names}, reads=()),
-        Property("fresh", "dropout_fresh",
-                 {"x": x, "same": "the same mask for two different seeds",
-                  "forward": names["forward"]}, reads=()),
-    )
+#: What the dropout checks call each mistake they tell apart.
+DROPOUT_MISTAKES = {
+    "unscaled": M_NOT_INVERTED, "other_convention": M_DROP_PROBABILITY,
+    "new_mask": "a new mask drawn in the backward pass", "test_mode": M_TEST_MODE,
+    "same_mask": "the same mask for two different seeds",
+}
+#: The observations of a dropout scenario, as dropout_properties names them.
+DROPOUT_NAMES = {"test out": "out (mode='test')", "test dx": "dx (mode='test')"}
 
 
 def dropout_scenarios(hidden):
@@ -248,7 +233,9 @@ def dropout_scenarios(hidden):
         found.append(Scenario(
             label=label, about=f"(x of shape {DROPOUT_SHAPE}, keep probability p={keep})",
             hidden=secret, steps=s.steps, observe=s.observations, compare={},
-            properties=dropout_properties(keep, x, dout), inputs={"x": x}))
+            properties=dropout_properties(keep, x, dout, probability="keep", z=Z,
+                                          mistakes=DROPOUT_MISTAKES, names=DROPOUT_NAMES),
+            inputs={"x": x}))
     return tuple(found)
 
 

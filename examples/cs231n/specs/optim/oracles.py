@@ -5,7 +5,7 @@ when torch is installed (without torch that comparison is skipped, not failed)."
 from __future__ import annotations
 
 import numpy as np
-from dlgrade.authoring import gradient, reference, trajectory
+from dlgrade.authoring import gradient, reference
 
 DEFAULTS = {
     "sgd_momentum": {"learning_rate": 1e-2, "momentum": 0.9},
@@ -68,18 +68,17 @@ def check_rule(rule, cases):
     except ImportError:  # torch is optional: the numpy oracle alone
         others = (("numpy", numpy_trajectory),)
     problems = []
-    for label, about, _, w0, config, objective, steps in cases:
-        ours = trajectory(update, rule, w0, None if config is None else dict(config),
-                          objective, steps, lambda f, args, kwargs: f(*args, **kwargs))
+    for case in cases:  # every TrajectoryCase of the exercise, hidden ones included
+        ours = case.run(update, rule)
         for who, make in others:
-            theirs = make(rule, w0, config, objective, steps)
+            theirs = make(rule, case.w0, case.config, case.objective, case.steps)
             if not np.allclose(ours["w"], theirs, rtol=1e-9, atol=1e-11):
                 worst = float(np.max(np.abs(ours["w"] - theirs)))
-                problems.append(f"{rule} {label} {about}: iterates differ from {who} "
-                                f"(max |diff| {worst:.3g})")
-        expected = {**DEFAULTS[rule], **(config or {})}
+                problems.append(f"{rule} {case.label} {case.about}: iterates differ from "
+                                f"{who} (max |diff| {worst:.3g})")
+        expected = {**DEFAULTS[rule], **(case.config or {})}
         for key, value in expected.items():
             if ours["config"].get(key) != value:
-                problems.append(f"{rule} {label}: config[{key!r}] is "
+                problems.append(f"{rule} {case.label}: config[{key!r}] is "
                                 f"{ours['config'].get(key)!r}, documented {value!r}")
     return problems
