@@ -15,7 +15,6 @@ import bundled
 import numpy as np
 import pytest
 from dlgrade.core.compare import assert_close
-from dlgrade.grading.cases import STABILITY_SHAPE
 from dlgrade.spec.exercise import Exercise
 
 losses = bundled.reference("losses")
@@ -30,11 +29,12 @@ FD_TOLERANCE = {"rtol": 1e-4, "atol": 1e-6}
 
 def _cases(exercise: Exercise, huge: bool, shapes=None):
     """``(label, inputs, params)`` for every shape and parameter set, like the grader (which
-    runs its stability cases at STABILITY_SHAPE; here the other shapes get one too)."""
+    runs its stability cases at the exercise's stability_shapes; here the other shapes get
+    one too)."""
     if shapes is None:
         shapes = exercise.public_shapes + exercise.hidden_shapes
         if huge:
-            shapes += (STABILITY_SHAPE,)
+            shapes += exercise.stability_shapes
     for index, shape in enumerate(shapes):
         rng = np.random.default_rng([SEED, index, int(huge)])
         inputs = exercise.sample(rng, shape, huge)

@@ -280,8 +280,9 @@ def test_accepted_variants_must_score_full_marks(outside, new, passes):
         assert "FAIL variant hw1.cube:other-order scores full marks" in result.output
 
 
-def test_support_files_reach_the_sandbox_and_the_kit(outside, tmp_path):
-    """A course-provided package (support/im2col) is importable by the student's code, in
+def test_support_files_reach_the_sandbox_and_the_kit(outside, tmp_path, monkeypatch):
+    """A course-provided package (support/im2col) is importable by the reference and the
+    student's code, in
     `grade`, in a kit's `check`, and a student's own im2col.py cannot stand in for it."""
     from dlgrade import api
 
@@ -291,6 +292,13 @@ def test_support_files_reach_the_sandbox_and_the_kit(outside, tmp_path):
     spec = outside / "specs" / "hw1" / "__init__.py"
     spec.write_text(spec.read_text() + "\nimport dataclasses\n\nASSIGNMENT = dataclasses."
                     "replace(ASSIGNMENT, support=('im2col',))\n")
+    # The reference imports it too, as a student's code does.
+    solution = outside / "solutions" / "ops.py"
+    solution.write_text(solution.read_text().replace(
+        "    return x**3, x", "    from im2col import cube\n    return cube(x), x"))
+    assert "from im2col import cube" in solution.read_text()
+    monkeypatch.delitem(sys.modules, "im2col", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
     student = tmp_path / "uses-helper"
     student.mkdir()
     (student / "ops.py").write_text(
@@ -376,3 +384,68 @@ def double_backward(dout, cache):
     graded = api.grade(student, ["hw1", "hw9"], course=outside)
     assert [(e.id, e.status) for e in graded.exercises] == [
         ("hw1.cube", "passed"), ("hw1.sq", "passed"), ("hw9.double", "passed")]
+
+
+def test_stability_shapes_are_the_course_s(outside, tmp_path):
+    """An exercise's stability cases run at the shapes it declares (one per shape), the
+    student sees them in `check`, and stable=True without a shape is a spec error."""
+    import dataclasses
+
+    from dlgrade import api
+    from dlgrade.authoring import SpecError
+
+    spec = outside / "specs" / "hw1" / "__init__.py"
+    spec.write_text(spec.read_text() + (
+        "\nimport dataclasses\n\nASSIGNMENT = dataclasses.replace(ASSIGNMENT, exercises=("
+        "dataclasses.replace(ASSIGNMENT.exercises[0], stable=True,"
+        " stability_shapes=((2, 3), (7,))), *ASSIGNMENT.exercises[1:]))\n"))
+    course = courses.load(outside)
+    with courses.using(course):
+        cube = course.exercise("hw1.cube")
+        stability = [c for c in build_cases(cube, False) if c.huge]
+        assert [next(iter(c.inputs.values())).shape for c in stability] == [(2, 3), (7,)]
+        with pytest.raises(SpecError, match="at least one stability shape"):
+            dataclasses.replace(cube, stability_shapes=()).validate()
+    # A right student passes both; one whose forward overflows at the 1-D shape only is
+    # told so at the course's own stability case.
+    checked = api.check(outside / "students" / "right", ["hw1"], course=outside)
+    assert all(e.status == "passed" for e in checked.exercises)
+    fragile = tmp_path / "fragile"
+    fragile.mkdir()
+    (fragile / "ops.py").write_text((outside / "students" / "right" / "ops.py").read_text()
+                                    + "\n_cube = cube_forward\n\n\ndef cube_forward(x):\n"
+                                    "    return (_cube(x)[0] * (x.ndim > 1), x)\n")
+    cube = api.check(fragile, ["hw1"], course=outside).exercises[0]
+    assert cube.status != "passed"
+    assert "stability case 2 (shape (7,))" in cube.message, cube.message
+
+
+def test_a_backward_only_exercise_scores_no_forward(outside, tmp_path):
+    """weights={"forward": 0} makes a backward-only exercise (CS231n's
+    batchnorm_backward_alt): the forward still runs to make the cache, but its check is worth
+    nothing. A right student gets every point; one whose forward value is wrong (its cache
+    right) loses no forward points and keeps the backward's; one whose backward is wrong
+    loses the backward's."""
+    from dlgrade import api
+
+    spec = outside / "specs" / "hw1" / "__init__.py"
+    spec.write_text(spec.read_text() + (
+        "\nimport dataclasses\n\nASSIGNMENT = dataclasses.replace(ASSIGNMENT, exercises=("
+        "dataclasses.replace(ASSIGNMENT.exercises[0], weights={'forward': 0.0}),"
+        " *ASSIGNMENT.exercises[1:]))\n"))
+    right = (outside / "students" / "right" / "ops.py").read_text()
+    forward_off = tmp_path / "forward-off"
+    forward_off.mkdir()
+    (forward_off / "ops.py").write_text(right.replace("return x * x * x, x",
+                                                      "return x * x, x"))
+    assert api.check(outside / "students" / "right", ["hw1"],
+                     course=outside).exercises[0].score == 5.0
+    checks = {c.name: c for c in api.check(forward_off, ["hw1"],
+                                           course=outside).exercises[0].checks}
+    assert checks["forward"].max_score == 0.0 and checks["forward"].score == 0.0
+    assert checks["backward"].score == checks["backward"].max_score > 0
+    backward_off = tmp_path / "backward-off"
+    backward_off.mkdir()
+    (backward_off / "ops.py").write_text(right.replace("return 3 * cache * cache * dout",
+                                                       "return cache * cache * dout"))
+    assert api.check(backward_off, ["hw1"], course=outside).exercises[0].score < 1.0

@@ -122,6 +122,14 @@ class Course:
         path = self.reference_dir / f"{module}.py"
         if not path.is_file():
             raise CourseError(f"{path} is missing (the reference of {module}.py)")
+        # A reference (and a known mistake patched from it) imports the course's support
+        # files as a student's code does (``from im2col import im2col``), at import or at
+        # call time: the folder joins the grader's path, after everything else so that it
+        # shadows nothing installed. Trusted course code only; students get theirs copied
+        # beside their files in the sandbox.
+        folder = self.support_dir
+        if folder is not None and folder.is_dir() and str(folder) not in sys.path:
+            sys.path.append(str(folder))
         return importlib.import_module(f"{self.package}.reference.{module}")
 
     def reference_path(self, module: str) -> Path:

@@ -23,8 +23,6 @@ from dlgrade.spec.exercise import Exercise
 
 #: Entries per differentiable input perturbed by the numerical gradient check.
 GRADCHECK_ENTRIES = 12
-#: Main-input shape of the stability case.
-STABILITY_SHAPE = (4, 6)
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,8 @@ def build_cases(exercise: Exercise, hidden: bool) -> tuple[Case, ...]:
     plans = [(shape, params, secret, False) for shape, secret in shapes
              for params in exercise.params]
     if exercise.stable:
-        plans += [(STABILITY_SHAPE, params, False, True) for params in exercise.params]
+        plans += [(shape, params, False, True) for shape in exercise.stability_shapes
+                  for params in exercise.params]
     cases = []
     counters = {"public": 0, "hidden": 0, "stability": 0}
     for number, (shape, params, secret, huge) in enumerate(plans):

@@ -86,11 +86,18 @@ class Exercise:
             "call with the defaults", which checks the defaults too.
         public_shapes: main-input shapes of the public cases (``dlgrade check``).
         hidden_shapes: main-input shapes of the hidden cases (``dlgrade grade`` only).
-        stable: whether a stability case (huge magnitudes) is graded.
+        stable: whether stability cases are graded: the sampler's inputs with ``huge=True``
+            (what "huge" means is the sampler's: magnitudes near 1e3 where exp overflows,
+            near-zero denominators, whatever the exercise must survive).
+        stability_shapes: main-input shapes of the stability cases (one case per shape and
+            parameter set; public, shown by ``dlgrade check``).
         points: the exercise's maximum score.
         time_limit: seconds of wall clock for the whole exercise in the child.
         oracle: the torch oracle for ``dlgrade validate``.
-        hint: one line shown when the exercise is not fully right.
+        hint: one line shown when the exercise is not fully right (when no more specific
+            hint applies).
+        hints: optional per-check hints (check name -> one line), shown in place of
+            ``hint`` when that check is the first to fail and no named mistake has a hint.
         weights: optional per-check weights overriding :data:`DEFAULT_WEIGHTS`; for a
             program, the checks themselves with their weights.
         scenarios: program: ``scenarios(hidden) -> cases`` (seeded, deterministic).
@@ -125,6 +132,8 @@ class Exercise:
     builds_on: tuple[str, ...] = ()
     oracle_check: Callable[[], list[str]] | None = None
     tolerance: tuple[float, float] | None = None
+    hints: Mapping[str, str] = field(default_factory=dict)
+    stability_shapes: tuple[tuple[int, ...], ...] = ((4, 6),)
 
     @property
     def assignment(self) -> str:
@@ -164,6 +173,11 @@ class Exercise:
             raise SpecError(f"{where}: id must be '<assignment>.<name>', e.g. 'a1.sigmoid'")
         if self.kind not in CHECKS:
             raise SpecError(f"{where}: unknown kind {self.kind!r}")
+        if self.stable and self.kind != "program" and not self.stability_shapes:
+            raise SpecError(f"{where}: stable=True needs at least one stability shape")
+        if set(self.hints) - set(self.checks):
+            raise SpecError(f"{where}: hints for unknown checks "
+                            f"{sorted(set(self.hints) - set(self.checks))}")
         if self.kind == "program":
             if self.scenarios is None or not self.weights or not self.functions:
                 raise SpecError(f"{where}: a program needs functions, scenarios and weights")
@@ -217,6 +231,9 @@ class Mutant:
     * ``functions``: student-facing function names (``"sigmoid_backward"``) mapped to
       replacements, which may use only names that the reference module defines (``np``,
       ``math``, its helpers): the mutant is the reference's source with theirs appended.
+
+    ``hint`` (optional) is shown to a student whose answer is named as this mistake, in place
+    of the exercise's hints.
     """
 
     exercise: str
@@ -225,6 +242,7 @@ class Mutant:
     fails: tuple[str, ...]
     functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     patch: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
 
     @property
     def id(self) -> str:
