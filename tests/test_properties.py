@@ -224,3 +224,31 @@ def test_input_unchanged():
     assert prop.judge({"total_norm": Missing("clip_grad_norm is not implemented"),
                        "grads['w'] after the call": w.copy()}, reference) == \
         "clip_grad_norm is not implemented"
+
+
+def test_seeded_family_same_seed_same_output():
+    """The generic "same seed, same output" family: equal for one seed, different for
+    another, with the course's own words for the mistake; a failed call is reported as
+    itself; init_seeded is this family for an initialiser."""
+    prop = Property("seeded", "seeded", {
+        "function": "dropout_forward", "first": "out", "again": "out again",
+        "other": "out other seed", "ignores_seed": "dropout_param['seed'] is not used"})
+    a, b = np.arange(6.0), np.arange(6.0) + 1
+    assert prop.judge({"out": a, "out again": a.copy(), "out other seed": b}, {}) is None
+    assert prop.judge({"out": a, "out again": b, "out other seed": b}, {}) == (
+        "two calls of dropout_forward with the same seed returned different values: "
+        "dropout_param['seed'] is not used")
+    assert prop.judge({"out": a, "out again": a, "out other seed": a}, {}).startswith(
+        "two different seeds gave the same values from dropout_forward")
+    assert prop.judge({"out": Missing("dropout_forward raised KeyError: 'seed'"),
+                       "out again": a, "out other seed": b}, {}) == \
+        "dropout_forward raised KeyError: 'seed'"
+    nested = Property("seeded", "seeded", {"function": "sample_batch", "first": "x",
+                                           "again": "y", "ignores_seed": "global RNG"})
+    assert nested.judge({"x": [a, {"k": b}], "y": [a, {"k": b}]}, {}) is None
+    assert nested.judge({"x": [a, {"k": b}], "y": [a, {"k": a}]}, {}) is not None
+    init = Property("seeded", "init_seeded", {"function": "he_normal", "shape": [6],
+                                               "no_rng": "rng ignored"})
+    assert init.judge({"w small": a, "w again": b, "w other seed": b}, {}) == (
+        "two calls of he_normal with the same seed returned different values: rng ignored; "
+        "draw every number from rng")

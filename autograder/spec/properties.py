@@ -483,23 +483,57 @@ def init_shape(student: dict[str, Any], reference: dict[str, Any], *, function: 
     return None
 
 
+@family("seeded")
+def seeded(student: dict[str, Any], reference: dict[str, Any], *, function: str,
+           first: str, again: str, other: str | None = None, ignores_seed: str,
+           seed_unused: str = "draw every random number from the seed or generator given",
+           shape: list[int] | None = None) -> str | None:
+    """Same seed, same output: observations ``first`` and ``again`` (two calls of
+    ``function`` with the same seed or a generator of the same seed) are equal, and
+    ``other`` (another seed), when given, differs from them. ``ignores_seed`` names the
+    mistake of drawing from a global or fresh generator, ``seed_unused`` what to do about two
+    seeds giving one output. With ``shape``, each must be a float array of that shape."""
+    values = []
+    for name in (first, again, *((other,) if other is not None else ())):
+        if shape is not None:
+            value = float_array(student, name, shape, function)
+            if isinstance(value, str):
+                return value
+        else:
+            value = student.get(name)
+            if isinstance(value, Missing):
+                return str(value)
+        values.append(value)
+    if not _same(values[0], values[1]):
+        return (f"two calls of {function} with the same seed returned different values: "
+                f"{ignores_seed}")
+    if other is not None and _same(values[0], values[2]):
+        return f"two different seeds gave the same values from {function}: {seed_unused}"
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Exact equality of two observations (arrays, numbers, lists, dicts of them)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return a == b
+
+
 @family("init_seeded")
 def init_seeded(student: dict[str, Any], reference: dict[str, Any], *, function: str,
                 shape: list[int], no_rng: str, first: str = "w small",
                 again: str = "w again", other: str = "w other seed") -> str | None:
     """Draws of ``shape`` from generators of one seed (observations ``first``, ``again``)
-    are equal, and differ from one of another seed (``other``). ``no_rng`` names ignoring
-    the generator passed in."""
-    a, b, c = (float_array(student, k, shape, function) for k in (first, again, other))
-    for value in (a, b, c):
-        if isinstance(value, str):
-            return value
-    if not np.array_equal(a, b):
-        return (f"two calls with generators of the same seed returned different weights: "
-                f"{no_rng}; draw every number from rng")
-    if np.array_equal(a, c):
-        return "two different seeds gave the same weights: draw them from rng"
-    return None
+    are equal, and differ from one of another seed (``other``): :func:`seeded` for an
+    initialiser. ``no_rng`` names ignoring the generator passed in."""
+    return seeded(student, reference, function=function, first=first, again=again,
+                  other=other, ignores_seed=f"{no_rng}; draw every number from rng",
+                  seed_unused="draw them from rng", shape=shape)
 
 
 @family("init_orthogonal")
