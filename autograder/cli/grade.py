@@ -13,7 +13,7 @@ from dlgrade.cli.errors import Failure, friendly, with_course
 from dlgrade.cli.options import _track, deadline_options, deadlines_from_options, track_options
 from dlgrade.courses import registry
 from dlgrade.grading.grader import grade_submission
-from dlgrade.load.submission import discover, from_path
+from dlgrade.load.submission import from_path, survey
 from dlgrade.outputs import atomic, report
 from dlgrade.outputs.exports import export_results
 from dlgrade.policy.deadlines import apply_class, times_from_option
@@ -130,7 +130,10 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     config = _track(track, device, chosen)
     deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
     times = times_from_option(submitted_at)
-    students = discover(submissions, [a.id for a in chosen])
+    found = survey(submissions, [a.id for a in chosen])
+    students = found.submissions
+    for entry in found.skipped:
+        click.echo(f"warning: {entry.name}: {entry.reason}", err=True)
     if nbgrader_db is not None and len(chosen) != 1:
         raise click.UsageError("--nbgrader-db takes one assignment at a time (as nbgrader)")
     if device == "cuda" and workers is None:
@@ -154,7 +157,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     finally:
         if book is not None:
             book.close()
-    click.echo(report.class_report(outcome.results, chosen))
+    click.echo(report.class_report(outcome.results, chosen, skipped=found.skipped))
     if outcome.skipped:
         click.echo(f"{len(outcome.skipped)} unchanged since their last grading, taken from the "
                    f"gradebook (--force regrades them); {len(outcome.graded)} graded now.")
@@ -184,7 +187,8 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     if html_dir is not None:
         from dlgrade.outputs.html_report import write_reports
 
-        index = write_reports(outcome.results, chosen, html_dir, late=late)
+        index = write_reports(outcome.results, chosen, html_dir, late=late,
+                              skipped=found.skipped)
         click.echo(f"HTML reports: {index}")
     if nbgrader_db is not None:
         from dlgrade.integrations.nbgrader_gradebook import (

@@ -39,13 +39,15 @@ class Task:
     hidden: bool = True
     track: tuple[tuple[str, str], ...] = ()  # ("name", "torch"), ("device", "cpu"); () numpy
     course: str = ""  # the course's folder: a Dask worker loads it from there
+    refused: tuple[tuple[str, str], ...] = ()  # file name -> why it was not read ("": all)
 
 
 def make_task(submission: Submission, assignments: Iterable[Assignment], *,
               hidden: bool = True, track: dict[str, str] | None = None) -> Task:
-    return Task(submission.student, submission.files(), not submission.is_folder,
+    loaded = submission.load()
+    return Task(submission.student, loaded.files, not submission.is_folder,
                 tuple(a.id for a in assignments), hidden, tuple(sorted((track or {}).items())),
-                str(course.active().root))
+                str(course.active().root), tuple(sorted(loaded.refused.items())))
 
 
 def run_task(task: Task) -> SubmissionResult:
@@ -61,7 +63,7 @@ def run_task(task: Task) -> SubmissionResult:
             path = folder / f"{task.student}.py"
         else:
             path = folder / next(iter(task.files)) if task.single_file else folder
-        submission = Submission(task.student, path)
+        submission = Submission(task.student, path, refused=task.refused)
         return grade_submission(submission, [registry.assignment(a) for a in task.assignments],
                                 hidden=task.hidden, track=dict(task.track) or None)
     finally:

@@ -31,6 +31,63 @@ class SubmissionError(Exception):
     """A path that cannot be graded: missing, unreadable, empty folder."""
 
 
+ZIP_REFUSAL = "not graded: .zip submissions must be unpacked"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What :meth:`Submission.load` read: the bytes to grade by file name, and why each file
+    left out was left out (file name -> reason; ``""``: the whole submission)."""
+
+    files: dict[str, bytes]
+    refused: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry of a class folder that is not graded as a student, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClassFolder:
+    """A class folder as :func:`survey` found it: the students, and what was left out."""
+
+    submissions: list[Submission]
+    skipped: list[Skipped]
+
+
+def refusal(path: Path, limit: int = MAX_FILE_BYTES) -> str | None:
+    """Why the file at ``path`` cannot be graded (a link, not a regular file, too big,
+    unreadable), or None: the one wording of every refusal, for ``check`` and ``grade``
+    alike. Never follows a link."""
+    name = Path(path).name
+    kind = _kind(path)
+    if kind == "absent":
+        return f"Your {name} does not exist"
+    if kind == "link":
+        return f"Your {name} is a symbolic link; submit the file itself, not a link"
+    if kind != "file":
+        return f"Your {name} is not a regular file"
+    size = os.lstat(path).st_size
+    if size > limit:
+        return (f"Your {name} is {_size(size)}, larger than the {_size(limit)} a submitted "
+                "file may be")
+    if read_regular(path, limit) is None:
+        return f"Your {name} is not readable"
+    return None
+
+
+def _limit(path: Path) -> int:
+    return MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_FILE_BYTES
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.0f} KiB"
+
+
 @dataclass(frozen=True)
 class Submission:
     """A student's work: ``path`` is a folder of modules, a ``.py`` file or a notebook.
@@ -40,6 +97,10 @@ class Submission:
     student: str
     path: Path
     handed_in: Path | None = None
+    #: Reasons given when the files were first read (file name -> reason; ``""``: the whole
+    #: submission), kept by a copy made of the files that could be read (a bulk or Dask
+    #: worker's), so it refuses what it was not given with the words ``check`` uses.
+    refused: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_folder(self) -> bool:
@@ -66,44 +127,68 @@ class Submission:
         return _convert(source)
 
     def problem(self, module: str) -> str | None:
-        """Why ``module`` cannot be graded (missing, a link, unreadable, too big), or None."""
-        if _kind(self.path) == "link":
-            return f"{self.path.name} is a symbolic link; submit the files themselves"
+        """Why ``module`` cannot be graded (missing, a link, unreadable, too big), or None;
+        the same words whether the original files or a worker's copy are graded."""
+        refused = dict(self.refused)
+        if "" in refused:
+            return refused[""]
+        whole = _whole_refusal(self.path)
+        if whole is not None:
+            return whole
+        if self.is_folder:
+            for name in (f"{module}.py", f"{module}.ipynb"):
+                if name in refused:
+                    return refused[name]
         path = self.module_path(module)
         if path is None:
             return f"the submission has no {module}.py"
-        kind = _kind(path)
-        if kind != "file":
-            return f"{path.name} is {'a symbolic link' if kind == 'link' else 'not a file'}"
-        if path.lstat().st_size > MAX_FILE_BYTES:
-            return f"{path.name} is larger than {MAX_FILE_BYTES // 1024} KiB"
-        if read_regular(path) is None:
-            return f"{path.name} is not readable"
-        return None
+        source = self._source(module) or path
+        return refusal(source, _limit(source)) or refusal(path)
 
-    def files(self) -> dict[str, bytes]:
-        """The bytes to grade: a single file, or the folder's top-level ``.py`` files (the
-        graded modules and the student's helpers), capped in number and size. A notebook
-        gives its extracted code under the notebook's name with ``.py`` (a folder's
-        ``activations.ipynb`` gives ``activations.py`` unless that file exists)."""
-        if _kind(self.path) == "link":
-            return {}
+    def load(self) -> Loaded:
+        """The bytes to grade and why anything was left out: a single file, or the folder's
+        top-level ``.py`` files (the graded modules and the student's helpers), capped in
+        number and size. A notebook gives its extracted code under the notebook's name with
+        ``.py`` (a folder's ``activations.ipynb`` gives ``activations.py`` unless that file
+        exists)."""
+        refused = dict(self.refused)
+        whole = refused.get("") or _whole_refusal(self.path)
+        if whole is not None:
+            return Loaded({}, {"": whole})
         if not self.is_folder:
-            content = _read_code(self.path)
+            why = refusal(self.path, _limit(self.path))
+            content = _read_code(self.path) if why is None else None
             name = f"{self.path.stem}.py" if is_notebook(self.path) else self.path.name
-            return {name: content} if content is not None else {}
+            if content is None:
+                return Loaded({}, {"": why or f"Your {self.path.name} is not readable"})
+            return Loaded({name: content}, {})
         sources = {f"{path.stem}.py": path for path in self.path.glob("*.ipynb")}
         sources.update({path.name: path for path in sorted(self.path.glob("*.py"))})
         found: dict[str, bytes] = {}
         total = 0
         for name in sorted(sources):
-            content = _read_code(sources[name]) if len(found) < MAX_FILES else None
-            if content is not None:
-                total += len(content)
-                if total > MAX_TOTAL_BYTES:
-                    break
-                found[name] = content
-        return found
+            source = sources[name]
+            if len(found) >= MAX_FILES or total > MAX_TOTAL_BYTES:
+                refused[source.name] = (f"Your {source.name} was not read: a submission may "
+                                        f"hold at most {MAX_FILES} files and "
+                                        f"{_size(MAX_TOTAL_BYTES)} of code")
+                continue
+            why = refusal(source, _limit(source))
+            content = _read_code(source) if why is None else None
+            if content is None:
+                refused[source.name] = why or f"Your {source.name} is not readable"
+                continue
+            total += len(content)
+            if total > MAX_TOTAL_BYTES:
+                refused[source.name] = (f"Your {source.name} was not read: a submission may "
+                                        f"hold at most {_size(MAX_TOTAL_BYTES)} of code")
+                continue
+            found[name] = content
+        return Loaded(found, refused)
+
+    def files(self) -> dict[str, bytes]:
+        """The bytes to grade (see :meth:`load`, which also says what was left out)."""
+        return self.load().files
 
     def notes(self) -> list[str]:
         """What was commented out of the submission's notebooks (magics, shell escapes), to
@@ -209,20 +294,45 @@ def _kind(path: Path) -> str:
     return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
 
 
+def _whole_refusal(path: Path) -> str | None:
+    """Why a submission as a whole cannot be graded (a link to a folder or a file)."""
+    if _kind(path) == "link":
+        return (f"Your submission {Path(path).name} is a symbolic link; submit the files "
+                "themselves, not a link")
+    return None
+
+
 def from_path(path: Path) -> Submission:
-    """One submission (used by ``dlgrade check``): a folder, a ``.py`` file or a notebook."""
+    """One submission (used by ``dlgrade check``): a folder, a ``.py`` file or a notebook.
+    A link is taken as given, and every exercise then says that a link is not graded, in
+    the words ``dlgrade grade`` uses."""
     path = Path(path)
-    if not path.exists():
+    if _kind(path) == "absent":
         raise SubmissionError(f"{path} does not exist")
-    if _kind(path) != "folder" and path.suffix not in (".py", ".ipynb"):
+    if path.suffix == ".zip":
+        raise SubmissionError(f"{path}: {ZIP_REFUSAL}")
+    if _kind(path) not in ("folder", "link") and path.suffix not in (".py", ".ipynb"):
         raise SubmissionError(f"{path} is not a .py file or a notebook (.ipynb)")
-    name = path.resolve().name if _kind(path) == "folder" else path.stem
+    if _kind(path) == "link" and not path.is_dir() and path.suffix not in (".py", ".ipynb"):
+        raise SubmissionError(f"{path} is not a .py file or a notebook (.ipynb)")
+    if _kind(path) == "folder":
+        name = path.resolve().name
+    else:
+        name = path.stem if path.suffix in (".py", ".ipynb") else path.name
     return Submission(name, path)
 
 
 def discover(directory: Path, assignments: Sequence[str] | None = None) -> list[Submission]:
+    """Every student in a class folder (see :func:`survey`, which also says what it left
+    out)."""
+    return survey(directory, assignments).submissions
+
+
+def survey(directory: Path, assignments: Sequence[str] | None = None) -> ClassFolder:
     """Every student in a class folder, sorted by name: sub-folders, ``.py`` files and
-    notebooks, or nbgrader's ``submitted/`` layout (``STUDENT/ASSIGNMENT/*.ipynb``).
+    notebooks, or nbgrader's ``submitted/`` layout (``STUDENT/ASSIGNMENT/*.ipynb``); and
+    every other entry, with why it is not graded (a ``.zip``, a name starting with ``.`` or
+    ``_``, another kind of file). A link is a student whose every exercise says so.
 
     In nbgrader's layout a student is graded on the folder of one assignment: the one in
     ``assignments`` (the ids being graded) that the class handed in, or, when
@@ -237,12 +347,18 @@ def discover(directory: Path, assignments: Sequence[str] | None = None) -> list[
     except PermissionError:
         raise SubmissionError(f"{directory} is not readable") from None
     found: dict[str, Submission] = {}
+    skipped: list[Skipped] = []
     nbgrader: dict[str, dict[str, Path]] = {}  # student -> assignment folder name -> folder
     for entry in entries:
-        if entry.name.startswith((".", "_")):
-            continue
         kind = _kind(entry)
         is_file = entry.suffix in (".py", ".ipynb")
+        if entry.name.startswith((".", "_")):
+            skipped.append(Skipped(entry.name, f"not graded: its name starts with "
+                                               f"{entry.name[0]!r}"))
+            continue
+        if entry.suffix.lower() == ".zip":
+            skipped.append(Skipped(entry.name, ZIP_REFUSAL))
+            continue
         if kind == "folder" or is_file or (kind == "link" and entry.is_dir()):
             student = entry.stem if is_file else entry.name
             if student in found or student in nbgrader:
@@ -254,14 +370,19 @@ def discover(directory: Path, assignments: Sequence[str] | None = None) -> list[
                 nbgrader[student] = layout
             else:
                 found[student] = Submission(student, entry)
+        else:
+            skipped.append(Skipped(entry.name, "not graded: not a folder, .py file or "
+                                               "notebook (.ipynb)"))
     if nbgrader:
         found.update(_nbgrader_submissions(directory, nbgrader, assignments))
     if not found:
+        left = "".join(f"; {s.name}: {s.reason}" for s in skipped[:5])
         raise SubmissionError(
             f"{directory} has no submissions (expected one folder, .py file or notebook per "
-            "student, or nbgrader's STUDENT/ASSIGNMENT/ folders)"
+            f"student, or nbgrader's STUDENT/ASSIGNMENT/ folders){left}"
         )
-    return [found[name] for name in sorted(found)] if nbgrader else list(found.values())
+    students = [found[name] for name in sorted(found)] if nbgrader else list(found.values())
+    return ClassFolder(students, skipped)
 
 
 def _nbgrader_folders(folder: Path) -> dict[str, Path]:

@@ -18,10 +18,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlgrade.outputs import atomic
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
 
 if TYPE_CHECKING:
+    from dlgrade.load.submission import Skipped
     from dlgrade.policy.deadlines import LateResult
 
 Late = Mapping[str, Mapping[str, "LateResult"]]  # student -> assignment id -> late result
@@ -52,10 +54,12 @@ a{color:#2f5fc4}
 
 
 def write_reports(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
-                  out_dir: Path, *, late: Late | None = None) -> Path:
+                  out_dir: Path, *, late: Late | None = None,
+                  skipped: Sequence[Skipped] = ()) -> Path:
     """Write the class overview and one page per student; returns the overview's path.
     ``late`` (from :func:`dlgrade.policy.deadlines.apply_class`) adds submission times and late
-    penalties to both."""
+    penalties to both; ``skipped`` (entries of the class folder not graded) are listed on
+    the overview."""
     out_dir = Path(out_dir)
     (out_dir / "students").mkdir(parents=True, exist_ok=True)
     pages = student_page_names([r.student for r in results])
@@ -65,7 +69,7 @@ def write_reports(results: Sequence[SubmissionResult], assignments: Sequence[Ass
                student_page(result, assignments, back="../index.html",
                             late=late.get(result.student)))
     index = out_dir / "index.html"
-    _write(index, class_page(results, assignments, pages, late=late))
+    _write(index, class_page(results, assignments, pages, late=late, skipped=skipped))
     return index
 
 
@@ -146,9 +150,11 @@ def _exercise_block(e: ExerciseResult) -> str:
 
 
 def class_page(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
-               pages: dict[str, str] | None = None, *, late: Late | None = None) -> str:
+               pages: dict[str, str] | None = None, *, late: Late | None = None,
+               skipped: Sequence[Skipped] = ()) -> str:
     """The class overview: plots, the most common mistakes, and every student's totals
-    (with ``late``, also each student's late penalty and final total)."""
+    (with ``late``, also each student's late penalty and final total), then what in the
+    class folder was not graded (``skipped``)."""
     pages = pages or student_page_names([r.student for r in results])
     late = late or {}
     total = sum(a.points for a in assignments)
@@ -193,6 +199,11 @@ def class_page(results: Sequence[SubmissionResult], assignments: Sequence[Assign
         header += '<th class="num">late penalty</th>'
     parts.append(f'<table><tr><th>student</th>{header}<th class="num">total</th><th></th></tr>'
                  + "".join(rows) + "</table>")
+    if skipped:
+        parts.append(f"<h2>Not graded ({len(skipped)})</h2><table><tr><th>entry</th>"
+                     "<th>why</th></tr>" + "".join(f"<tr><td>{_e(s.name)}</td><td>"
+                                                   f"{_e(s.reason)}</td></tr>" for s in skipped)
+                     + "</table>")
     return _page("dlgrade class overview", "\n".join(parts))
 
 
@@ -319,6 +330,4 @@ def _page(title: str, body: str) -> str:
 
 def _write(path: Path, text: str) -> None:
     """Write atomically, so a page is never left half-written."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, text)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
+
+if TYPE_CHECKING:
+    from dlgrade.load.submission import Skipped
 
 MARK = {"passed": "ok", "partial": "~~", "failed": "XX"}
 
@@ -42,8 +46,10 @@ def _details(e: ExerciseResult, width: int) -> str:
     return "\n".join(body)
 
 
-def class_report(results: Sequence[SubmissionResult], assignments: Sequence[Assignment]) -> str:
-    """Students by rows, assignment totals by columns, then per-exercise pass rates."""
+def class_report(results: Sequence[SubmissionResult], assignments: Sequence[Assignment], *,
+                 skipped: Sequence[Skipped] = ()) -> str:
+    """Students by rows, assignment totals by columns, then per-exercise pass rates, then
+    the entries of the class folder that were not graded (``skipped``) and why."""
     headers = ("student", *(a.id for a in assignments), "total", "exercises passed")
     rows = []
     for r in results:
@@ -69,6 +75,9 @@ def class_report(results: Sequence[SubmissionResult], assignments: Sequence[Assi
                    if rate < 1]
         if hardest:
             lines.append("Fewest full marks: " + ", ".join(hardest))
+    if skipped:
+        lines.append(f"\nLeft out of the table ({len(skipped)}):")
+        lines += [f"  {s.name}: {s.reason}" for s in skipped]
     return "\n".join(lines)
 
 
