@@ -30,9 +30,9 @@ LAYERS = [e for e in ASSIGNMENT.exercises if e.kind == "layer"]
 PROGRAMS = [e for e in ASSIGNMENT.exercises if e.kind == "program"]
 
 
-def test_a3_registers_its_five_exercises():
-    assert list(EXERCISES) == ["a3.affine", "a3.affine_relu", "a3.perceptron", "a3.mlp_loss",
-                               "a3.value"]
+def test_a3_registers_the_curriculum_s_exercises():
+    required = ["a3.affine", "a3.affine_relu", "a3.perceptron", "a3.mlp_loss", "a3.value"]
+    assert [e for e in EXERCISES if e in required] == required  # all, in order; more may come
     assert EXERCISES["a3.mlp_loss"].builds_on == ("a3.affine", "a3.affine_relu")
 
 

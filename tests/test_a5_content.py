@@ -28,7 +28,8 @@ NAMES = ("dropout", "l1_penalty", "l2_penalty", "early_stopping", "batchnorm",
 
 def test_registry_holds_the_exercises_and_every_one_has_two_mutants():
     a5 = assignment("a5")
-    assert a5 is ASSIGNMENT and [e.name for e in a5.exercises] == list(NAMES)
+    assert a5 is ASSIGNMENT  # every exercise CURRICULUM.md requires, in order; more may come
+    assert [e.name for e in a5.exercises if e.name in NAMES] == list(NAMES)
     for e in a5.exercises:
         e.validate()
         assert sum(m.exercise == e.id for m in a5.mutants) >= 2, e.id
