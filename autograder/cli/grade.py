@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import sys
 from pathlib import Path
@@ -57,22 +58,46 @@ def _defined_names(path: Path) -> set[str]:
     return names
 
 
+def _chosen_exercises(patterns: tuple[str, ...], path: Path, assignment: str | None
+                      ) -> tuple[list[Assignment], set[str] | None]:
+    """The assignments to check and the exercise ids ``--exercise`` picks (None: all).
+    Patterns are ids or globs (``a1.*``); one that matches nothing is an error."""
+    if not patterns:
+        return _infer_assignments(path, assignment), None
+    pool = (registry.resolve(assignment) if assignment
+            else list(registry.assignments().values()))
+    ids = [e.id for a in pool for e in a.exercises]
+    picked: set[str] = set()
+    for pattern in patterns:
+        matched = fnmatch.filter(ids, pattern)
+        if not matched:
+            raise click.UsageError(f"--exercise {pattern}: no such exercise (try "
+                                   f"`dlgrade list`; globs such as a1.* work)")
+        picked.update(matched)
+    return [a for a in pool if any(e.id in picked for e in a.exercises)], picked
+
+
 @click.command()
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--assignment", "-a", help="Assignment(s) to check: a1, a1,a2 or all "
               "(default: those whose files are in PATH).")
+@click.option("--exercise", "-e", "exercises", multiple=True, metavar="ID",
+              help="Check only this exercise (a1.relu, or a glob: 'a1.*'); repeatable.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="One line per exercise (score and status) and the total.")
 @track_options
 @with_course
-def check(path: Path, assignment: str | None, track: str, device: str) -> None:
+def check(path: Path, assignment: str | None, exercises: tuple[str, ...], quiet: bool,
+          track: str, device: str) -> None:
     """Check your work on the public cases (PATH: your folder, .py file or notebook)."""
     submission = from_path(path)
-    chosen = _infer_assignments(path, assignment)
+    chosen, only = _chosen_exercises(exercises, path, assignment)
     config = _track(track, device, chosen)
     on = f", {track} track on {device}" if config else ""
-    click.echo(f"Checking {path} on {', '.join(a.id for a in chosen)} (public cases{on})...",
-               err=True)
-    result = grade_submission(submission, chosen, hidden=False, track=config)
-    click.echo(report.student_report(result))
+    what = ", ".join(sorted(only)) if only is not None else ", ".join(a.id for a in chosen)
+    click.echo(f"Checking {path} on {what} (public cases{on})...", err=True)
+    result = grade_submission(submission, chosen, hidden=False, track=config, only=only)
+    click.echo(report.student_report(result, quiet=quiet))
     if any(e.status != "passed" for e in result.exercises):
         sys.exit(1)
 

@@ -47,6 +47,7 @@ from dlgrade.api import open_course
 from dlgrade.courses import course, registry
 from dlgrade.load.submission import Submission, _kind
 from dlgrade.outputs import atomic
+from dlgrade.outputs.report import Group, groups
 from dlgrade.policy.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
@@ -322,14 +323,19 @@ def locate(folder: Path, assignments: Sequence[Assignment], student: str = "subm
     return Submission(student, folder)
 
 
-def exercise_test(e: ExerciseResult, number: str, visibility: str) -> dict[str, Any]:
-    """One Gradescope test for one exercise: its score and dlgrade's feedback."""
+def exercise_test(e: ExerciseResult, number: str, visibility: str,
+                  group: Group | None = None) -> dict[str, Any]:
+    """One Gradescope test for one exercise: its score and dlgrade's feedback. An exercise
+    of a ``group`` (a file that did not import, or is missing) points at the reason, said
+    once at the top of the results, instead of repeating it."""
     lines = [f"{STATUS_TEXT.get(e.status, e.status)}: {e.score:.2f} / {e.max_score:g}"]
-    if e.message:
+    if group is not None:
+        lines += ["", group.pointer()]
+    elif e.message:
         lines += ["", e.message]
-    if e.hint:
+    if e.hint and group is None:
         lines += ["", f"Hint: {e.hint}"]
-    if e.checks:
+    if e.checks and group is None:
         lines.append("")
         lines += [f"  {c.name:<12} {c.passed}/{c.total} cases  {c.score:.2f} / {c.max_score:g}"
                   for c in e.checks]
@@ -377,11 +383,13 @@ def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
                  ) -> dict[str, Any]:
     """Gradescope's results.json for one graded submission."""
     by_id = {e.id: e for e in result.exercises}
+    shared = groups(result.exercises)[0]
+    group_of = {e.id: g for g in shared for e in g.exercises}
     tests, summary = [], []
     for i, a in enumerate(assignments, start=1):
         got = [by_id[e.id] for e in a.exercises if e.id in by_id]
         for j, e in enumerate(got, start=1):
-            tests.append(exercise_test(e, f"{i}.{j}", visibility))
+            tests.append(exercise_test(e, f"{i}.{j}", visibility, group_of.get(e.id)))
         summary.append(f"{a.id} {a.title}: {sum(e.score for e in got):.2f} / {a.points:g}")
     raw = result.score
     score = raw
@@ -391,6 +399,8 @@ def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
         version = "unknown"
     extra: dict[str, Any] = {"dlgrade": version, "raw_score": raw}
     lines = [*notes, *summary, f"Total: {raw:.2f} / {result.max_score:g}"]
+    for group in shared:
+        lines += ["", group.heading(), group.message, "Costs: " + ", ".join(group.ids)]
     if late:
         found = gradescope_late(metadata or {}, late)
         if found is None:

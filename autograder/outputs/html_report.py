@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlgrade.outputs import atomic
+from dlgrade.outputs.report import Group, groups
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
 
@@ -115,23 +116,45 @@ def student_page(result: SubmissionResult, assignments: Sequence[Assignment], *,
         if a.id in late:
             kind = "bad" if late[a.id].penalty else "passed"
             parts.append(f'<p class="{kind}">Handed in: {_e(late[a.id].describe())}</p>')
-        parts.append(_summary_table(exercises))
-        parts += [_exercise_block(e) for e in exercises if e.status != "passed"]
+        shared, rest = groups(exercises)
+        anchors = {e.id: f"{a.id}-file-{k}" for k, g in enumerate(shared, start=1)
+                   for e in g.exercises}
+        parts.append(_summary_table(exercises, anchors))
+        parts += [_group_block(g, f"{a.id}-file-{k}") for k, g in enumerate(shared, start=1)]
+        parts += [_exercise_block(e) for e in rest
+                  if e.status not in ("passed", "not_attempted")]
+        untried = [e.id for e in rest if e.status == "not_attempted"]
+        if untried:
+            parts.append(f"<p>Not attempted yet ({len(untried)}): "
+                         f"{_e(', '.join(untried))}</p>")
     if result.output.strip():
         parts.append("<h2>What your code printed</h2>")
         parts.append(f'<div class="msg">{_e(result.output.strip()[:2000])}</div>')
     return _page(f"{result.student}: dlgrade report", "\n".join(parts))
 
 
-def _summary_table(exercises: Sequence[ExerciseResult]) -> str:
+def _summary_table(exercises: Sequence[ExerciseResult],
+                   anchors: Mapping[str, str] | None = None) -> str:
     rows = []
+    anchors = anchors or {}
     for e in exercises:
-        anchor = f'<a href="#{_e(e.id)}">{_e(e.id)}</a>' if e.status != "passed" else _e(e.id)
+        target = anchors.get(e.id, e.id)
+        anchor = (f'<a href="#{_e(target)}">{_e(e.id)}</a>'
+                  if e.status not in ("passed", "not_attempted") else _e(e.id))
         rows.append(f"<tr><td>{anchor}</td><td>{_e(e.title)}</td>"
                     f'<td class="num">{e.score:.2f} / {e.max_score:g}</td>'
                     f"<td>{_bar(e.score, e.max_score)}</td><td>{_pill(e.status)}</td></tr>")
     return ("<table><tr><th>exercise</th><th>title</th><th class=\"num\">score</th><th></th>"
             "<th>status</th></tr>" + "".join(rows) + "</table>")
+
+
+def _group_block(group: Group, anchor: str) -> str:
+    """One file-level failure (an import error, a missing or refused file), said once, with
+    the exercises it costs."""
+    return (f'<div class="ex" id="{_e(anchor)}"><h3>{_e(group.heading())} '
+            f"{_pill(group.status)}</h3>"
+            f'<div class="msg">{_e(group.message)}</div>'
+            f"<p>Costs: {_e(', '.join(group.ids))}</p></div>")
 
 
 def _exercise_block(e: ExerciseResult) -> str:

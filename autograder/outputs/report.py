@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
@@ -19,24 +21,144 @@ def _points(score: float, max_score: float) -> str:
     return f"{score:5.2f} / {max_score:g}"
 
 
-def student_report(result: SubmissionResult, *, details: bool = True, width: int = 100) -> str:
-    """Per-exercise table, then what went wrong and a hint for each exercise not passed."""
-    rows = [(e.id, _points(e.score, e.max_score), STATUS_TEXT.get(e.status, e.status))
-            for e in result.exercises]
-    lines = [_table(("exercise", "score", "status"), rows)]
-    lines.append(f"\nTotal: {result.score:.2f} / {result.max_score:g}")
-    if details:
-        for e in result.exercises:
-            if e.status != "passed":
-                lines.append(_details(e, width))
+# ---------------------------------------------------------------- grouping what failed alike
+
+#: Statuses that say a whole file failed (it did not import): always one group per reason.
+FILE_STATUSES = ("syntax", "import")
+#: Statuses grouped when several exercises share the same reason (a missing or refused file,
+#: an import that timed out or crashed).
+SHARED_STATUSES = ("missing", "timeout", "crash")
+_BUILDS_ON = "This exercise builds on "
+_FILE = re.compile(r"[\w.-]+\.(?:py|ipynb)\b")
+
+
+@dataclass
+class Group:
+    """Exercises that fail for one reason of their file (it does not import, it is missing,
+    it is refused): the reason is said once, then the exercises it costs."""
+
+    status: str
+    message: str
+    exercises: list[ExerciseResult]
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.exercises]
+
+    @property
+    def points(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+    @property
+    def file(self) -> str:
+        """The file the reason names (``activations.py``, ``hw.ipynb``), or ``""``."""
+        found = _FILE.search(self.message)
+        return found.group(0) if found else ""
+
+    def pointer(self) -> str:
+        """What an exercise of the group says instead of the reason: where to read it."""
+        status = STATUS_TEXT.get(self.status, self.status)
+        if self.status in FILE_STATUSES and self.file:
+            what = f"{self.file} could not be imported"
+        else:
+            what = f"{status}, because of {self.file}" if self.file else status
+        return (f"Not graded: {what}. The reason is given once, with the "
+                f"{len(self.exercises)} exercises it costs, at the top of the results.")
+
+    def heading(self) -> str:
+        """``Could not import: 12 exercises (28 points)``."""
+        what = ("Could not import" if self.status in FILE_STATUSES
+                else STATUS_TEXT.get(self.status, self.status).capitalize())
+        n = len(self.exercises)
+        return (f"{what}: {n} exercise{'s' if n != 1 else ''} "
+                f"({self.points:g} point{'s' if self.points != 1 else ''})")
+
+
+def _reason(e: ExerciseResult) -> str:
+    """An exercise's message without what is said of the exercises it builds on (a broken
+    import breaks those too: it is the same reason)."""
+    return "\n".join(line for line in e.message.splitlines()
+                     if not line.startswith(_BUILDS_ON)).strip()
+
+
+def groups(exercises: Sequence[ExerciseResult]) -> tuple[list[Group], list[ExerciseResult]]:
+    """The exercises that fail for one file-level reason, grouped by (status, reason) in
+    order of appearance, and every other exercise, in order. The results stay per exercise;
+    this is how the outputs say a reason once."""
+    found: dict[tuple[str, str], Group] = {}
+    for e in exercises:
+        if e.status in FILE_STATUSES or e.status in SHARED_STATUSES:
+            key = (e.status, _reason(e))
+            found.setdefault(key, Group(e.status, key[1], [])).exercises.append(e)
+    kept = [g for g in found.values()
+            if g.status in FILE_STATUSES or len(g.exercises) > 1]
+    grouped = {id(e) for g in kept for e in g.exercises}
+    return kept, [e for e in exercises if id(e) not in grouped]
+
+
+# ---------------------------------------------------------------- one student
+
+
+def student_report(result: SubmissionResult, *, details: bool = True, width: int = 100,
+                   quiet: bool = False) -> str:
+    """One student's feedback, most useful first: the total; each file that failed as a
+    whole, said once with the exercises it costs; the exercises attempted but not right,
+    with what is wrong and a hint; what the code printed (its warnings); then the passed
+    exercises and those not attempted yet, one line each.
+
+    ``quiet``: one line per exercise (score and status) and the total; ``details=False``:
+    the table and the total only."""
+    exercises = result.exercises
+    total = f"Total: {result.score:.2f} / {result.max_score:g}"
+    if quiet or not details:
+        rows = [(e.id, _points(e.score, e.max_score), STATUS_TEXT.get(e.status, e.status))
+                for e in exercises]
+        table = _table(("exercise", "score", "status"), rows) if rows else "(no exercises)"
+        return f"{table}\n\n{total}"
+    shared, rest = groups(exercises)
+    passed = [e for e in rest if e.status == "passed"]
+    untried = [e for e in rest if e.status == "not_attempted"]
+    wrong = [e for e in rest if e.status not in ("passed", "not_attempted")]
+    counts = [f"{len(passed)} passed"]
+    if wrong or shared:
+        counts.append(f"{len(wrong) + sum(len(g.exercises) for g in shared)} to fix")
+    if untried:
+        counts.append(f"{len(untried)} not attempted")
+    lines = [f"{total} ({', '.join(counts)})"]
+    for group in shared:
+        lines.append(_group_text(group, width))
+    for e in wrong:
+        lines.append(_details(e, width))
     if result.output.strip():
         shown = result.output.strip()[:800]
         lines.append("\nYour code printed:\n" + textwrap.indent(shown, "  | "))
+    if passed or untried:
+        lines.append("")
+    if passed:
+        lines.append(_id_line(f"Passed ({len(passed)})", passed, width))
+    if untried:
+        lines.append(_id_line(f"Not attempted yet ({len(untried)})", untried, width))
     return "\n".join(lines)
 
 
+def _id_line(label: str, exercises: Sequence[ExerciseResult], width: int) -> str:
+    return textwrap.fill(f"{label}: " + ", ".join(e.id for e in exercises), width,
+                         subsequent_indent="    ")
+
+
+def _group_text(group: Group, width: int) -> str:
+    body = [f"\n{group.heading()}"]
+    for paragraph in group.message.splitlines():
+        body.append(textwrap.fill(paragraph, width, initial_indent="  ",
+                                  subsequent_indent="    "))
+    body.append(textwrap.fill("Costs: " + ", ".join(group.ids), width, initial_indent="  ",
+                              subsequent_indent="    "))
+    return "\n".join(body)
+
+
 def _details(e: ExerciseResult, width: int) -> str:
-    body = [f"\n{e.id} ({e.title}): {STATUS_TEXT.get(e.status, e.status)}"]
+    body = [f"\n{e.id} ({e.title}): {STATUS_TEXT.get(e.status, e.status)}, "
+            f"{e.score:.2f} / {e.max_score:g}"]
     for paragraph in e.message.splitlines():
         body.append(textwrap.fill(paragraph, width, initial_indent="  ",
                                   subsequent_indent="    "))
