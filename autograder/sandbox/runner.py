@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dlgrade.sandbox import capabilities, wire
+from dlgrade.sandbox import capabilities, cleanup, wire
 from dlgrade.sandbox.files import MAX_FILES, MAX_TOTAL_BYTES, read_regular
 from dlgrade.sandbox.protocol import Frames, Reply, Step, encode_step
 from dlgrade.sandbox.zygote import Zygote, ZygoteError
@@ -149,6 +148,9 @@ class Session:
             jail_limits.pop("memory")
         config = {
             "modules": {name: str(path) for name, path in copied.items()},
+            # what the student calls each graded file (one file may provide every module):
+            # the child tells warnings by the student's names, never by our paths
+            "names": {f"{name}.py": Path(path).name for name, path in modules.items()},
             "dir": str(work),
             "jail": capabilities.jail_config(self.scratch, jail_limits, private),
             "track": track or {"name": "numpy"},
@@ -302,7 +304,7 @@ class Session:
         self.close()
         text = self.output()
         os.close(self._output_r)
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        cleanup.remove_scratch(self.scratch)  # never raises: a hostile tree cannot stop the run
         return text
 
     def __enter__(self) -> Session:
