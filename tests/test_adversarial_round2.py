@@ -16,13 +16,22 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from dlgrade.courses import registry
 from dlgrade.grading.classroom import LocalExecutor, grade_class
-from dlgrade.load.submission import Submission
-from dlgrade.results import SubmissionResult
+from dlgrade.load.submission import Submission, discover
+from dlgrade.policy.deadlines import (
+    SOURCE_CSV,
+    SOURCE_NBGRADER,
+    Deadline,
+    apply,
+    apply_class,
+    submission_time,
+)
+from dlgrade.results import ExerciseResult, SubmissionResult
 from dlgrade.sandbox import capabilities, cleanup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,3 +189,88 @@ def test_remove_tree_deletes_a_deep_tree_without_recursion(tmp_path):
     os.chmod(tmp_path / "d", 0)
     cleanup.remove_tree(tmp_path / "d")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- point 9: submission times
+
+UTC = timezone.utc
+DUE = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+EARLY = "2026-11-30 12:00:00.000000 UTC\n"
+LATE = DUE + timedelta(days=3)
+
+
+def _late_folder(folder: Path) -> Path:
+    """A plain folder submission whose files were written three days late."""
+    write_student(folder, "x = 1\n", "ops.py")
+    os.utime(folder / "ops.py", (LATE.timestamp(), LATE.timestamp()))
+    return folder
+
+
+def _result(student: str) -> SubmissionResult:
+    exercises = [ExerciseResult(e.id, e.title, e.points, e.points, "passed")
+                 for e in registry.assignment("hw1").exercises]
+    return SubmissionResult(student, "", exercises)
+
+
+def _plant_root(folder: Path, tmp_path: Path) -> None:
+    (folder / "timestamp.txt").write_text(EARLY)
+
+
+def _plant_nbgrader_looking_subfolder(folder: Path, tmp_path: Path) -> None:
+    for sub in ("hw1", "submitted", "mallory/hw1"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        (folder / sub / "timestamp.txt").write_text(EARLY)
+
+
+def _plant_link(folder: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "early.txt"
+    elsewhere.write_text(EARLY)
+    (folder / "timestamp.txt").symlink_to(elsewhere)
+
+
+@pytest.mark.parametrize("plant", [_plant_root, _plant_nbgrader_looking_subfolder,
+                                   _plant_link], ids=["root", "subfolder", "symlink"])
+def test_a_planted_timestamp_does_not_cancel_the_late_penalty(plant, tmp_path,
+                                                              fixture_course):
+    klass = tmp_path / "class"
+    plant(_late_folder(klass / "mallory"), tmp_path)
+    _late_folder(klass / "honest")
+    students = discover(klass)
+    deadlines = {"hw1": Deadline(DUE, 0.1)}
+    late = apply_class([_result("mallory"), _result("honest")], students,
+                       [registry.assignment("hw1")], deadlines)
+    for name in ("mallory", "honest"):
+        found = late[name]["hw1"]
+        assert found.submitted.source != SOURCE_NBGRADER
+        assert found.days_late == 3 and found.fraction == pytest.approx(0.3)
+
+
+def test_the_instructors_file_overrides_an_nbgrader_timestamp(tmp_path, fixture_course):
+    submitted = tmp_path / "submitted"
+    for student, stamp in (("ann", EARLY), ("bob", "2026-12-03 10:00:00 UTC\n")):
+        folder = submitted / student / "hw1"
+        folder.mkdir(parents=True)
+        (folder / "hw1.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, '
+                                          '"nbformat_minor": 5}')
+        (folder / "timestamp.txt").write_text(stamp)
+    students = {s.student: s for s in discover(submitted, ["hw1"])}
+    assert submission_time(students["ann"], None, "hw1").source == SOURCE_NBGRADER
+    times = {("ann", "hw1"): LATE, ("bob", None): DUE - timedelta(hours=1)}
+    hw1 = [registry.assignment("hw1")]
+    ann = apply(_result("ann"), students["ann"], hw1, {"hw1": Deadline(DUE, 0.1)}, times)
+    bob = apply(_result("bob"), students["bob"], hw1, {"hw1": Deadline(DUE, 0.1)}, times)
+    assert ann["hw1"].submitted.source == SOURCE_CSV and ann["hw1"].days_late == 3
+    assert bob["hw1"].submitted.source == SOURCE_CSV and bob["hw1"].days_late == 0
+    # Without the instructor's word, nbgrader's collected timestamp.txt counts.
+    assert apply(_result("bob"), students["bob"], hw1,
+                 {"hw1": Deadline(DUE, 0.1)})["hw1"].days_late == 3
+
+
+@pytest.fixture
+def fixture_course():
+    """The engine tests' fixture course in use (it has hw1); the conftest switches back."""
+    from dlgrade.api import open_course
+    from dlgrade.courses import course
+    from fixture_course import FIXTURE
+
+    course.use(open_course(FIXTURE))

@@ -20,6 +20,7 @@ from dlgrade.policy.deadlines import (
     SOURCE_NBGRADER,
     Deadline,
     DeadlineError,
+    SubmissionTime,
     apply,
     apply_class,
     apply_totals,
@@ -145,28 +146,40 @@ def _folder(tmp_path, name="ann", mtime=None):
     return Submission(name, folder)
 
 
-def test_nbgrader_timestamp_wins(tmp_path):
-    submission = _folder(tmp_path, mtime=DUE + timedelta(days=5))
+def _collected(tmp_path, mtime=None):
+    """ann's hw1 as nbgrader collect leaves it: submitted/ann/hw1/."""
+    return _folder(tmp_path / "submitted" / "ann", name="hw1", mtime=mtime)
+
+
+def test_nbgrader_timestamp_beats_file_times_and_the_instructor_beats_both(tmp_path):
+    submission = _collected(tmp_path, mtime=DUE + timedelta(days=5))
+    submission = Submission("ann", submission.path)
     (submission.path / "timestamp.txt").write_text("2026-11-30 22:00:00.123456 UTC\n")
-    times = {("ann", None): DUE + timedelta(days=3)}
-    found = submission_time(submission, times, "hw1")
+    found = submission_time(submission, {}, "hw1")
     assert found.source == SOURCE_NBGRADER
     assert found.when == datetime(2026, 11, 30, 22, 0, 0, 123456, tzinfo=UTC)
+    times = {("ann", None): DUE + timedelta(days=3)}
+    assert submission_time(submission, times, "hw1") == SubmissionTime(
+        DUE + timedelta(days=3), SOURCE_CSV)
 
 
 def test_nbgrader_layout(tmp_path):
     """nbgrader's submitted/STUDENT/ASSIGNMENT/timestamp.txt, whether the submission is the
-    assignment folder or the student's; never a file above the student's folder."""
-    submission = _folder(tmp_path / "submitted" / "ann", name="hw1")
+    assignment folder or the student's; never a file above the student's folder, and never
+    one beside the student's own files."""
+    submission = _collected(tmp_path)
+    submission = Submission("ann", submission.path)
     (submission.path / "timestamp.txt").write_text("2026-12-01 08:00:00 UTC")
-    assert submission_time(submission).source == SOURCE_NBGRADER
+    assert submission_time(submission, None, "hw1").source == SOURCE_NBGRADER
     student = Submission("ann", tmp_path / "submitted" / "ann")
     assert submission_time(student, None, "hw1").when == datetime(2026, 12, 1, 8, tzinfo=UTC)
     assert submission_time(student, None, "hw2") is None or \
         submission_time(student, None, "hw2").source == SOURCE_MTIME
     bob = _folder(tmp_path / "class", name="bob")
     (tmp_path / "class" / "timestamp.txt").write_text("2026-12-01 08:00:00 UTC")
-    assert submission_time(bob).source == SOURCE_MTIME
+    assert submission_time(bob, None, "hw1").source == SOURCE_MTIME
+    (bob.path / "timestamp.txt").write_text("2026-12-01 08:00:00 UTC")  # the student's own
+    assert submission_time(bob, None, "hw1").source == SOURCE_MTIME
 
 
 def test_instructor_csv_then_file_times(tmp_path):
@@ -194,10 +207,10 @@ def test_file_time_of_a_single_file_and_links_are_not_followed(tmp_path):
 
 
 def test_a_corrupt_timestamp_is_an_error_not_a_guess(tmp_path):
-    submission = _folder(tmp_path)
+    submission = Submission("ann", _collected(tmp_path).path)
     (submission.path / "timestamp.txt").write_text("not a time")
     with pytest.raises(DeadlineError, match="timestamp.txt"):
-        submission_time(submission)
+        submission_time(submission, None, "hw1")
 
 
 def _result(student, scores):

@@ -29,7 +29,7 @@ from dlgrade.outputs.exports import (
     to_csv,
     to_json,
 )
-from dlgrade.policy.deadlines import SOURCE_CSV, SOURCE_NBGRADER, Deadline, apply_class
+from dlgrade.policy.deadlines import SOURCE_CSV, Deadline, apply_class
 from dlgrade.store.gradebook import Gradebook
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
@@ -37,7 +37,8 @@ STUDENTS = FIXTURE / "students"
 DUE = datetime(2026, 11, 30, 23, 59, tzinfo=timezone.utc)
 # wrong's cube forward is right and its backward is not (half of cube's 5 points); its sq
 # raises NotImplementedError; broken's ops.py does not parse; late is right, handed in late
-# (its nbgrader timestamp.txt: 2026-12-02 10:00 UTC).
+# (its own timestamp.txt says 2026-12-02 10:00 UTC, which counts for nothing: the tests
+# give that time in the instructor's CSV).
 WRONG = 2.5
 
 
@@ -211,8 +212,10 @@ def test_late_penalties_show_raw_penalty_and_final(graded, hw1, tmp_path):
     results, students, _ = graded
     points = hw1[0].points
     times = {("wrong", None): DUE + timedelta(hours=30),
-             ("right", None): DUE - timedelta(hours=1)}
-    # A CSV time is used before file times; late's folder has an nbgrader timestamp.txt.
+             ("right", None): DUE - timedelta(hours=1),
+             ("late", None): DUE + timedelta(hours=34, minutes=1)}
+    # The instructor's CSV gives every time; late's own timestamp.txt (a student's file, not
+    # nbgrader's collected layout) counts for nothing.
     late = apply_class(results, students, hw1, {"hw1": Deadline(DUE, 0.1)}, times)
     out = tmp_path / "late.csv"
     assert export_results(results, hw1, out, "csv", late=late) == []
@@ -235,7 +238,7 @@ def test_late_penalties_show_raw_penalty_and_final(graded, hw1, tmp_path):
     assert entry["raw"] == pytest.approx(WRONG) and entry["final"] == pytest.approx(WRONG * 0.8)
     assert entry["source"] == SOURCE_CSV and entry["score"] == pytest.approx(WRONG * 0.8)
     entry = data["students"]["late"]["assignments"]["hw1"]
-    assert entry["source"] == SOURCE_NBGRADER and entry["final"] == pytest.approx(points * 0.8)
+    assert entry["source"] == SOURCE_CSV and entry["final"] == pytest.approx(points * 0.8)
 
 
 def _json_export(results, assignments, late, tmp_path):
@@ -262,7 +265,7 @@ def test_export_command_with_deadlines(graded, hw1, tmp_path):
     _, _, book = graded
     times = tmp_path / "times.csv"
     times.write_text("student,submitted_at\nwrong,2026-12-01T12:00Z\n"
-                     "right,2026-11-30T23:00Z\n")
+                     "right,2026-11-30T23:00Z\nlate,2026-12-02T10:00Z\n")
     out = tmp_path / "late.csv"
     result = CliRunner().invoke(export_command, [
         str(book), "--out", str(out), "--due", "2026-11-30T23:59Z", "--late-penalty", "0.5",
@@ -276,8 +279,8 @@ def test_export_command_with_deadlines(graded, hw1, tmp_path):
     assert row("wrong")["hw1 days_late"] == "1" and row("wrong")["total"] == _fmt(WRONG * 0.5)
     assert row("right")["hw1 days_late"] == "0" and row("right")["total"] == _fmt(
         hw1[0].points)
-    # Without a CSV row, a student's time comes from the files: late's nbgrader
-    # timestamp.txt (two days at 0.5 a day: nothing left), broken's file times.
+    # late: two days at 0.5 a day, nothing left; without a CSV row, a student's time comes
+    # from the files (broken's file times).
     late = row("late")
     assert late["hw1 submitted_at"] == "2026-12-02T10:00:00+00:00"
     assert late["hw1 days_late"] == "2" and late["raw_total"] == _fmt(hw1[0].points)

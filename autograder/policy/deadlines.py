@@ -4,10 +4,13 @@ A :class:`Deadline` holds the due date, the penalty per day late (a fraction of 
 day *or part of a day*), a grace period and an optional cut-off after which a late submission
 scores zero. The time a student handed in is taken, in this order, from:
 
-1. nbgrader's ``timestamp.txt`` in the student's folder (``submitted/STUDENT/ASSIGNMENT/``),
-   or in its ``ASSIGNMENT/`` sub-folder when the submission is ``submitted/STUDENT/``: written
-   by ``nbgrader submit`` and kept by ``nbgrader collect``;
-2. the instructor's CSV (``student,submitted_at[,assignment]``), e.g. exported from the LMS;
+1. the instructor's CSV (``student,submitted_at[,assignment]``, ``--submitted-at``), e.g.
+   exported from the LMS: the instructor's word wins over anything in a student's folder;
+2. nbgrader's ``timestamp.txt``, written by ``nbgrader submit`` and kept by ``nbgrader
+   collect``, and only in the folder nbgrader collected: ``STUDENT/ASSIGNMENT/`` (the
+   submission itself, or the ``ASSIGNMENT/`` sub-folder of a ``STUDENT/`` folder that holds
+   no code of its own). A ``timestamp.txt`` beside a student's own files, or in any other
+   sub-folder, is the student's and is ignored: a late student could write one;
 3. the newest modification time of the student's files (the weakest: copying files or
    unpacking an archive can change it, so every :class:`SubmissionTime` says its source).
 
@@ -227,23 +230,52 @@ def read_times(path: Path) -> dict[tuple[str, str | None], datetime]:
     return found
 
 
-def nbgrader_timestamp(folder: Path, assignment: str | None = None) -> datetime | None:
-    """The time in nbgrader's ``timestamp.txt`` in ``folder`` (else in ``folder/assignment``);
-    None if absent. Never looked for above ``folder``: a file in the class folder is no
-    student's. Read as a regular file only (never through a link), at most 1 KiB."""
+def nbgrader_timestamp(submission: Submission, assignment: str | None = None
+                       ) -> datetime | None:
+    """The time in nbgrader's ``timestamp.txt`` of the folder nbgrader collected for this
+    student and ``assignment`` (see :func:`collected_folder`); None if there is none. Read as
+    a regular file only (never through a link), at most 1 KiB."""
     from dlgrade.sandbox.files import read_regular
 
-    candidates = [folder / TIMESTAMP_FILE]
-    if assignment:
-        candidates.append(folder / assignment / TIMESTAMP_FILE)
-    for candidate in candidates:
-        content = read_regular(candidate, limit=1024)
-        if content is not None:
-            try:
-                return parse_datetime(content.decode("utf-8", "replace"))
-            except DeadlineError as exc:
-                raise DeadlineError(f"{candidate}: {exc}") from None
-    return None
+    folder = collected_folder(submission, assignment)
+    if folder is None:
+        return None
+    candidate = folder / TIMESTAMP_FILE
+    content = read_regular(candidate, limit=1024)
+    if content is None:
+        return None
+    try:
+        return parse_datetime(content.decode("utf-8", "replace"))
+    except DeadlineError as exc:
+        raise DeadlineError(f"{candidate}: {exc}") from None
+
+
+def collected_folder(submission: Submission, assignment: str | None) -> Path | None:
+    """nbgrader's ``STUDENT/ASSIGNMENT/`` folder for this submission, the only place a
+    ``timestamp.txt`` is believed: the one :func:`~dlgrade.load.submission.discover` found
+    in nbgrader's layout, else the submission itself when it is named after the assignment
+    inside a folder named after the student, else the ``ASSIGNMENT/`` sub-folder of a folder
+    named after the student that holds no code of its own (the student's files being in the
+    assignment's folder, as nbgrader collects them). Never a folder reached through a link."""
+    if submission.handed_in is not None:
+        folder = submission.handed_in
+    elif not assignment or not submission.is_folder:
+        return None
+    elif (submission.path.name == assignment
+          and submission.path.parent.name == submission.student):
+        folder = submission.path
+    elif submission.path.name == submission.student and not _has_own_code(submission.path):
+        folder = submission.path / assignment
+    else:
+        return None
+    return folder if _kind(folder) == "folder" else None
+
+
+def _has_own_code(folder: Path) -> bool:
+    try:
+        return any(p.suffix in (".py", ".ipynb") for p in folder.iterdir())
+    except OSError:
+        return True  # unreadable: not nbgrader's layout
 
 
 def newest_mtime(submission: Submission) -> datetime | None:
@@ -271,18 +303,16 @@ def newest_mtime(submission: Submission) -> datetime | None:
 
 def submission_time(submission: Submission, times: Times | None = None,
                     assignment: str | None = None) -> SubmissionTime | None:
-    """When ``submission`` was handed in (for ``assignment``): nbgrader's timestamp.txt,
-    else the instructor's CSV (a row for this assignment, else one for every assignment),
-    else the newest file modification time; None when nothing says."""
-    folder = submission.path if submission.is_folder else submission.handed_in
-    if folder is not None:
-        stamp = nbgrader_timestamp(folder, assignment)
-        if stamp is not None:
-            return SubmissionTime(stamp, SOURCE_NBGRADER)
+    """When ``submission`` was handed in (for ``assignment``): the instructor's CSV (a row
+    for this assignment, else one for every assignment), else nbgrader's timestamp.txt where
+    nbgrader collected it, else the newest file modification time; None when nothing says."""
     if times:
         for key in ((submission.student, assignment), (submission.student, None)):
             if key in times:
                 return SubmissionTime(_aware(times[key]), SOURCE_CSV)
+    stamp = nbgrader_timestamp(submission, assignment)
+    if stamp is not None:
+        return SubmissionTime(stamp, SOURCE_NBGRADER)
     mtime = newest_mtime(submission)
     return SubmissionTime(mtime, SOURCE_MTIME) if mtime is not None else None
 
