@@ -67,7 +67,7 @@ def test_magics_and_shell_escapes_are_commented_out_and_reported() -> None:
     code, notes = convert_cell(cell, 3)
     compile(code, "cell", "exec")  # plain Python now
     assert "x = 1" in code and "    pass  # !echo hi" in code
-    assert len(notes) == 5 and notes[0] == "cell 3, line 1: %matplotlib inline"
+    assert len(notes) == 5 and notes[0] == "code cell 3, line 1: %matplotlib inline"
     assert any("!pip install torch" in n for n in notes)
 
 
@@ -88,7 +88,7 @@ def test_cell_magics() -> None:
     compile(code, "cell", "exec")
     code, notes = convert_cell("%%bash\nrm -rf /\n", 4)
     assert all(line.startswith("#") for line in code.splitlines())
-    assert notes == ["cell 4: cell magic %%bash: the whole cell"]
+    assert notes == ["code cell 4: cell magic %%bash: the whole cell"]
 
 
 def test_backslash_continued_magic() -> None:
@@ -146,7 +146,7 @@ def test_a_notebook_is_a_single_file_submission(tmp_path: Path) -> None:
     assert module.read_bytes() == files["ada.py"]
     assert b"def sigmoid_forward" in files["ada.py"] and b"# %matplotlib" in files["ada.py"]
     assert sub.problem("activations") is None
-    assert sub.notes() == ["ada.ipynb: cell 1, line 1: %matplotlib inline"]
+    assert sub.notes() == ["ada.ipynb: code cell 1, line 1: %matplotlib inline"]
     # The same code as a .py file hashes the same: the gradebook sees what is graded.
     (tmp_path / "ada.py").write_bytes(files["ada.py"])
     assert Submission("ada", tmp_path / "ada.py").content_hash(["activations"]) == \
@@ -185,9 +185,25 @@ def test_errors_are_placed_by_cell(tmp_path: Path) -> None:
     shipped = run_task(make_task(sub, [A1], hidden=False))  # only the extracted code travels
     for result in (direct, shipped):
         relu = next(e for e in result.exercises if e.id == "a1.relu")
-        assert "(hw.ipynb, cell 2, line 3, in relu_forward)" in relu.checks[0].message
+        assert "(hw.ipynb, code cell 2, line 3, in relu_forward)" in relu.checks[0].message
         assert "activations.py, line" not in relu.message
     assert relocate("x (mine.py, line 3)", "mine.py", "a = 1\n") == "x (mine.py, line 3)"
+
+
+def test_cells_are_numbered_as_code_cells_the_way_jupyter_users_count(tmp_path: Path) -> None:
+    """Markdown cells between code cells are not counted: the bad code is in the second code
+    cell (the fourth cell), and an nbgrader test cell before it still counts (it is on the
+    page), though it is not graded."""
+    md = {"cell_type": "markdown", "metadata": {}, "source": "# Part"}
+    test_cell = {"cell_type": "code", "execution_count": None, "outputs": [],
+                 "metadata": {"nbgrader": {"grade": True, "solution": False}},
+                 "source": "assert False"}
+    bad = "def relu_forward(x):\n    return undefined_name, None\n"
+    path = write(tmp_path / "hw.ipynb", notebook(md, "import numpy as np", md, test_cell, md,
+                                                 bad))
+    result = grade_submission(from_path(path), [A1], hidden=False, only={"a1.relu"})
+    assert "(hw.ipynb, code cell 3, line 2, in relu_forward)" in result.exercises[0].message
+    assert "cell 6" not in result.exercises[0].message
 
 
 def test_a_notebook_cannot_fake_a_pass_when_dlgrade_grades_it(tmp_path: Path) -> None:

@@ -23,9 +23,13 @@ plain Python and nothing outside the student's functions is run by the grader:
 Every line commented out this way is reported in :attr:`Extracted.notes`, and the module
 prints those notes when imported, so the student sees them under "Your code printed".
 
-Each cell starts with a marker line (``# %% cell 5 of hw.ipynb``), so an error's place in the
-extracted module can be told as the student sees it (:func:`relocate`: "hw.ipynb, cell 5,
-line 3"), also where only the extracted code travels (a bulk or Dask worker).
+Cells are numbered as a Jupyter user counts them: code cells only, from 1 ("code cell 6"
+is the sixth code cell on the page, whatever markdown lies between; Jupyter's ``In [6]``
+execution counts change with every run and are not used). Each cell starts with a marker
+line (``# %% cell 5 of hw.ipynb``), so an error's place in the extracted module can be told
+as the student sees it (:func:`relocate`: "hw.ipynb, code cell 5, line 3"), also where only
+the extracted code travels (a bulk or Dask worker). A live kernel's history (a grade cell)
+is numbered by its inputs instead: ``In [7]``.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "p
                                 "python3", "pypy", "memit", "mprun", "snakeviz"})
 _CAPTURE = re.compile(r"^[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
 _HELP = re.compile(r"^(\?{1,2}[\w.]+|[\w.]+\?{1,2})$")
-_CELL_MARK = re.compile(r"^# %% cell (\d+) of (.+)$")
+_CELL_MARK = re.compile(r"^# %% cell (\d+|In \[\d+\]) of (.+)$")
 
 
 class NotebookError(ValueError):
@@ -76,17 +80,20 @@ def extract(data: bytes, name: str = "notebook.ipynb") -> Extracted:
     return code_from_cells(_code_cells(notebook, name), name)
 
 
-def code_from_cells(cells: list[tuple[int, str]], name: str = "notebook.ipynb") -> Extracted:
-    """One module from ``(cell number, source)`` pairs, applying the magics policy."""
+def code_from_cells(cells: list[tuple[int, str]], name: str = "notebook.ipynb", *,
+                    kernel: bool = False) -> Extracted:
+    """One module from ``(code cell number, source)`` pairs, applying the magics policy;
+    ``kernel``: the numbers are a live kernel's input numbers (``In [7]``)."""
     if sum(len(source) for _, source in cells) > MAX_CODE_BYTES:  # before any parsing
         raise NotebookError(f"the code cells of {name} hold more than "
                             f"{MAX_CODE_BYTES >> 10} KiB")
     parts: list[str] = []
     notes: list[str] = []
     for number, source in cells:
-        code, cell_notes = convert_cell(source, number)
+        label = f"In [{number}]" if kernel else str(number)
+        code, cell_notes = convert_cell(source, number, label=cell_label(label))
         notes += cell_notes
-        parts.append(f"# %% cell {number} of {name}\n{code}\n")
+        parts.append(f"# %% cell {label} of {name}\n{code}\n")
     header = ""
     if notes:
         shown = "\n".join(f"  {n}" for n in notes[:20])
@@ -103,11 +110,11 @@ def code_from_cells(cells: list[tuple[int, str]], name: str = "notebook.ipynb") 
 
 def relocate(message: str, module_file: str, code: str) -> str:
     """``message`` with each ``MODULE_FILE, line N`` (a place in ``code``, extracted from a
-    notebook) told as ``NOTEBOOK, cell C, line L``; unchanged when ``code`` has no cell
+    notebook) told as ``NOTEBOOK, code cell C, line L``; unchanged when ``code`` has no cell
     markers (a plain ``.py`` file)."""
     if "# %% cell " not in code or f"{module_file}, line " not in message:
         return message
-    marks = [(number, int(m.group(1)), m.group(2))
+    marks = [(number, cell_label(m.group(1)), m.group(2))
              for number, line in enumerate(code.splitlines(), start=1)
              if (m := _CELL_MARK.match(line))]
     if not marks:
@@ -119,13 +126,22 @@ def relocate(message: str, module_file: str, code: str) -> str:
         if not before:
             return match.group(0)
         start, cell, notebook = before[-1]
-        return f"{notebook}, cell {cell}, line {line - start}"
+        return f"{notebook}, {cell}, line {line - start}"
 
     return re.sub(rf"\b{re.escape(module_file)}, line (\d+)", place, message)
 
 
+def cell_label(number: str | int) -> str:
+    """How a student finds a cell: ``code cell 6`` (the sixth code cell), or ``In [7]`` for
+    a live kernel's input."""
+    text = str(number)
+    return text if text.startswith("In [") else f"code cell {text}"
+
+
 def _code_cells(notebook: object, name: str) -> list[tuple[int, str]]:
-    """``(cell number counting every cell from 1, source)`` of each code cell."""
+    """``(code cell number counting code cells only from 1, source)`` of each code cell
+    that is graded (test and grade cells are counted, as the student sees them, but left
+    out)."""
     if not isinstance(notebook, dict):
         raise NotebookError(f"{name} is not a notebook (no cells)")
     language = _language(notebook.get("metadata"))
@@ -141,14 +157,16 @@ def _code_cells(notebook: object, name: str) -> list[tuple[int, str]]:
     if len(cells) > MAX_CELLS:
         raise NotebookError(f"{name} has more than {MAX_CELLS} cells")
     found = []
-    for number, cell in enumerate(cells, start=1):
+    number = 0
+    for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
+        number += 1
         source = cell.get("source", cell.get("input", ""))
         if isinstance(source, list) and all(isinstance(s, str) for s in source):
             source = "".join(source)
         if not isinstance(source, str):
-            raise NotebookError(f"{name}: cell {number} has no readable source")
+            raise NotebookError(f"{name}: code cell {number} has no readable source")
         if not _is_test_cell(cell, source):
             found.append((number, source))
     return found
@@ -176,8 +194,11 @@ def _language(metadata: object) -> str | None:
     return None
 
 
-def convert_cell(source: str, number: int) -> tuple[str, list[str]]:
-    """A cell's code as plain Python, and a note per line commented out (see the module)."""
+def convert_cell(source: str, number: int, *, label: str | None = None
+                 ) -> tuple[str, list[str]]:
+    """A cell's code as plain Python, and a note per line commented out (see the module);
+    ``label`` names the cell in the notes (default ``code cell NUMBER``)."""
+    label = label or cell_label(number)
     if _parses(source):
         return source, []
     lines = source.splitlines()
@@ -187,9 +208,9 @@ def convert_cell(source: str, number: int) -> tuple[str, list[str]]:
         magic = lines[first].strip()[2:].split(maxsplit=1)
         what = magic[0] if magic else ""
         if what not in PYTHON_CELL_MAGICS:
-            notes.append(f"cell {number}: cell magic %%{what}: the whole cell")
+            notes.append(f"{label}: cell magic %%{what}: the whole cell")
             return "\n".join(f"# {line}" for line in lines), notes
-        notes.append(f"cell {number}, line {first + 1}: {_short(lines[first])}")
+        notes.append(f"{label}, line {first + 1}: {_short(lines[first])}")
         lines[first] = "# " + lines[first]
     free = _statement_starts(lines)
     continued = False
@@ -197,7 +218,7 @@ def convert_cell(source: str, number: int) -> tuple[str, list[str]]:
         stripped = line.strip()
         if continued or (free[i] and _is_ipython(stripped)):
             if not continued:
-                notes.append(f"cell {number}, line {i + 1}: {_short(stripped)}")
+                notes.append(f"{label}, line {i + 1}: {_short(stripped)}")
             indent = line[: len(line) - len(line.lstrip())]
             statement = "pass  " if indent and not continued else ""  # a comment needs none
             lines[i] = f"{indent}{statement}# {stripped}"
