@@ -274,3 +274,66 @@ def fixture_course():
     from fixture_course import FIXTURE
 
     course.use(open_course(FIXTURE))
+
+
+# ---------------------------------------------------------------- point 11: resources
+
+#: Honest numbers only if the disk-filling failed: a pass means it was stopped.
+FILL_SCRATCH = HONEST_SIGMOID + r'''
+import os
+
+_written = 0
+try:
+    for i in range(64):  # 64 files of 16 MiB (the per-file cap): 1 GiB in all
+        with open(f"fill-{i}", "wb") as f:
+            for _ in range(16):
+                f.write(b"\0" * (1 << 20))
+                _written += 1 << 20
+except OSError:
+    pass
+if _written >= 1 << 30:
+    def sigmoid_forward(x):
+        return x * 0, x
+'''
+
+FORK_BOMB = HONEST_SIGMOID + r'''
+import os
+import time
+
+_children = 0
+try:
+    for _ in range(2000):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        _children += 1
+except OSError:
+    pass
+if _children >= 2000:
+    def sigmoid_forward(x):
+        return x * 0, x
+'''
+
+needs_namespaces = pytest.mark.skipif(
+    not capabilities.detect().namespaces,
+    reason="no user/mount namespaces here: the scratch tmpfs and RLIMIT_NPROC need them")
+
+
+@needs_namespaces
+def test_filling_the_scratch_directory_is_stopped_at_its_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(capabilities, "SCRATCH_BYTES", 32 << 20)
+    results = class_run(tmp_path / "class", FILL_SCRATCH)
+    sigmoid = {e.id: e for e in results["mallory"].exercises}["a1.sigmoid"]
+    assert sigmoid.status == "passed", "1 GiB reached the scratch directory"
+    assert_full_marks(results["zz-honest"])
+
+
+@needs_namespaces
+@pytest.mark.skipif(os.geteuid() == 0, reason="a root grader's children are exempt from "
+                    "RLIMIT_NPROC even inside a user namespace (the kernel's INIT_USER rule)")
+def test_a_fork_bomb_is_stopped_at_the_process_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(capabilities, "PROCESSES", 64)
+    results = class_run(tmp_path / "class", FORK_BOMB)
+    sigmoid = {e.id: e for e in results["mallory"].exercises}["a1.sigmoid"]
+    assert sigmoid.status == "passed", "2000 processes were forked"
+    assert_full_marks(results["zz-honest"])

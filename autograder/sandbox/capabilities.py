@@ -25,6 +25,12 @@ from typing import Any
 #: folder the child cannot read either (see :func:`jail_config`).
 PRIVATE_PACKAGES = frozenset({"dlgrade"})
 NOBODY = (65534, 65534)
+#: Defaults for a child's whole sandbox (overridden by ``limits["scratch"]`` and
+#: ``limits["procs"]``): bytes its scratch directory may hold (a tmpfs, with a mount
+#: namespace; tmpfs pages are memory, so this also bounds what it can pin there) and
+#: processes plus threads (RLIMIT_NPROC, with a user namespace).
+SCRATCH_BYTES = 512 << 20
+PROCESSES = 128
 
 _PROBE = r"""
 import json, os, sys
@@ -185,6 +191,11 @@ def jail_config(scratch: Path, limits: dict[str, int],
     """The ``jail.enter`` configuration for a child whose private directory is ``scratch``;
     ``private`` folders (a course) are hidden like the temporary directory."""
     caps = detect()
+    limits = dict(limits)
+    scratch_bytes = int(limits.pop("scratch", SCRATCH_BYTES))
+    procs = int(limits.pop("procs", PROCESSES))
+    if caps.namespaces:  # counted per user namespace: the sandbox's processes alone
+        limits["procs"] = procs
     hide = _hidden_directories(Path(scratch))
     for path in dict.fromkeys(os.path.realpath(p) for p in private):
         if path != "/" and not any(path == h or path.startswith(h + os.sep) for h in hide):
@@ -194,6 +205,7 @@ def jail_config(scratch: Path, limits: dict[str, int],
         "hide": hide,
         "keep": _kept_directories(Path(scratch), hide),
         "scratch": os.path.realpath(scratch),
+        "scratch_bytes": scratch_bytes if caps.namespaces else 0,
         "drop_to": list(NOBODY) if caps.root and caps.drop_ok else None,
         "limits": limits,
         "landlock": caps.landlock,

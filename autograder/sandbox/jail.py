@@ -13,7 +13,10 @@ Layers, each applied only if the parent found it available (see ``capabilities.p
 2. Dropping root to an unprivileged uid, when the parent checked that Python and numpy stay
    readable for that uid.
 3. Resource limits, hard and soft alike so they cannot be raised again: CPU seconds,
-   address space, file size (writes past it fail with EFBIG), open files, no core dumps.
+   address space, file size (writes past it fail with EFBIG), open files, no core dumps,
+   and inside a user namespace the number of processes (so forks cannot multiply the
+   address-space cap without bound). With a mount namespace the scratch directory is a
+   size-capped tmpfs (writes past it fail with ENOSPC).
 4. Landlock: read-only access to the Python installation and system libraries, read-write
    access to the private scratch directory, nothing else on the file system (so no
    ``reference/``, no other student's files); no TCP (ABI >= 4); no signals or abstract
@@ -72,10 +75,12 @@ def _check(result: int, what: str) -> int:
 
 
 def unshare_namespaces(hide: Iterable[str] = (), keep: Iterable[str] = (),
-                       writable: str | None = None) -> None:
+                       writable: str | None = None, writable_bytes: int = 0) -> None:
     """New user, net, mount, PID, UTS and IPC namespaces; tmpfs over the ``hide``
     directories, with the ``keep`` directories (the scratch directory, a virtual environment
-    under /tmp) bound back in place, read-only but for ``writable``."""
+    under /tmp) bound back in place, read-only but for ``writable``. With
+    ``writable_bytes``, ``writable`` becomes a tmpfs of that size holding a copy of what was
+    there, so the child can fill at most that much (ENOSPC past it), not the host's disk."""
     uid, gid = os.getuid(), os.getgid()
     flags = (CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS
              | CLONE_NEWIPC)
@@ -96,6 +101,9 @@ def unshare_namespaces(hide: Iterable[str] = (), keep: Iterable[str] = (),
                                    MS_NOSUID | MS_NODEV, b"size=1m,mode=755"),
                        f"tmpfs on {directory}")
         for path, fd in kept.items():
+            if path == writable and writable_bytes > 0:
+                _private_copy(path, fd, writable_bytes)
+                continue
             if not os.path.isdir(path):  # a hidden directory covered it: bind it back
                 os.makedirs(path, mode=0o755)
                 _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None,
@@ -107,6 +115,50 @@ def unshare_namespaces(hide: Iterable[str] = (), keep: Iterable[str] = (),
     finally:
         for fd in kept.values():
             os.close(fd)
+    if writable and writable_bytes > 0:
+        os.chdir(writable)  # the old working directory is under the new tmpfs
+
+
+def _private_copy(path: str, source: int, size: int) -> None:
+    """A tmpfs of ``size`` bytes at ``path`` (created if a hidden directory covered it),
+    filled with a copy of the directory open (O_PATH) as ``source``."""
+    original = os.open(f"/proc/self/fd/{source}", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                           f"size={size},mode=700".encode()), f"tmpfs on {path}")
+        target = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            _copy_tree(original, target)
+        finally:
+            os.close(target)
+    finally:
+        os.close(original)
+
+
+def _copy_tree(source: int, target: int) -> None:
+    """Copy regular files and folders (our own small copy of a submission), never links."""
+    for entry in os.scandir(source):
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(entry.name, 0o700, dir_fd=target)
+            inner_source = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                                   dir_fd=source)
+            inner_target = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=target)
+            try:
+                _copy_tree(inner_source, inner_target)
+            finally:
+                os.close(inner_source)
+                os.close(inner_target)
+        elif entry.is_file(follow_symlinks=False):
+            fin = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=source)
+            fout = os.open(entry.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600,
+                           dir_fd=target)
+            try:
+                while chunk := os.read(fin, 1 << 20):
+                    os.write(fout, chunk)
+            finally:
+                os.close(fin)
+                os.close(fout)
 
 
 def become_pid_one(keep: Iterable[int]) -> None:
@@ -136,10 +188,14 @@ def drop_privileges(uid: int, gid: int) -> None:
 
 
 def set_limits(limits: dict[str, int]) -> None:
-    """Hard limits (soft = hard) from ``{"cpu", "memory", "file", "files"}``; 0 means none."""
+    """Hard limits (soft = hard) from ``{"cpu", "memory", "file", "files", "procs"}``; 0
+    means none. ``procs`` (RLIMIT_NPROC, threads included) is only given inside a user
+    namespace, where the kernel counts the namespace's processes alone (outside one it
+    would count every process of the grading user); a root grader is exempt from it."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for key, which in (("cpu", resource.RLIMIT_CPU), ("memory", resource.RLIMIT_AS),
-                       ("file", resource.RLIMIT_FSIZE), ("files", resource.RLIMIT_NOFILE)):
+                       ("file", resource.RLIMIT_FSIZE), ("files", resource.RLIMIT_NOFILE),
+                       ("procs", resource.RLIMIT_NPROC)):
         value = int(limits.get(key, 0))
         if value > 0:
             resource.setrlimit(which, (value, value))
@@ -213,7 +269,7 @@ def enter(config: dict[str, Any], *, keep: Iterable[int]) -> None:
     keep = tuple(keep)
     if config.get("namespaces"):
         unshare_namespaces(config.get("hide", ()), config.get("keep", ()),
-                           config.get("scratch"))
+                           config.get("scratch"), int(config.get("scratch_bytes", 0)))
         become_pid_one(keep)
     elif config.get("drop_to"):  # without a user namespace, leave root the old way
         drop_privileges(*config["drop_to"])
