@@ -36,16 +36,20 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import linecache
 import os
 import random
 import sys
 import traceback
+import warnings
 
 import numpy as np
 import numpy.random  # noqa: F401 - lazy in numpy 2: 16 ms in every child otherwise
+from dlgrade.load.notebooks import relocate
 from dlgrade.sandbox import jail, programs, tracks, wire
 
 MAX_REQUEST = 1 << 30
+_IMPL = warnings._showwarnmsg_impl  # Python's own printer, which would show our paths
 
 
 class StudentError(Exception):
@@ -58,14 +62,101 @@ class StudentError(Exception):
 
 class Child:
     def __init__(self, modules: dict[str, str], directory: str,
-                 track: tracks.Track | None = None) -> None:
+                 track: tracks.Track | None = None, names: dict[str, str] | None = None
+                 ) -> None:
         self.track = track or tracks.Track()
         self.paths = modules
         self.directory = os.path.realpath(directory)
+        self.names = names or {}  # file name here -> the student's file name
         self.loaded: dict[str, object] = {}
         self.handles: dict[str, object] = {}
+        self.shown: set[str] = set()  # warnings printed
 
-    # ------------------------------------------------------------ student code
+    # ------------------------------------------------------------ warnings
+
+    def place(self, filename: str, lineno: int) -> str | None:
+        """``hw.py, line 7`` (or ``hw.ipynb, code cell 3, line 2``) for a place in one of
+        the student's files here, as the student knows it; None for any other file."""
+        real = os.path.realpath(filename)
+        if os.path.dirname(real) != self.directory:
+            return None
+        here = os.path.basename(real)
+        text = f"{here}, line {lineno}"
+        try:
+            with open(real, encoding="utf-8", errors="replace") as f:
+                code = f.read()
+        except OSError:
+            code = ""
+        moved = relocate(text, here, code)
+        return moved if moved != text else f"{self.names.get(here, here)}, line {lineno}"
+
+    def warning_text(self, message: object, category: type[Warning], filename: str,
+                     lineno: int, line: str | None = None, frame: object = None
+                     ) -> tuple[str, str, int]:
+        """(what to print, file, line) for a warning, at the student's own line: where it
+        was raised if that is the student's code, else the innermost student frame from
+        ``frame`` outwards (a warning raised inside numpy or dlgrade), else without a
+        place. Never a path of the sandbox's."""
+        where = self.place(filename, lineno)
+        source = line
+        if where is None:
+            source = None
+            while frame is not None:
+                code = frame.f_code  # type: ignore[attr-defined]
+                found = self.place(code.co_filename, frame.f_lineno)  # type: ignore[attr-defined]
+                if found is not None:
+                    where, filename, lineno = found, code.co_filename, frame.f_lineno  # type: ignore[attr-defined]
+                    break
+                frame = frame.f_back  # type: ignore[attr-defined]
+        if where is not None and source is None:
+            source = linecache.getline(filename, lineno)
+        text = f"{category.__name__}: {message}"
+        text = f"{where}: {text}" if where is not None else text
+        if source and source.strip():
+            text += f"\n    {source.strip()}"
+        return text, filename, lineno
+
+    def emit(self, text: str) -> None:
+        """Print a warning's text once (as Python's default filter shows it once)."""
+        if text in self.shown:
+            return
+        self.shown.add(text)
+        try:
+            sys.stderr.write(text + "\n")
+        except (OSError, ValueError):
+            pass
+
+    def show_warning(self, message: object, category: type[Warning], filename: str,
+                     lineno: int, file: object = None, line: str | None = None) -> None:
+        """``warnings.showwarning`` in the child: see :meth:`warning_text`."""
+        self.emit(self.warning_text(message, category, filename, lineno, line,
+                                    sys._getframe(1))[0])
+
+    def located(self, function: object) -> object:
+        """``function``, placing each warning it raises while its stack is still there (a
+        track that records warnings gets them with the student's file and line too)."""
+        child = self
+
+        def run(*args: object, **kwargs: object) -> object:
+            before = warnings.showwarning
+            recording = warnings._showwarnmsg_impl  # a recorder, inside catch_warnings
+            forward = before is warnings._showwarning_orig and recording is not _IMPL
+
+            def hook(message: object, category: type[Warning], filename: str, lineno: int,
+                     file: object = None, line: str | None = None) -> None:
+                text, filename, lineno = child.warning_text(message, category, filename,
+                                                            lineno, line, sys._getframe(1))
+                child.emit(text)
+                if forward:  # the track's record, with the student's place
+                    recording(warnings.WarningMessage(message, category, filename, lineno))
+
+            warnings.showwarning = hook
+            try:
+                return function(*args, **kwargs)  # type: ignore[operator]
+            finally:
+                warnings.showwarning = before
+
+        return run
 
     def module(self, name: str) -> object:
         if name in self.loaded:
@@ -99,7 +190,7 @@ class Child:
 
     def invoke(self, function: object, args: list, kwargs: dict) -> object:
         try:
-            return self.track.call(function, args, kwargs)
+            return self.track.call(self.located(function), args, kwargs)
         except tracks.AutogradUsed as exc:
             raise StudentError("autograd", f"autograd was used ({exc}); on the torch track "
                                "the backward pass is written by hand") from None
@@ -303,7 +394,9 @@ def run(config: dict, request_fd: int, reply_fd: int) -> None:
             torch.set_num_threads(1)  # thread pools inherited through fork can deadlock
         sys.path.insert(0, config["dir"])  # the student's own helper modules
         track = tracks.make(config.get("track"))
-        Child(config["modules"], config["dir"], track).serve(request_fd, reply_fd)
+        child = Child(config["modules"], config["dir"], track, config.get("names"))
+        warnings.showwarning = child.show_warning
+        child.serve(request_fd, reply_fd)
     except BaseException:  # noqa: BLE001 - a dying child must not run the zygote's code
         code = 70
     finally:
