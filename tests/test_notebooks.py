@@ -334,6 +334,35 @@ def test_the_grade_cell_runs_in_an_ipython_shell(tmp_path: Path) -> None:
         interactive.InteractiveShell.clear_instance()
 
 
+def test_a_failing_grade_cell_shows_its_feedback_once_without_our_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What Jupyter (and nbgrader's feedback) shows for a failing grade cell: the feedback
+    once, no traceback into dlgrade's source, and long printed output cut between words."""
+    interactive = pytest.importorskip("IPython.core.interactiveshell")
+    nb = build_notebook(A1)
+    shell = interactive.InteractiveShell.instance()
+    try:
+        cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        check = next(c for c in cells if "check_exercise('a1.sigmoid')" in c["source"])
+        assert shell.run_cell(cells[0]["source"], store_history=True).success
+        wrong = ("def sigmoid_forward(x):\n    print('lorem ' * 500)\n"
+                 "    out = 1.0 / (1.0 + np.exp(x))\n    return out, out\n\n"
+                 "def sigmoid_backward(dout, cache):\n    return dout * cache * (1 - cache)\n")
+        assert shell.run_cell(wrong, store_history=True).success
+        capsys.readouterr()
+        failed = shell.run_cell(check["source"], store_history=True)
+        shown = capsys.readouterr()
+    finally:
+        interactive.InteractiveShell.clear_instance()
+    assert isinstance(failed.error_in_exec, AssertionError)  # nbgrader: the cell fails
+    text = shown.out + shown.err
+    assert text.count("a1.sigmoid (Sigmoid): partly right") == 1, text
+    for ours in ("Traceback", "nbgrader_source.py", "File ", "dlgrade/"):
+        assert ours not in text, text
+    printed = text.split("Your code printed:\n", 1)[1].splitlines()
+    assert printed[0].endswith("lorem") and "more characters not shown" in printed[1]
+
+
 def test_command_writes_notebook_and_config_once(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(nbgrader_source, ["a1", str(tmp_path)])

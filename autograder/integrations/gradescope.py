@@ -47,7 +47,7 @@ from dlgrade.api import open_course
 from dlgrade.courses import course, registry
 from dlgrade.load.submission import Submission, _kind
 from dlgrade.outputs import atomic
-from dlgrade.outputs.report import Group, groups
+from dlgrade.outputs.report import Group, groups, shorten
 from dlgrade.policy.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
@@ -417,7 +417,7 @@ def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
                 lines.append(f"Score after the late penalty: {score:.2f} / "
                              f"{result.max_score:g}")
     if result.output.strip():
-        lines += ["", "Your code printed:", result.output.strip()[:MAX_OUTPUT]]
+        lines += ["", "Your code printed:", shorten(result.output, MAX_OUTPUT)]
     return {"score": score, "execution_time": max(1, round(result.seconds)),
             "output": "\n".join(lines), "stdout_visibility": "hidden",
             "tests": tests, "extra_data": extra}

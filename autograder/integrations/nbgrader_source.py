@@ -214,6 +214,7 @@ def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
     from dlgrade.grading.grader import grade_submission
     from dlgrade.load.notebooks import code_from_cells
     from dlgrade.load.submission import Submission
+    from dlgrade.outputs.report import FILE_STATUSES, shorten
     from dlgrade.results import STATUS_TEXT
 
     course.use(open_course(_course_of_notebook(exercise_id.split(".", 1)[0])))
@@ -223,7 +224,7 @@ def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
     assignment = next(a for a in registry.assignments().values() if exercise in a.exercises)
     cells = [(number, text) for number, text in enumerate(_kernel_history())
              if text.strip() and not text.lstrip().startswith(GRADE_CELL_MARK)]
-    extracted = code_from_cells(cells, "this notebook")
+    extracted = code_from_cells(cells, "this notebook", kernel=True)
     with tempfile.TemporaryDirectory(prefix="dlgrade-cell-") as folder:
         path = Path(folder) / "notebook.py"
         path.write_text(extracted.code, encoding="utf-8")
@@ -236,11 +237,20 @@ def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
         print(summary)
         return graded.score
     lines = [summary, graded.message]
-    if graded.hint:
+    if graded.hint and graded.status not in FILE_STATUSES:
         lines.append(f"Hint: {graded.hint}")
     if result.output.strip():
-        lines.append("Your code printed:\n" + result.output.strip()[:800])
-    raise AssertionError("\n".join(lines))
+        lines.append("Your code printed:\n" + shorten(result.output, 800))
+    raise GradeCellFailed("\n".join(lines))
+
+
+class GradeCellFailed(AssertionError):
+    """A grade cell's exercise is not fully right (nbgrader awards the cell 0). Jupyter
+    shows its feedback once, as it is, instead of a traceback into dlgrade's own source
+    (IPython's ``_render_traceback_`` protocol)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()
 
 
 def _course_of_notebook(assignment_id: str, cwd: Path | None = None) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlgrade.outputs import atomic
-from dlgrade.outputs.report import Group, groups
+from dlgrade.outputs.report import Group, groups, shorten
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
 
@@ -129,7 +129,7 @@ def student_page(result: SubmissionResult, assignments: Sequence[Assignment], *,
                          f"{_e(', '.join(untried))}</p>")
     if result.output.strip():
         parts.append("<h2>What your code printed</h2>")
-        parts.append(f'<div class="msg">{_e(result.output.strip()[:2000])}</div>')
+        parts.append(f'<div class="msg">{_e(shorten(result.output, 2000))}</div>')
     return _page(f"{result.student}: dlgrade report", "\n".join(parts))
 
 

@@ -130,7 +130,7 @@ def student_report(result: SubmissionResult, *, details: bool = True, width: int
     for e in wrong:
         lines.append(_details(e, width))
     if result.output.strip():
-        shown = result.output.strip()[:800]
+        shown = shorten(result.output, 800)
         lines.append("\nYour code printed:\n" + textwrap.indent(shown, "  | "))
     if passed or untried:
         lines.append("")
@@ -139,6 +139,20 @@ def student_report(result: SubmissionResult, *, details: bool = True, width: int
     if untried:
         lines.append(_id_line(f"Not attempted yet ({len(untried)})", untried, width))
     return "\n".join(lines)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most about ``limit`` characters at a line's end (or, for one
+    long line, a word's), never mid-word, saying how much was left out."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    if cut < limit // 2:
+        cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > 0 else limit
+    left = len(text) - cut
+    return f"{text[:cut].rstrip()}\n... ({left} more characters not shown)"
 
 
 def _id_line(label: str, exercises: Sequence[ExerciseResult], width: int) -> str:
