@@ -9,6 +9,10 @@ then closeness ``|actual - expected| <= atol + rtol * |expected|`` elementwise i
   place. Empty or broadcastable-but-different shapes never pass: shapes must be equal.
 * Only plain ``numpy.ndarray`` (or Python / numpy scalars) are compared; subclasses and
   objects with ``__array__`` are refused, so a cunning ``__eq__`` cannot help.
+* A shape that differs only by singleton dimensions ((1, 5) for (5,)) still fails, but the
+  result says whether the values are right (``reshaped``), so the grader can give the values'
+  credit less :data:`SHAPE_CREDIT`'s deduction; a value failure says whether it is within
+  :data:`NEAR_FACTOR` times the tolerance everywhere (``near``), a slight deviation.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ TOLERANCES: dict[np.dtype, tuple[float, float]] = {
 }
 #: Integer answers to a float question are compared like float64.
 _EXACTISH = (1e-7, 1e-7)
+#: Share of a check's credit kept by right values in a shape that differs from the expected
+#: one only by singleton dimensions ((1, D) where (D,) is documented).
+SHAPE_CREDIT = 0.9
+#: "Slightly off": every entry within this many times its allowed difference.
+NEAR_FACTOR = 1e3
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,14 @@ class Comparison:
     max_abs: float = 0.0
     max_rel: float = 0.0
     worst_index: tuple[int, ...] | None = None
+    reshaped: bool = False  # reason "shape", but right values up to singleton dimensions
+    near: bool = False  # reason "values", but within NEAR_FACTOR times the tolerance
+
+
+def same_up_to_singletons(shape: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    """Whether ``shape`` differs from ``expected`` only by dimensions of size 1."""
+    return (shape != expected and int(np.prod(shape)) == int(np.prod(expected))
+            and tuple(d for d in shape if d != 1) == tuple(d for d in expected if d != 1))
 
 
 def tolerance_for(dtype: np.dtype) -> tuple[float, float]:
@@ -93,7 +110,10 @@ def compare(
     if exp.dtype.kind in "iub" and act.dtype.kind != exp.dtype.kind:
         return Comparison(False, "dtype", f"dtype {act.dtype} should be {exp.dtype}")
     if act.shape != exp.shape:
-        return Comparison(False, "shape", f"shape {act.shape} should be {exp.shape}")
+        right = (same_up_to_singletons(act.shape, exp.shape)
+                 and compare(act.reshape(exp.shape), exp, rtol=rtol, atol=atol).ok)
+        return Comparison(False, "shape", f"shape {act.shape} should be {exp.shape}",
+                          reshaped=right)
     total = exp.size
     if total == 0:
         return Comparison(True, total=0)
@@ -139,6 +159,7 @@ def compare(
     max_rel = float(rel[bad].max()) if count else float(np.max(rel))
     if count == 0:
         return Comparison(True, total=total, max_abs=max_abs, max_rel=max_rel, worst_index=worst)
+    near = bool(np.all(diff <= NEAR_FACTOR * allowed))
     lines = [
         f"{count} of {total} entries differ ({100.0 * count / total:.1f}%)",
         f"largest difference {max_abs:.3g} at index {worst} "
@@ -156,6 +177,7 @@ def compare(
         max_abs=max_abs,
         max_rel=max_rel,
         worst_index=worst,
+        near=near,
     )
 
 
