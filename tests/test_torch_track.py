@@ -83,3 +83,29 @@ def test_cuda_device_grades_like_cpu(root, graded_cpu):
     on_gpu = _grade(root, "cuda")
     for exercise_id, e in graded_cpu.items():
         assert on_gpu[exercise_id].status == e.status, on_gpu[exercise_id].message
+
+
+NUMPY_SIGMOID = '''
+import numpy as np
+
+
+def sigmoid_forward(x):
+    out = 1.0 / (1.0 + np.exp(-x.numpy()))
+    return out, out
+
+
+def sigmoid_backward(dout, cache):
+    return dout.numpy() * cache * (1.0 - cache)
+'''
+
+
+def test_numpy_answers_fail_on_the_torch_track(tmp_path):
+    """The README promises tensor answers: an ndarray scores nothing, with a clear message."""
+    (tmp_path / "activations.py").write_text(NUMPY_SIGMOID)
+    result = grade_submission(Submission("numpyish", tmp_path), [registry.assignment("a1")],
+                              hidden=False, only={"a1.sigmoid"},
+                              track={"name": "torch", "device": "cpu"})
+    e = result.exercises[0]
+    assert e.score == 0 and e.status == "error", (e.status, e.message)
+    assert ("sigmoid_forward returned a numpy array; the torch track expects a torch.Tensor"
+            in e.message), e.message

@@ -14,6 +14,9 @@ LIMIT = 4.0
 KINK_GAP = 1e-2
 #: Magnitudes of the forced extremes of a huge case: exp overflows above about 709.8.
 EXTREME = (750.0, 1000.0)
+#: Public shapes of the exercises that work along the last axis: a 3-D case too, since the
+#: hidden cases hold one ((3, 4, 6)) and the template promises "any shape".
+ROWWISE_PUBLIC = ((4, 5), (2, 3, 4))
 
 
 def _standard(rng: np.random.Generator, shape: tuple[int, ...], gap: float) -> np.ndarray:
@@ -84,6 +87,8 @@ def _activation(
     *,
     points: float = 2.0,
     params: tuple[Params, ...] = ({},),
+    hints: dict[str, str] | None = None,
+    public_shapes: tuple[tuple[int, ...], ...] = ((4, 5),),
 ) -> Exercise:
     return Exercise(
         id=f"a1.{name}",
@@ -98,6 +103,11 @@ def _activation(
         points=points,
         oracle=getattr(oracles, name),
         hint=hint,
+        hints=hints or {},
+        public_shapes=public_shapes,
+        # The template: "exp never sees a large positive number ... (computing an
+        # overflowing value and then discarding it still produces ... a warning)".
+        no_warnings=True,
     )
 
 
@@ -107,6 +117,16 @@ EXERCISES: tuple[Exercise, ...] = (
         "Sigmoid",
         SMOOTH,
         "Rewrite the formula for x < 0 so that exp never sees a large positive number.",
+        hints={
+            "forward": "sigmoid(x) = 1 / (1 + exp(-x)); for x < 0 the equal form "
+                       "exp(x) / (1 + exp(x)).",
+            "backward": "The derivative is out * (1 - out): keep out in the cache and multiply "
+                        "by dout.",
+            "gradcheck": "Your backward must be the derivative of your own forward: "
+                         "dx = dout * out * (1 - out).",
+            "stability": "Rewrite the formula for x < 0 so that exp never sees a large "
+                         "positive number (pick the form by the sign of x before any exp).",
+        },
     ),
     _activation(
         "tanh",
@@ -174,6 +194,17 @@ EXERCISES: tuple[Exercise, ...] = (
         "Subtract each row's max before exp; in the backward every output of a row depends "
         "on every input of that row.",
         points=3.0,
+        public_shapes=ROWWISE_PUBLIC,
+        hints={
+            "forward": "Work along the last axis for any number of dimensions (axis=-1, "
+                       "keepdims=True): exp(x - max) divided by its row sum.",
+            "backward": "dx = out * (dout - sum(dout * out, axis=-1, keepdims=True)): every "
+                        "output of a row depends on every input of that row.",
+            "gradcheck": "Your backward must be the derivative of your own forward: "
+                         "dx = out * (dout - sum(dout * out, axis=-1, keepdims=True)).",
+            "stability": "Subtract each row's max (axis=-1, keepdims=True) before exp, so "
+                         "exp never sees a large positive number.",
+        },
     ),
     _activation(
         "log_softmax",
@@ -182,5 +213,16 @@ EXERCISES: tuple[Exercise, ...] = (
         "Compute x - logsumexp(x) with the max trick, not log(softmax(x)); the backward needs "
         "the row sum of dout.",
         points=3.0,
+        public_shapes=ROWWISE_PUBLIC,
+        hints={
+            "forward": "out = x - logsumexp(x) along the last axis, for any number of "
+                       "dimensions (axis=-1, keepdims=True).",
+            "backward": "dx = dout - softmax(x) * sum(dout, axis=-1, keepdims=True); "
+                        "softmax(x) is exp(out).",
+            "gradcheck": "Your backward must be the derivative of your own forward: "
+                         "dx = dout - exp(out) * sum(dout, axis=-1, keepdims=True).",
+            "stability": "Use x - max - log(sum(exp(x - max))), never log(softmax(x)): that "
+                         "takes the log of probabilities that underflowed to 0.",
+        },
     ),
 )

@@ -310,7 +310,9 @@ MUTANTS: tuple[Mutant, ...] = (
         name="rounded-constants",
         mistake="selu uses rounded constants (1.6733, 1.0507): use every digit given in the "
         "docstring",
-        fails=("forward", "backward", "gradcheck", "stability"),
+        # Only the forward is wrong (slightly): the backward is the exact derivative of this
+        # forward, so the backward, gradcheck and stability checks keep their credit.
+        fails=("forward",),
         functions={"selu_forward": _selu_forward_rounded, "selu_backward": _selu_backward_rounded},
     ),
     Mutant(

@@ -32,6 +32,9 @@ HINGE_MARGINS = (1.0, 0.5, 2.0)
 #: Largest magnitude of a stability case.
 HUGE = 1e3
 
+#: Element-wise losses take "any shape" and a hidden case is (3, 4, 6): a public 3-D case
+#: too, so that every promise the hidden cases test is tested in public first.
+ELEMENTWISE_PUBLIC = ((4, 5), (2, 3, 4))
 CLASSIFICATION_PUBLIC = ((4, 5),)
 CLASSIFICATION_HIDDEN = ((1, 3), (16, 10))
 
@@ -189,7 +192,7 @@ def _loss(
 ) -> Exercise:
     """The exercise ``a2.<name>`` for ``<name>_loss(*inputs)``, differentiated with respect to
     its first input and graded with the defaults, ``reduction="sum"``, then ``extra_params``."""
-    shapes = {}
+    shapes = {"public_shapes": ELEMENTWISE_PUBLIC}
     if classification:
         shapes = {"public_shapes": CLASSIFICATION_PUBLIC, "hidden_shapes": CLASSIFICATION_HIDDEN}
     return Exercise(

@@ -55,7 +55,8 @@ MAX_BYTES = 256 << 20
 
 _EXERCISE_FIELDS = ("id", "title", "module", "kind", "functions", "inputs", "wrt", "params",
                     "public_shapes", "hidden_shapes", "stable", "points", "time_limit",
-                    "hint", "weights", "returns", "builds_on", "tolerance")
+                    "hint", "weights", "returns", "builds_on", "tolerance", "hints",
+                    "no_warnings")
 _CLASSES: dict[str, type] = {"Step": Step, "Case": Case, "Scenario": Scenario,
                              "Property": Property}
 
@@ -206,7 +207,7 @@ def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, d
             "tracks": list(a.tracks),
             "exercises": [_exercise_data(e, writer) for e in a.exercises],
             "mutants": [{"exercise": m.exercise, "name": m.name, "mistake": m.mistake,
-                         "fails": list(m.fails)} for m in a.mutants],
+                         "fails": list(m.fails), "hint": m.hint} for m in a.mutants],
         })
     return doc, writer.arrays
 
@@ -372,12 +373,13 @@ def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
     assignments: dict[str, Assignment] = {}
     try:
         for a in doc["assignments"]:
-            mutants = tuple(Mutant(m["exercise"], m["name"], m["mistake"], tuple(m["fails"]), {})
-                            for m in a["mutants"])
+            mutants = tuple(Mutant(m["exercise"], m["name"], m["mistake"], tuple(m["fails"]), {},
+                                   hint=str(m.get("hint", ""))) for m in a["mutants"])
             by_name = {(m.exercise, m.name): m for m in mutants}
             exercises = []
             for e in a["exercises"]:
-                fields = {name: reader.decode(e[name]) for name in _EXERCISE_FIELDS}
+                # A field a kit made before it existed keeps its default.
+                fields = {name: reader.decode(e[name]) for name in _EXERCISE_FIELDS if name in e}
                 exercise = Exercise(sample=_no_sampler, scenarios=(
                     _no_sampler if fields["kind"] == "program" else None), **fields)
                 exercises.append(exercise)

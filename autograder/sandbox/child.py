@@ -194,6 +194,8 @@ class Child:
         except tracks.AutogradUsed as exc:
             raise StudentError("autograd", f"autograd was used ({exc}); on the torch track "
                                "the backward pass is written by hand") from None
+        except tracks.NotATensor as exc:
+            raise StudentError("bad_return", str(exc)) from None
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends included
             raise self.student_error(exc, "exception") from None
 
@@ -323,9 +325,12 @@ class Child:
     def reply(self, header: dict, arrays: list[np.ndarray], frames: list[bytes]) -> dict:
         """One request's reply; its arrays are appended to ``frames``."""
         mark = len(frames)
+        self.track.take_warnings()  # only this request's warnings go with its reply
         try:
             value = self.outgoing(self.handle(header, arrays))
-            return {"ok": True, "value": wire.encode(value, frames)}
+            reply = {"ok": True, "value": wire.encode(value, frames)}
+            warned = self.track.take_warnings()
+            return {**reply, "warnings": warned} if warned else reply
         except StudentError as err:
             error = {"kind": err.kind, "message": err.message, "where": err.where,
                      "trace": err.trace}

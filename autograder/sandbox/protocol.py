@@ -27,13 +27,16 @@ class Reply:
     message: str = ""
     where: str = ""
     trace: str = ""
+    warnings: tuple[str, ...] = ()  # RuntimeWarnings the call raised (overflow, ...)
 
     @classmethod
     def from_header(cls, header: Any, arrays: list[np.ndarray]) -> Reply:
         if not isinstance(header, dict):
             raise wire.WireError("malformed reply")
         if header.get("ok") is True:
-            return cls(True, value=wire.decode(header.get("value"), arrays))
+            warned = header.get("warnings", [])
+            warned = tuple(str(w)[:300] for w in warned[:5]) if isinstance(warned, list) else ()
+            return cls(True, value=wire.decode(header.get("value"), arrays), warnings=warned)
         error = header.get("error")
         if not isinstance(error, dict):
             raise wire.WireError("malformed error reply")

@@ -13,6 +13,7 @@ frames and never sees a tensor.
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,50 @@ class AutogradUsed(Exception):
     """The student's code used autograd on the torch track."""
 
 
+class NotATensor(Exception):
+    """A torch-track answer that is a numpy value: the track's answers are tensors."""
+
+
+#: At most this many warnings are reported with one reply.
+MAX_WARNINGS = 5
+
+
 class Track:
-    """The numpy track: values pass through unchanged."""
+    """The numpy track: values pass through unchanged.
+
+    Every call of student code records the RuntimeWarnings it raised (numpy's overflow,
+    invalid value, divide by zero), which the child sends with the reply: a course can fail
+    the stability check of code that overflows on the way to a right answer. Each distinct
+    warning is still shown once, as Python's default filter would."""
 
     name = "numpy"
+
+    def __init__(self) -> None:
+        self.warned: list[str] = []
+        self._shown: set[tuple[Any, ...]] = set()
+
+    def take_warnings(self) -> list[str]:
+        """The RuntimeWarnings recorded since the last call (at most MAX_WARNINGS)."""
+        found, self.warned = self.warned[:MAX_WARNINGS], []
+        return found
+
+    def watched(self, function: Any, args: list, kwargs: dict) -> Any:
+        """``function(*args, **kwargs)``, noting the warnings it raises."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._note(list(caught))
+
+    def _note(self, caught: list[warnings.WarningMessage]) -> None:
+        for w in caught:
+            if issubclass(w.category, RuntimeWarning) and len(self.warned) < MAX_WARNINGS:
+                self.warned.append(f"{w.category.__name__}: {w.message}"[:300])
+            key = (w.category, str(w.message), w.filename, w.lineno)
+            if key not in self._shown:  # shown once, as the "default" filter would
+                self._shown.add(key)
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
     def incoming(self, value: Any) -> Any:
         return value
@@ -37,7 +78,7 @@ class Track:
         return value
 
     def call(self, function: Any, args: list, kwargs: dict) -> Any:
-        return function(*args, **kwargs)
+        return self.watched(function, args, kwargs)
 
 
 class TorchTrack(Track):
@@ -48,6 +89,7 @@ class TorchTrack(Track):
     def __init__(self, device: str) -> None:
         import torch  # preloaded by the warm worker for this track
 
+        super().__init__()
         self.torch = torch
         self.device = torch.device(device)
         self._watch = _watch_class(torch)
@@ -77,10 +119,28 @@ class TorchTrack(Track):
     def call(self, function: Any, args: list, kwargs: dict) -> Any:
         watch = self._watch()
         with watch:
-            result = function(*args, **kwargs)
+            result = self.watched(function, args, kwargs)
         if watch.used:
             raise AutogradUsed(watch.used[0])
+        torch = self.torch
+        if _holds_tensor(torch, args) or _holds_tensor(torch, kwargs.values()):
+            # Given tensors, a function answers in tensors (Python numbers, loss.item(), are
+            # fine). Programs that hand the student numpy values (trajectories) are exempt.
+            for answer in result if isinstance(result, (tuple, list)) else (result,):
+                if isinstance(answer, (np.ndarray, np.generic)):
+                    kind = "a numpy array" if isinstance(answer, np.ndarray) else "a numpy number"
+                    raise NotATensor(f"returned {kind}; the torch track expects a torch.Tensor")
         return result
+
+
+def _holds_tensor(torch: Any, values: Any) -> bool:
+    """Whether any of ``values`` (or an entry of a list or dict among them) is a tensor."""
+    for value in values:
+        inner = value.values() if isinstance(value, dict) else (
+            value if isinstance(value, (list, tuple)) else (value,))
+        if any(isinstance(v, torch.Tensor) for v in inner):
+            return True
+    return False
 
 
 def _watch_class(torch: Any) -> type:

@@ -96,6 +96,9 @@ class Exercise:
         oracle: the torch oracle for ``dlgrade validate``.
         hint: one line shown when the exercise is not fully right (when no more specific
             hint applies).
+        no_warnings: the stability case fails when the student's code raises a numpy
+            RuntimeWarning (overflow, invalid value, divide by zero) on it, right answer or
+            not: for courses whose docstrings forbid formulas that overflow on the way.
         hints: optional per-check hints (check name -> one line), shown in place of
             ``hint`` when that check is the first to fail and no named mistake has a hint.
         weights: optional per-check weights overriding :data:`DEFAULT_WEIGHTS`; for a
@@ -133,6 +136,7 @@ class Exercise:
     oracle_check: Callable[[], list[str]] | None = None
     tolerance: tuple[float, float] | None = None
     hints: Mapping[str, str] = field(default_factory=dict)
+    no_warnings: bool = False
     stability_shapes: tuple[tuple[int, ...], ...] = ((4, 6),)
 
     @property
