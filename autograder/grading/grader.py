@@ -39,6 +39,9 @@ from dlgrade.spec.exercise import Assignment, Exercise, Mutant
 from dlgrade.spec.scenarios import Scenario
 
 IMPORT_TIMEOUT = 20.0
+_SHAPE_CREDIT_TEXT = f"the values are right, so this check gets {SHAPE_CREDIT:.0%} of its credit"
+_NO_SHAPE_CREDIT_TEXT = ("the values are right, but other cases have a wrong shape, so this "
+                         "gets no credit")
 
 
 # ---------------------------------------------------------------- expectations (per run)
@@ -235,6 +238,7 @@ class _ExerciseRun:
         self.grad_trouble: list[str] = []
         self.named: dict[str, str] = {}  # check -> hint of the first named mistake on it
         self.forgiven = False  # a slightly-off forward whose backward is its own derivative
+        self.misshaped = False  # some value had a wrong shape beyond singleton dimensions
 
     def _left(self) -> float:
         return max(0.05, self.deadline - time.monotonic())
@@ -359,11 +363,12 @@ class _ExerciseRun:
             result = compare(values[name], ref[name], rtol=rtol, atol=atol, show_values=show)
             if result.ok:
                 return 1.0, ""
+            if result.reason == "shape" and not result.reshaped:
+                self.misshaped = True
             if result.reshaped:
                 return SHAPE_CREDIT, (
                     f"{where}: {name} has shape {np.shape(values[name])} where "
-                    f"{np.shape(ref[name])} is expected; the values are right, so this check "
-                    f"gets {SHAPE_CREDIT:.0%} of its credit")
+                    f"{np.shape(ref[name])} is expected; {_SHAPE_CREDIT_TEXT}")
             near[name] = result.near
             known = [(m, v[name]) for m, v in expectation.known if name in v]
             matched = known_mistake(values[name], [(m.mistake, v) for m, v in known])
@@ -509,6 +514,11 @@ class _ExerciseRun:
         checks = []
         for name in ex.checks:
             outcomes = self.outcomes[name]
+            if self.misshaped:
+                # (7,) for (1, 7) is a convention only if the other cases' shapes are right:
+                # an answer flattened or transposed everywhere is not right up to singletons.
+                outcomes = [(0.0, m.replace(_SHAPE_CREDIT_TEXT, _NO_SHAPE_CREDIT_TEXT))
+                            if c == SHAPE_CREDIT else (c, m) for c, m in outcomes]
             total = sum(1 for e in expected if e.case.huge == (name == "stability"))
             credit = sum(c for c, _ in outcomes) if self.over is None else 0.0
             passed = sum(1 for c, _ in outcomes if c == 1) if self.over is None else 0
