@@ -39,7 +39,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from dlgrade.sandbox.files import MAX_FILE_BYTES
+from dlgrade.sandbox.files import MAX_FILE_BYTES, cell_label, relocate
+
+__all__ = ["cell_label", "relocate"]  # told by the sandbox too: they live beside its files
 
 MAX_NOTEBOOK_BYTES = 16 << 20  # outputs (plots) make notebooks far bigger than their code
 MAX_CODE_BYTES = MAX_FILE_BYTES  # the same cap as a .py submission
@@ -50,7 +52,6 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "p
                                 "python3", "pypy", "memit", "mprun", "snakeviz"})
 _CAPTURE = re.compile(r"^[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
 _HELP = re.compile(r"^(\?{1,2}[\w.]+|[\w.]+\?{1,2})$")
-_CELL_MARK = re.compile(r"^# %% cell (\d+|In \[\d+\]) of (.+)$")
 
 
 class NotebookError(ValueError):
@@ -106,36 +107,6 @@ def code_from_cells(cells: list[tuple[int, str]], name: str = "notebook.ipynb", 
         raise NotebookError(f"the code cells of {name} hold more than "
                             f"{MAX_CODE_BYTES >> 10} KiB")
     return Extracted(code, tuple(notes))
-
-
-def relocate(message: str, module_file: str, code: str) -> str:
-    """``message`` with each ``MODULE_FILE, line N`` (a place in ``code``, extracted from a
-    notebook) told as ``NOTEBOOK, code cell C, line L``; unchanged when ``code`` has no cell
-    markers (a plain ``.py`` file)."""
-    if "# %% cell " not in code or f"{module_file}, line " not in message:
-        return message
-    marks = [(number, cell_label(m.group(1)), m.group(2))
-             for number, line in enumerate(code.splitlines(), start=1)
-             if (m := _CELL_MARK.match(line))]
-    if not marks:
-        return message
-
-    def place(match: re.Match[str]) -> str:
-        line = int(match.group(1))
-        before = [m for m in marks if m[0] < line]
-        if not before:
-            return match.group(0)
-        start, cell, notebook = before[-1]
-        return f"{notebook}, {cell}, line {line - start}"
-
-    return re.sub(rf"\b{re.escape(module_file)}, line (\d+)", place, message)
-
-
-def cell_label(number: str | int) -> str:
-    """How a student finds a cell: ``code cell 6`` (the sixth code cell), or ``In [7]`` for
-    a live kernel's input."""
-    text = str(number)
-    return text if text.startswith("In [") else f"code cell {text}"
 
 
 def _code_cells(notebook: object, name: str) -> list[tuple[int, str]]:

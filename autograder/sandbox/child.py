@@ -45,8 +45,8 @@ import warnings
 
 import numpy as np
 import numpy.random  # noqa: F401 - lazy in numpy 2: 16 ms in every child otherwise
-from dlgrade.load.notebooks import relocate
 from dlgrade.sandbox import jail, programs, tracks, wire
+from dlgrade.sandbox.files import relocate
 
 MAX_REQUEST = 1 << 30
 _IMPL = warnings._showwarnmsg_impl  # Python's own printer, which would show our paths

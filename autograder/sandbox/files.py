@@ -9,11 +9,16 @@ when the sandbox copies it for a child.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 MAX_FILE_BYTES = 1 << 20  # a hand-written solution module is far smaller
 MAX_FILES, MAX_TOTAL_BYTES = 64, 4 << 20  # per submission folder
+# The marker line that starts each cell of code extracted from a notebook
+# (dlgrade.load.notebooks writes them): a place in that code is told by cell, by the grader
+# for errors and by the sandboxed child for warnings.
+_CELL_MARK = re.compile(r"^# %% cell (\d+|In \[\d+\]) of (.+)$")
 
 
 def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
@@ -42,3 +47,33 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def relocate(message: str, module_file: str, code: str) -> str:
+    """``message`` with each ``MODULE_FILE, line N`` (a place in ``code``, extracted from a
+    notebook) told as ``NOTEBOOK, code cell C, line L``; unchanged when ``code`` has no cell
+    markers (a plain ``.py`` file)."""
+    if "# %% cell " not in code or f"{module_file}, line " not in message:
+        return message
+    marks = [(number, cell_label(m.group(1)), m.group(2))
+             for number, line in enumerate(code.splitlines(), start=1)
+             if (m := _CELL_MARK.match(line))]
+    if not marks:
+        return message
+
+    def place(match: re.Match[str]) -> str:
+        line = int(match.group(1))
+        before = [m for m in marks if m[0] < line]
+        if not before:
+            return match.group(0)
+        start, cell, notebook = before[-1]
+        return f"{notebook}, {cell}, line {line - start}"
+
+    return re.sub(rf"\b{re.escape(module_file)}, line (\d+)", place, message)
+
+
+def cell_label(number: str | int) -> str:
+    """How a student finds a cell: ``code cell 6`` (the sixth code cell), or ``In [7]`` for
+    a live kernel's input."""
+    text = str(number)
+    return text if text.startswith("In [") else f"code cell {text}"
