@@ -82,7 +82,10 @@ def tanh_forward(x):
     {kill}
 ''' + GOOD_SIGMOID
     got, _ = _grade(tmp_path, body)
-    assert got["a1.tanh"].score == 0 and got["a1.tanh"].status in ("crash", "error")
+    # In a PID namespace the child is pid 1, which a SIGKILL from inside does not kill: then
+    # tanh_forward just returns None, a stub's answer (not attempted), still 0.
+    assert got["a1.tanh"].score == 0 and got["a1.tanh"].status in ("crash", "error",
+                                                                   "not_attempted")
     assert got["a1.sigmoid"].status == "passed"
 
 
