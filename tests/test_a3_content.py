@@ -158,3 +158,27 @@ def test_mutant_differs_where_declared(mutant_id):
     # gradcheck is a property (finite differences of the mutant's own function), judged
     # through the sandbox in tests/test_exercises.py.
     assert differing == set(mutant.fails) - {"gradcheck"}
+
+
+@pytest.mark.parametrize("secret", [b"0" * 64, b"another course's secret, 32+ chars!",
+                                    b"a third secret, drawn by hand, 40 chars."])
+def test_the_large_scores_case_overflows_an_unshifted_exp_whatever_the_secret(secret,
+                                                                           monkeypatch):
+    """The hidden large-scores MLP case is drawn from the course secret; its top score is
+    set to TOP_SCORE (> 709.8, where exp overflows float64), so the no-max-shift mistake is
+    caught for every secret (it escaped for about 1 secret in 13 when the scores were left
+    to the draw)."""
+    monkeypatch.setattr(bundled.COURSE, "_secret", secret)
+    spec = bundled.spec("a3.exercises")
+    large = [s for s in spec.mlp_scenarios(True) if "large scores" in s.about]
+    assert len(large) == 1
+    params, X = large[0].steps[0].args
+    activation = large[0].steps[0].kwargs["activation"]
+    h = X
+    last = len(params) // 2
+    for layer in range(1, last):
+        z = h @ params[f"W{layer}"] + params[f"b{layer}"]
+        h = {"relu": np.maximum(z, 0.0), "tanh": np.tanh(z),
+             "sigmoid": 1.0 / (1.0 + np.exp(-z))}[activation]
+    scores = h @ params[f"W{last}"] + params[f"b{last}"]
+    assert np.isclose(scores.max(), spec.TOP_SCORE) and scores.max() > 709.8

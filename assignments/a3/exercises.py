@@ -175,6 +175,26 @@ def _mlp_case(rng: np.random.Generator, dims: tuple[int, ...], n: int, scale: fl
     raise RuntimeError("no MLP sample off the ReLU kink")  # pragma: no cover
 
 
+#: The largest score of the large-scores case: exp overflows float64 above about 709.8.
+TOP_SCORE = 900.0
+
+
+def _raise_top_score(params: dict[str, np.ndarray], X: np.ndarray, activation: str) -> None:
+    """Scale the last layer so that the largest score is :data:`TOP_SCORE` (the hidden
+    layers, and so their distance from the ReLU kink, are unchanged)."""
+    last = len(params) // 2
+    h = X
+    for layer in range(1, last):
+        z = h @ params[f"W{layer}"] + params[f"b{layer}"]
+        h = {"relu": np.maximum(z, 0.0), "tanh": np.tanh(z),
+             "sigmoid": 1.0 / (1.0 + np.exp(-z))}[activation]
+    scores = h @ params[f"W{last}"] + params[f"b{last}"]
+    top = float(np.max(np.abs(scores)))
+    sign = 1.0 if float(np.max(scores)) >= top else -1.0  # the largest |score| made positive
+    params[f"W{last}"] = params[f"W{last}"] * (sign * TOP_SCORE / top)
+    params[f"b{last}"] = params[f"b{last}"] * (sign * TOP_SCORE / top)
+
+
 def _pre_activations(params: dict[str, np.ndarray], X: np.ndarray, activation: str):
     """The smallest |z| of each hidden layer."""
     h, found = X, []
@@ -195,6 +215,8 @@ def mlp_scenarios(hidden: bool) -> tuple[Scenario, ...]:
         counters[secret] += 1
         rng = seed_for("a3.mlp_loss", number, hidden=secret)
         params, X, y = _mlp_case(rng, dims, n, scale, activation or "relu")
+        if scale > 1:  # the large-scores case must overflow an unshifted exp, whatever the
+            _raise_top_score(params, X, activation or "relu")  # secret drew
         kwargs: dict[str, Any] = {} if activation is None else {"reg": reg,
                                                                 "activation": activation}
         steps = [Step("mlp_loss", (params, X), kwargs), Step("mlp_loss", (params, X, y), kwargs)]
