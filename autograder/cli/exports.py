@@ -54,8 +54,8 @@ def export_command(gradebook: Path, fmt: str, out: Path, assignment: str | None,
     """Export a gradebook's grades as CSV, Canvas's import CSV or JSON.
 
     With --due, each assignment's late penalty is applied (raw score, penalty and final
-    score are all exported); the submission times come from --submissions (nbgrader
-    timestamp.txt, else file times) and --submitted-at.
+    score are all exported); the submission times come from --submitted-at first, then
+    --submissions (nbgrader's timestamp.txt where nbgrader collected, else file times).
     """
     ids = [a.id for a in registry.resolve(assignment)] if assignment else None
     table = table_from_gradebook(gradebook, ids)

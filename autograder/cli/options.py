@@ -65,8 +65,9 @@ def deadline_options(command: F) -> F:
                      help="Days late after which the score is 0."),
         click.option("--submitted-at", "submitted_at",
                      type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="CSV of student,submitted_at[,assignment]; used where a student's "
-                          "folder has no nbgrader timestamp.txt (else: file times)."),
+                     help="CSV of student,submitted_at[,assignment]; it wins over "
+                          "nbgrader's timestamp.txt (read only where nbgrader collected), "
+                          "which wins over file times."),
     ]
     for option in reversed(options):
         command = option(command)
