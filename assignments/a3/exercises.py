@@ -183,11 +183,7 @@ def _raise_top_score(params: dict[str, np.ndarray], X: np.ndarray, activation: s
     """Scale the last layer so that the largest score is :data:`TOP_SCORE` (the hidden
     layers, and so their distance from the ReLU kink, are unchanged)."""
     last = len(params) // 2
-    h = X
-    for layer in range(1, last):
-        z = h @ params[f"W{layer}"] + params[f"b{layer}"]
-        h = {"relu": np.maximum(z, 0.0), "tanh": np.tanh(z),
-             "sigmoid": 1.0 / (1.0 + np.exp(-z))}[activation]
+    _, h = _hidden_layers(params, X, activation)
     scores = h @ params[f"W{last}"] + params[f"b{last}"]
     top = float(np.max(np.abs(scores)))
     sign = 1.0 if float(np.max(scores)) >= top else -1.0  # the largest |score| made positive
@@ -195,15 +191,21 @@ def _raise_top_score(params: dict[str, np.ndarray], X: np.ndarray, activation: s
     params[f"b{last}"] = params[f"b{last}"] * (sign * TOP_SCORE / top)
 
 
-def _pre_activations(params: dict[str, np.ndarray], X: np.ndarray, activation: str):
-    """The smallest |z| of each hidden layer."""
+def _hidden_layers(params: dict[str, np.ndarray], X: np.ndarray, activation: str
+                   ) -> tuple[list[np.ndarray], np.ndarray]:
+    """The pre-activations of each hidden layer, and the last hidden layer's output."""
     h, found = X, []
     for layer in range(1, len(params) // 2):
         z = h @ params[f"W{layer}"] + params[f"b{layer}"]
-        found.append(float(np.abs(z).min()))
+        found.append(z)
         h = {"relu": np.maximum(z, 0.0), "tanh": np.tanh(z),
              "sigmoid": 1.0 / (1.0 + np.exp(-z))}[activation]
-    return found
+    return found, h
+
+
+def _pre_activations(params: dict[str, np.ndarray], X: np.ndarray, activation: str):
+    """The smallest |z| of each hidden layer."""
+    return [float(np.abs(z).min()) for z in _hidden_layers(params, X, activation)[0]]
 
 
 def mlp_scenarios(hidden: bool) -> tuple[Scenario, ...]:
