@@ -22,7 +22,7 @@ from typing import Protocol
 from dlgrade.api import open_course
 from dlgrade.courses import course, registry
 from dlgrade.grading.grader import grade_submission
-from dlgrade.load.submission import Submission
+from dlgrade.load.submission import Loaded, Submission, content_hash
 from dlgrade.results import SubmissionResult
 from dlgrade.spec.exercise import Assignment
 from dlgrade.store.gradebook import Gradebook
@@ -43,8 +43,11 @@ class Task:
 
 
 def make_task(submission: Submission, assignments: Iterable[Assignment], *,
-              hidden: bool = True, track: dict[str, str] | None = None) -> Task:
-    loaded = submission.load()
+              hidden: bool = True, track: dict[str, str] | None = None,
+              loaded: Loaded | None = None) -> Task:
+    """``loaded``: the submission's files as already read (and hashed), so the task carries
+    exactly the bytes its content hash covers."""
+    loaded = loaded if loaded is not None else submission.load()
     return Task(submission.student, loaded.files, not submission.is_folder,
                 tuple(a.id for a in assignments), hidden, tuple(sorted((track or {}).items())),
                 str(course.active().root), tuple(sorted(loaded.refused.items())))
@@ -189,23 +192,28 @@ def grade_class(
     done: dict[str, SubmissionResult] = {}
     skipped: list[str] = []
     tasks = []
+    # student -> assignment -> hash of the bytes its task carries: files are read once, and
+    # the hash recorded is that of what was graded, even if the folder changes meanwhile.
+    hashes: dict[str, dict[str, str]] = {}
     for submission in submissions:
-        hashes = {a.id: submission.content_hash(list(a.modules)) for a in assignments}
+        loaded = submission.load()
+        hashes[submission.student] = {a.id: content_hash(loaded, list(a.modules))
+                                      for a in assignments}
         stored = None
         if gradebook is not None and not force:
-            stored = gradebook.load(submission.student, assignments, hashes, prints)
+            stored = gradebook.load(submission.student, assignments,
+                                    hashes[submission.student], prints)
         if stored is not None:
             done[submission.student] = stored
             skipped.append(submission.student)
             if on_result is not None:
                 on_result(stored, False)
         else:
-            tasks.append(make_task(submission, assignments, track=track))
+            tasks.append(make_task(submission, assignments, track=track, loaded=loaded))
     graded = []
     for result in executor.run(tasks):
         if gradebook is not None:
-            sub = next(s for s in submissions if s.student == result.student)
-            gradebook.record(result, [(a, sub.content_hash(list(a.modules)), prints[a.id])
+            gradebook.record(result, [(a, hashes[result.student][a.id], prints[a.id])
                                       for a in assignments])
         done[result.student] = result
         graded.append(result.student)

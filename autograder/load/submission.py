@@ -204,16 +204,27 @@ class Submission:
         return found
 
     def content_hash(self, modules: list[str]) -> str:
-        """SHA-256 over the files that provide ``modules`` (missing ones hash as absent)."""
-        digest = hashlib.sha256()
-        for module in sorted(modules):
-            path = self.module_path(module)
-            digest.update(module.encode() + b"\0")
-            content = read_regular(path) if path is not None else None
-            if content is not None:
-                digest.update(content)
-            digest.update(b"\0\0")
-        return digest.hexdigest()
+        """SHA-256 over everything of the student's that reaches the sandbox (see
+        :func:`content_hash`); ``modules`` are the graded ones."""
+        return content_hash(self.load(), modules)
+
+
+def content_hash(loaded: Loaded, modules: list[str]) -> str:
+    """SHA-256 over what :meth:`Submission.load` read: every file name and its bytes (the
+    graded modules, the student's helpers, notebooks as their extracted code) and every
+    refusal, since all of it decides the grade. A stored grade is reused only while this is
+    unchanged, so emptying a helper the graded module imports is graded again. (Course
+    files, support files included, are in the course fingerprint.)"""
+    digest = hashlib.sha256()
+    for module in sorted(modules):
+        digest.update(module.encode() + b"\0")
+    for name in sorted(loaded.files):
+        content = loaded.files[name]
+        digest.update(b"F" + name.encode() + b"\0" + str(len(content)).encode() + b"\0")
+        digest.update(content)
+    for name in sorted(loaded.refused):
+        digest.update(b"R" + name.encode() + b"\0" + loaded.refused[name].encode() + b"\0")
+    return digest.hexdigest()
 
 
 def is_notebook(path: Path) -> bool:
