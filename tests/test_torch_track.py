@@ -109,3 +109,179 @@ def test_numpy_answers_fail_on_the_torch_track(tmp_path):
     assert e.score == 0 and e.status == "error", (e.status, e.message)
     assert ("sigmoid_forward returned a numpy array; the torch track expects a torch.Tensor"
             in e.message), e.message
+
+
+# ---------------------------------------------------------------- autograd ban, attacked
+# Issue 13 point 3: a torch-function mode is per thread and can be disabled or popped, and a
+# cold child used to import torch after the student's folder joined sys.path.
+
+TANH_FORWARD = '''
+import threading
+
+import torch
+
+
+def tanh_forward(x):
+    out = torch.tanh(x)
+    return out, x
+'''
+
+TANH_ATTACKS = {
+    "disable_torch_function": '''
+def tanh_backward(dout, cache):
+    with torch._C.DisableTorchFunction(), torch.enable_grad():
+        leaf = cache.detach().clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(torch.tanh(leaf), leaf, dout)
+    return grad.detach()
+''',
+    "popped_mode": '''
+def tanh_backward(dout, cache):
+    mode = torch._C._pop_torch_function_stack()
+    try:
+        with torch.enable_grad():
+            leaf = cache.detach().clone().requires_grad_(True)
+            torch.tanh(leaf).backward(dout)
+    finally:
+        torch._C._push_on_torch_function_stack(mode)
+    return leaf.grad.detach()
+''',
+    "overrides_pop": '''
+from torch.overrides import _pop_mode_temporarily
+
+
+def tanh_backward(dout, cache):
+    with _pop_mode_temporarily(), torch.enable_grad():
+        leaf = cache.detach().clone().requires_grad_(True)
+        torch.tanh(leaf).backward(dout)
+    return leaf.grad.detach()
+''',
+    "thread": '''
+def tanh_backward(dout, cache):
+    box = {}
+
+    def work():
+        leaf = cache.detach().clone().requires_grad_(True)
+        box["grad"] = torch.autograd.grad(torch.tanh(leaf), leaf, dout)[0].detach()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    return box.get("grad", dout)
+''',
+    "thread_backward": '''
+def tanh_backward(dout, cache):
+    box = {}
+
+    def work():
+        leaf = cache.detach().clone().requires_grad_(True)
+        torch.tanh(leaf).backward(dout)
+        box["grad"] = leaf.grad
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    return box.get("grad", dout)
+''',
+    "forward_ad": '''
+import torch.autograd.forward_ad as fwad
+
+
+def tanh_backward(dout, cache):
+    with torch._C.DisableTorchFunction(), fwad.dual_level():
+        dual = fwad.make_dual(cache, dout)
+        return fwad.unpack_dual(torch.tanh(dual)).tangent.clone()
+''',
+}
+
+HONEST_TANH = '''
+def tanh_backward(dout, cache):
+    return dout * (1 - torch.tanh(cache) ** 2)
+'''
+
+
+def _tanh(folder, backward):
+    folder.mkdir(exist_ok=True)
+    (folder / "activations.py").write_text(TANH_FORWARD + backward)
+    result = grade_submission(Submission("mallory", folder), [registry.assignment("a1")],
+                              hidden=False, only={"a1.tanh"},
+                              track={"name": "torch", "device": "cpu"})
+    return result.exercises[0]
+
+
+@pytest.mark.parametrize("attack", sorted(TANH_ATTACKS))
+def test_autograd_behind_the_modes_back_is_detected(tmp_path, attack):
+    e = _tanh(tmp_path / attack, TANH_ATTACKS[attack])
+    assert e.score == 0 and e.status == "autograd", (e.status, e.message)
+    assert "autograd was used" in e.message.lower(), e.message
+    assert "Traceback" not in e.message and "dlgrade" not in e.message, e.message
+
+
+def test_manual_tanh_beside_the_attacks_keeps_full_marks(tmp_path):
+    e = _tanh(tmp_path / "honest", HONEST_TANH)
+    assert e.status == "passed" and e.score == e.max_score, e.message
+
+
+# A student's torch.py that, imported by the harness in place of torch, switches the check
+# off and hands the real torch on: on a cold start it ran before torch was imported.
+SHADOW_TORCH = '''
+import importlib
+import sys
+
+here = sys.path.pop(0)
+del sys.modules["torch"]
+real = importlib.import_module("torch")
+sys.path.insert(0, here)
+from dlgrade.sandbox import tracks
+
+
+class _Blind:
+    used = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+tracks._watch_class = lambda torch: _Blind
+tracks._arm = lambda torch: None
+'''
+
+
+@pytest.fixture
+def cold(monkeypatch):
+    """Children started by a fresh exec, as with --device cuda or without a zygote."""
+    from dlgrade.sandbox import runner
+
+    monkeypatch.setitem(runner.LAUNCH, "mode", "cold")
+
+
+def test_a_students_torch_py_never_replaces_torch_on_a_cold_start(root, tmp_path, cold):
+    import shutil
+
+    folder = tmp_path / "torchy"
+    shutil.copytree(root / "tests" / "fixtures" / "torch_track", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "torch.py").write_text(SHADOW_TORCH)
+    result = grade_submission(Submission("torchy", folder), [registry.assignment("a1")],
+                              hidden=False, only={"a1.tanh", "a1.sigmoid"},
+                              track={"name": "torch", "device": "cpu"})
+    for e in result.exercises:
+        assert e.score == 0, (e.id, e.status, e.message)
+        assert "your torch.py would shadow the torch library: rename it" in e.message, \
+            e.message
+    (folder / "torch.py").unlink()  # the same student without it: tanh's autograd is caught
+    result = grade_submission(Submission("torchy", folder), [registry.assignment("a1")],
+                              hidden=False, only={"a1.tanh", "a1.sigmoid"},
+                              track={"name": "torch", "device": "cpu"})
+    graded = {e.id: e for e in result.exercises}
+    assert graded["a1.sigmoid"].status == "passed", graded["a1.sigmoid"].message
+    assert graded["a1.tanh"].status == "autograd", graded["a1.tanh"].message
+
+
+def test_a_student_numpy_py_is_refused_on_the_warm_path_too(tmp_path):
+    (tmp_path / "numpy.py").write_text("")
+    e = _tanh(tmp_path, HONEST_TANH)
+    assert e.score == 0 and "your numpy.py would shadow the numpy library: rename it" \
+        in e.message, e.message

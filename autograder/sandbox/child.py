@@ -158,9 +158,28 @@ class Child:
 
         return run
 
+    def shadowing(self) -> str | None:
+        """Why the student's folder cannot be loaded: a file or folder of theirs named like
+        a library this process imported (``torch.py``), which their own ``import torch``
+        would silently skip, or which would replace the library anywhere it is not yet
+        loaded; None if there is none."""
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return None
+        for entry in sorted(names):
+            stem = entry[:-3] if entry.endswith(".py") else entry
+            if stem != entry or os.path.isdir(os.path.join(self.directory, entry)):
+                if _is_library(stem, self.directory):
+                    return (f"your {entry} would shadow the {stem} library: rename it")
+        return None
+
     def module(self, name: str) -> object:
         if name in self.loaded:
             return self.loaded[name]
+        shadow = self.shadowing()
+        if shadow is not None:
+            raise StudentError("import", shadow)
         path = self.paths.get(name)
         if path is None or not os.path.isfile(path):
             raise StudentError("missing", f"the submission has no {name}.py")
@@ -363,6 +382,16 @@ class Child:
             wire.write_message(reply_fd, reply, frames)
 
 
+def _is_library(name: str, directory: str) -> bool:
+    """Whether ``name`` is a top-level library this process imported (numpy, torch, their
+    dependencies, dlgrade itself) and not the standard library or the student's own."""
+    module = sys.modules.get(name)
+    if module is None or name in sys.stdlib_module_names or name.startswith("_"):
+        return False
+    where = getattr(module, "__file__", None) or ""
+    return not os.path.realpath(where).startswith(directory + os.sep)
+
+
 def stacked(results: list[object]) -> object:
     """One array of all results when they are same-shaped real arrays or floats (one frame
     instead of one per result); the plain list otherwise, for the grader to judge one by
@@ -391,6 +420,9 @@ def run(config: dict, request_fd: int, reply_fd: int) -> None:
     code = 0
     try:
         jail.enter(config["jail"], keep=(request_fd, reply_fd))
+        # Every library (torch on a cold start) is imported before the student's folder
+        # joins sys.path: a student's torch.py can never be imported in its place.
+        track = tracks.make(config.get("track"))
         np.random.seed(0)  # every child starts alike: reproducible grades
         random.seed(0)
         torch = sys.modules.get("torch")
@@ -398,7 +430,6 @@ def run(config: dict, request_fd: int, reply_fd: int) -> None:
             torch.manual_seed(0)
             torch.set_num_threads(1)  # thread pools inherited through fork can deadlock
         sys.path.insert(0, config["dir"])  # the student's own helper modules
-        track = tracks.make(config.get("track"))
         child = Child(config["modules"], config["dir"], track, config.get("names"))
         warnings.showwarning = child.show_warning
         child.serve(request_fd, reply_fd)

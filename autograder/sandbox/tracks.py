@@ -4,7 +4,10 @@
 * ``torch``: the same inputs as ``torch.Tensor`` (float64, int64 labels) on the grading
   device (``cpu`` or ``cuda``), tensors out; the backward passes are written by hand, so any
   use of autograd (``requires_grad``, ``backward()``, ``torch.autograd.grad``) is detected
-  and reported as the ``autograd`` error, which scores the exercise 0.
+  and reported as the ``autograd`` error, which scores the exercise 0. Detection does not
+  rest on a torch-function mode alone (a mode is per thread and can be disabled or popped):
+  calls run with grad mode off, the autograd engine itself is a tripwire for every thread,
+  and returned values and inputs are checked after the call.
 
 Conversions happen at the edge of the child: the grader still sends and receives ``.npy``
 frames and never sees a tensor.
@@ -93,6 +96,7 @@ class TorchTrack(Track):
         self.torch = torch
         self.device = torch.device(device)
         self._watch = _watch_class(torch)
+        _arm(torch)
 
     def incoming(self, value: Any) -> Any:
         torch = self.torch
@@ -107,7 +111,7 @@ class TorchTrack(Track):
     def outgoing(self, value: Any) -> Any:
         torch = self.torch
         if isinstance(value, torch.Tensor):
-            if value.requires_grad:
+            if value.requires_grad or value.grad_fn is not None:
                 raise AutogradUsed("returned a tensor that requires grad")
             return value.detach().cpu().numpy()
         if isinstance(value, (list, tuple)):
@@ -118,10 +122,15 @@ class TorchTrack(Track):
 
     def call(self, function: Any, args: list, kwargs: dict) -> Any:
         watch = self._watch()
-        with watch:
-            result = self.watched(function, args, kwargs)
-        if watch.used:
-            raise AutogradUsed(watch.used[0])
+        tripped = len(TRIPPED)
+        try:
+            # Grad mode off for this thread: a disabled or popped mode still builds no graph.
+            with watch, self.torch.no_grad():
+                result = self.watched(function, args, kwargs)
+        except BaseException:
+            self._verdict(watch, tripped, args, kwargs)  # autograd that failed is still used
+            raise
+        self._verdict(watch, tripped, args, kwargs)
         torch = self.torch
         if _holds_tensor(torch, args) or _holds_tensor(torch, kwargs.values()):
             # Given tensors, a function answers in tensors (Python numbers, loss.item(), are
@@ -131,6 +140,69 @@ class TorchTrack(Track):
                     kind = "a numpy array" if isinstance(answer, np.ndarray) else "a numpy number"
                     raise NotATensor(f"returned {kind}; the torch track expects a torch.Tensor")
         return result
+
+
+    def _verdict(self, watch: Any, tripped: int, args: list, kwargs: dict) -> None:
+        """Raise AutogradUsed if the call used autograd: the mode saw it, the engine's
+        tripwire fired (in any thread), or an input now requires grad or holds a gradient."""
+        if watch.used:
+            raise AutogradUsed(watch.used[0])
+        if len(TRIPPED) > tripped:
+            raise AutogradUsed(TRIPPED[tripped])
+        for value in _tensors(self.torch, [*args, *kwargs.values()]):
+            if value.requires_grad or value.grad is not None or value.grad_fn is not None:
+                raise AutogradUsed("an input was made to require grad")
+
+
+#: What the autograd tripwires caught, in every thread of this child (see :func:`_arm`).
+TRIPPED: list[str] = []
+
+
+def _arm(torch: Any) -> None:
+    """Make autograd itself refuse to run in this process, whatever thread or torch-function
+    mode the student uses: the engine behind ``backward()`` and ``torch.autograd.grad``
+    (``Variable._execution_engine``, shared by all threads) and forward-mode AD's
+    ``make_dual`` are replaced by tripwires that record the use and raise. (Code that
+    patches this module or rebuilds the engine from torch's C internals is beyond what a
+    check inside the student's process can stop.)"""
+    from torch.autograd.variable import Variable
+
+    engine = Variable._execution_engine
+    if isinstance(engine, _Tripwire):
+        return
+    Variable._execution_engine = _Tripwire(engine, "called backward")
+    import torch._functorch.predispatch as predispatch
+
+    def make_dual(*args: Any, **kwargs: Any) -> Any:
+        TRIPPED.append("called make_dual")
+        raise RuntimeError("autograd is not allowed on the torch track")
+
+    for owner in (torch, torch._VF, predispatch):  # every way forward_ad reaches it
+        owner._make_dual = make_dual
+
+
+class _Tripwire:
+    """The autograd engine, as student code sees it: running a backward pass trips."""
+
+    def __init__(self, engine: Any, what: str) -> None:
+        self._engine, self._what = engine, what
+
+    def run_backward(self, *args: Any, **kwargs: Any) -> Any:
+        TRIPPED.append(self._what)
+        raise RuntimeError("autograd is not allowed on the torch track")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+def _tensors(torch: Any, values: Any) -> list[Any]:
+    """The tensors among ``values`` and the entries of lists, tuples and dicts among them."""
+    found = []
+    for value in values:
+        inner = value.values() if isinstance(value, dict) else (
+            value if isinstance(value, (list, tuple)) else (value,))
+        found += [v for v in inner if isinstance(v, torch.Tensor)]
+    return found
 
 
 def _holds_tensor(torch: Any, values: Any) -> bool:
