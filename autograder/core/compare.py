@@ -91,8 +91,9 @@ def compare(
         actual: the student's value: a plain ndarray or a number.
         expected: the reference value (array-like).
         rtol, atol: override the per-dtype defaults; both or neither.
-        show_values: include the student's and the expected number at the worst index in
-            the message (never for hidden cases).
+        show_values: include numbers in a value mismatch's message (how many entries
+            differ, the largest difference and its tolerance, the student's and the expected
+            number at the worst index); False for hidden cases names no number at all.
 
     Returns:
         A :class:`Comparison`; never raises for bad ``actual``.
@@ -160,14 +161,20 @@ def compare(
     if count == 0:
         return Comparison(True, total=total, max_abs=max_abs, max_rel=max_rel, worst_index=worst)
     near = bool(np.all(diff <= NEAR_FACTOR * allowed))
-    lines = [
-        f"{count} of {total} entries differ ({100.0 * count / total:.1f}%)",
-        f"largest difference {max_abs:.3g} at index {worst} "
-        f"(allowed {allowed.flat[worst_flat]:.2g} there)",
-    ]
     if show_values:
-        lines.append(f"at index {worst}: yours {a.flat[worst_flat]:.8g}, "
-                     f"expected {e.flat[worst_flat]:.8g}")
+        lines = [
+            f"{count} of {total} entries differ ({100.0 * count / total:.1f}%)",
+            f"largest difference {max_abs:.3g} at index {worst} "
+            f"(allowed {allowed.flat[worst_flat]:.2g} there)",
+            f"at index {worst}: yours {a.flat[worst_flat]:.8g}, "
+            f"expected {e.flat[worst_flat]:.8g}",
+        ]
+    else:
+        # Hidden: every number here (a difference, the tolerance there, even how many and
+        # which entries) is an oracle on the expected value; resubmissions recovered a
+        # hidden loss from "largest difference" and "allowed" alone.
+        lines = ["is wrong" + (
+            "" if total == 1 else " in every entry" if count == total else " in some entries")]
     return Comparison(
         False,
         "values",

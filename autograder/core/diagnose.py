@@ -38,7 +38,7 @@ def explain(
         known: ``(mistake, value the mistake produces)`` pairs for this case.
         sizes: candidate divisors for a missing 1/N, e.g. ``{"N (the batch size)": 4}``.
         show_values: False for hidden cases: no number derived from the expected value
-            (an offset, an expected count) is named.
+            (an offset, an expected count, a factor, a relative error) is named.
     """
     a = as_plain_array(actual)
     if a is None:
@@ -69,7 +69,7 @@ def explain(
     return (_count(a64, e64, name, show_values)
             or _factor(a64, e64, name, sizes or {}, show_values)
             or _region(a, e, name, inputs or {})
-            or _close(a64, e64, name))
+            or _close(a64, e64, name, show_values))
 
 
 def known_mistake(actual: object, known: Sequence[tuple[str, np.ndarray]]) -> int | None:
@@ -124,10 +124,13 @@ def _factor(a: np.ndarray, e: np.ndarray, name: str, sizes: Mapping[str, int],
     if scalar and shift == round(2 * shift) / 2:  # a round difference: a term added/dropped
         return _offset(a, e, name, show_values)
     if abs(c - 1) < _CLOSE:
-        return _close(a, e, name)
+        return _close(a, e, name, show_values)
     offset = _offset(a, e, name, show_values)
     if offset is not None or scalar:
         return offset
+    if not show_values:  # the factor times the answer is the answer
+        sign = "has the wrong sign and " if c < 0 else ""
+        return f"{name} {sign}is off by a constant factor."
     if c < 0:
         return f"{name} has the wrong sign and is off by a constant factor (about {-c:.4g})."
     return f"{name} is off by a constant factor (about {c:.4g} times the correct value)."
@@ -148,14 +151,17 @@ def _offset(a: np.ndarray, e: np.ndarray, name: str, show_values: bool) -> str |
     return f"{name} is {way} everywhere by the same amount: an additive offset."
 
 
-def _close(a: np.ndarray, e: np.ndarray, name: str) -> str | None:
-    """Within a few percent everywhere: say so, with the largest relative error."""
+def _close(a: np.ndarray, e: np.ndarray, name: str, show_values: bool) -> str | None:
+    """Within a few percent everywhere: say so, with the largest relative error (not on
+    hidden cases: it and the student's value give the expected one)."""
     nonzero = e != 0
     if not nonzero.any() or not np.all(np.abs(a - e)[~nonzero] == 0):
         return None
     worst = float(np.max(np.abs(a - e)[nonzero] / np.abs(e[nonzero])))
     if worst >= _CLOSE:
         return None
+    if not show_values:
+        return f"{name} is close but not within tolerance."
     return (f"{name} is close but not within tolerance (largest relative error "
             f"{worst:.2g}).")
 
