@@ -60,8 +60,10 @@ class SubmissionResult:
     student: str
     content_hash: str
     exercises: list[ExerciseResult]
-    output: str = ""
+    output: str = ""  # what the code printed before any hidden input reached it
     seconds: float = 0.0
+    #: What it printed once a child had hidden inputs (they can be printed): instructors only.
+    withheld_output: str = ""
 
     @property
     def score(self) -> float:

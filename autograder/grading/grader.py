@@ -19,7 +19,7 @@ import numpy as np
 from dlgrade.core import gradcheck
 from dlgrade.core.compare import NEAR_FACTOR, SHAPE_CREDIT, compare, same_up_to_singletons
 from dlgrade.core.diagnose import explain, known_mistake
-from dlgrade.courses.course import active
+from dlgrade.courses.course import CourseError, active
 from dlgrade.courses.registry import mutants, reference_module
 from dlgrade.grading.cases import Case, build_cases, fresh, observe, observe_quietly
 from dlgrade.grading.mutants import mutant_functions, patched_module
@@ -106,7 +106,9 @@ class Grader:
         self.hidden = hidden
         self.limits = limits or Limits()
         self._session: Session | None = None
-        self._outputs: list[str] = []
+        self._outputs: list[str] = []  # printed before any hidden input reached the child
+        self._withheld: list[str] = []  # printed once it had: instructors only
+        self._hidden_from: int | None = None  # where the session's output turned hidden
         self._import_errors: dict[str, Reply] = {}
         self._module_names: list[str] = []
         self._libraries: tuple[str, ...] = ("numpy",)
@@ -149,6 +151,7 @@ class Grader:
             content_hash=self.submission.content_hash(modules),
             exercises=results,
             output="".join(self._outputs)[: self.limits.output_bytes],
+            withheld_output="".join(self._withheld)[: self.limits.output_bytes],
             seconds=round(time.monotonic() - started, 3),
         )
 
@@ -171,7 +174,10 @@ class Grader:
 
     # ------------------------------------------------------------ sessions
 
-    def session(self) -> Session:
+    def session(self, hidden: bool = False) -> Session:
+        """The child, started if need be. ``hidden``: the request carries hidden inputs, so
+        what the child prints from now on (even later, from a thread) is withheld from the
+        student; the child is stopped after the exercise (:meth:`_grade_exercise`)."""
         if self._session is None or not self._session.alive:
             self._stop()
             paths = {}
@@ -187,12 +193,18 @@ class Grader:
             self._session = self.session_class(paths, folder, self.limits,
                                                preload=self._libraries, private=private,
                                                **extra)
+        if hidden and self._hidden_from is None:
+            self._hidden_from = len(self._session.output())
         return self._session
 
     def _stop(self) -> None:
         if self._session is not None:
-            self._outputs.append(self._session.cleanup())
+            text = self._session.cleanup()
+            cut = len(text) if self._hidden_from is None else self._hidden_from
+            self._outputs.append(text[:cut])
+            self._withheld.append(text[cut:])
             self._session = None
+            self._hidden_from = None
 
     def _import(self, module: str) -> None:
         try:
@@ -209,6 +221,13 @@ class Grader:
     # ------------------------------------------------------------ one exercise
 
     def _grade_exercise(self, exercise: Exercise) -> ExerciseResult:
+        try:
+            return self._grade_one(exercise)
+        finally:
+            if self._hidden_from is not None:
+                self._stop()  # a child that saw hidden inputs prints nothing students see
+
+    def _grade_one(self, exercise: Exercise) -> ExerciseResult:
         failed_import = self._import_errors.get(exercise.module)
         if failed_import is not None:
             status = failed_import.kind if failed_import.kind in STATUS_TEXT else "import"
@@ -239,6 +258,8 @@ class _ExerciseRun:
         self.named: dict[str, str] = {}  # check -> hint of the first named mistake on it
         self.forgiven = False  # a slightly-off forward whose backward is its own derivative
         self.misshaped = False  # some value had a wrong shape beyond singleton dimensions
+        # Per input of the current case: the probe replies the differences used, and the step.
+        self.fed: dict[str, tuple[Any, float]] = {}
 
     def _left(self) -> float:
         return max(0.05, self.deadline - time.monotonic())
@@ -273,8 +294,21 @@ class _ExerciseRun:
                     slot[name] = len(steps)
                     steps.append(self._fd_step(case, name, eps))
             slots.append(slot)
-        replies = self.grader.session().batch(ex.module, steps, self._left(),
-                                              _reply_budget(expected, steps))
+        # The hidden cases' steps go in a batch of their own, after the others: what the
+        # child prints from then on is withheld from the student (Grader.session).
+        hidden = [any(expected[n].case.hidden for n, slot in enumerate(slots)
+                      if i in slot.values()) for i in range(len(steps))]
+        replies: list[Reply] = [Reply(False, kind="skipped")] * len(steps)
+        for secret in (False, True):
+            part = [i for i in range(len(steps)) if hidden[i] == secret]
+            if not part:
+                continue
+            cases = tuple(e for e in expected if e.case.hidden == secret)
+            got = self.grader.session(hidden=secret).batch(
+                ex.module, [steps[i] for i in part], self._left(),
+                _reply_budget(cases, [steps[i] for i in part]))
+            for i, reply in zip(part, got, strict=True):
+                replies[i] = reply
         for reply in replies:
             if not reply.ok:
                 self.errors.append(reply)
@@ -324,13 +358,15 @@ class _ExerciseRun:
             return dict.fromkeys(ex.grad_names, f"{ex.functions[0]} did not return a float array")
         settings = gradcheck.settings_for(value.dtype)
         if settings != gradcheck.settings_for(np.float64):  # ask again with a wider step
-            again = self.grader.session().batch(
+            again = self.grader.session(hidden=case.hidden).batch(
                 ex.module, [self._fd_step(case, name, settings.eps) for name in ex.wrt],
                 self._left())
             replies = dict(replies, **dict(zip(ex.wrt, again, strict=True)))
         found: dict[str, Any] = {}
+        self.fed = {}
         for name, grad_name in zip(ex.wrt, ex.grad_names, strict=True):
             reply = replies[name]
+            self.fed[name] = (reply.value, settings.eps)
             if not reply.ok:
                 found[grad_name] = _error_text(reply, ex.functions[0])
                 continue
@@ -477,18 +513,27 @@ class _ExerciseRun:
         """The forward values behind the finite differences must be the right values at the
         perturbed inputs (only checked where the forward is right on the case itself)."""
         ex, results = self.exercise, []
-        eps = gradcheck.settings_for(np.float64).eps
+        rtol, atol = ex.tolerance or (None, None)
         for name in ex.wrt:
-            outputs = replies[name].value
-            if type(outputs) is not np.ndarray:
-                continue  # a non-float64 forward was probed again with its own step
-            expected = reference_probes(ex, self.grader.hidden, number, name, eps)
-            rtol, atol = ex.tolerance or (None, None)
-            honest = compare(outputs, expected, rtol=rtol, atol=atol, show_values=False)
-            if not (honest.ok or honest.reshaped):
+            # Exactly the replies the differences were taken from, at the step they were
+            # asked with: mixed dtypes come as a list, each row then judged by its own dtype.
+            outputs, eps = self.fed[name]
+            try:
+                expected = reference_probes(ex, self.grader.hidden, number, name, eps)
+            except CourseError:
+                if active().kit is None:
+                    raise
+                continue  # a student kit holds the float64 step's probes only: no grade
+            rows = [outputs] if type(outputs) is np.ndarray else list(outputs)
+            wanted = [expected] if type(outputs) is np.ndarray else list(expected)
+            honest = len(rows) == len(wanted) and all(
+                (c.ok or c.reshaped) for c in (
+                    compare(row, want, rtol=rtol, atol=atol, show_values=False)
+                    for row, want in zip(rows, wanted, strict=True)))
+            if not honest:
                 results.append((False, f"{case.describe()}: {ex.functions[0]} gives wrong "
-                                "values at inputs moved by 1e-6, though it is right at the "
-                                "inputs themselves (does it depend on earlier calls?)"))
+                                f"values at inputs moved by {eps:g}, though it is right at "
+                                "the inputs themselves (does it depend on earlier calls?)"))
         return results or [(True, "")]
 
     def _record(self, check: str, results: list[tuple[float, str]]) -> None:
@@ -796,7 +841,7 @@ class _ProgramRun:
             if self.over is not None:
                 continue
             try:
-                replies = self.grader.session().batch(
+                replies = self.grader.session(hidden=scenario.hidden).batch(
                     ex.module, list(scenario.steps),
                     max(0.05, self.deadline - time.monotonic()), expectation.reply_bytes)
             except SessionOver as over:

@@ -47,7 +47,7 @@ from dlgrade.api import open_course
 from dlgrade.courses import course, registry
 from dlgrade.load.submission import Submission, _kind
 from dlgrade.outputs import atomic
-from dlgrade.outputs.report import Group, groups, shorten
+from dlgrade.outputs.report import WITHHELD, Group, groups, shorten
 from dlgrade.policy.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
@@ -418,6 +418,8 @@ def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
                              f"{result.max_score:g}")
     if result.output.strip():
         lines += ["", "Your code printed:", shorten(result.output, MAX_OUTPUT)]
+    if result.withheld_output.strip():  # it may print the hidden inputs: never shown here
+        lines += ["", WITHHELD]
     return {"score": score, "execution_time": max(1, round(result.seconds)),
             "output": "\n".join(lines), "stdout_visibility": "hidden",
             "tests": tests, "extra_data": extra}

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlgrade.outputs import atomic
-from dlgrade.outputs.report import Group, groups, shorten
+from dlgrade.outputs.report import WITHHELD, Group, groups, shorten
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
 
@@ -130,6 +130,8 @@ def student_page(result: SubmissionResult, assignments: Sequence[Assignment], *,
     if result.output.strip():
         parts.append("<h2>What your code printed</h2>")
         parts.append(f'<div class="msg">{_e(shorten(result.output, 2000))}</div>')
+    if result.withheld_output.strip():  # it may print the hidden inputs: never shown here
+        parts.append(f"<p>{_e(WITHHELD)}</p>")
     return _page(f"{result.student}: dlgrade report", "\n".join(parts))
 
 

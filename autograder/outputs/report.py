@@ -99,6 +99,10 @@ def groups(exercises: Sequence[ExerciseResult]) -> tuple[list[Group], list[Exerc
 # ---------------------------------------------------------------- one student
 
 
+#: Said to students instead of what their code printed once hidden inputs reached it.
+WITHHELD = "What your code printed while the hidden cases ran is not shown."
+
+
 def student_report(result: SubmissionResult, *, details: bool = True, width: int = 100,
                    quiet: bool = False) -> str:
     """One student's feedback, most useful first: the total; each file that failed as a
@@ -132,6 +136,10 @@ def student_report(result: SubmissionResult, *, details: bool = True, width: int
     if result.output.strip():
         shown = shorten(result.output, 800)
         lines.append("\nYour code printed:\n" + textwrap.indent(shown, "  | "))
+    if result.withheld_output.strip():  # only a grading run has any: an instructor's view
+        shown = shorten(result.withheld_output, 800)
+        lines.append("\nPrinted once hidden cases had run (withheld from the student):\n"
+                     + textwrap.indent(shown, "  | "))
     if passed or untried:
         lines.append("")
     if passed:
