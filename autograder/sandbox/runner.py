@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dlgrade.sandbox import capabilities, cleanup, wire
+from dlgrade.sandbox import capabilities, cleanup, text, wire
 from dlgrade.sandbox.files import MAX_FILES, MAX_TOTAL_BYTES, read_regular
 from dlgrade.sandbox.protocol import Frames, Reply, Step, encode_step
 from dlgrade.sandbox.zygote import Zygote, ZygoteError
@@ -170,7 +170,8 @@ class Session:
         finally:
             for fd in (request_r, reply_w, output):
                 os.close(fd)
-        self._reader = wire.Reader(self._reply_r, max_bytes=self.limits.reply_bytes)
+        self._reader = wire.Reader(self._reply_r, max_bytes=self.limits.reply_bytes,
+                                   untrusted=True)
         self.alive = True
 
     def _launch(self, config: dict[str, Any], request_r: int, reply_w: int, output: int,
@@ -264,12 +265,13 @@ class Session:
     # ------------------------------------------------------------ lifetime
 
     def output(self) -> str:
-        """The start of what the student's code printed."""
+        """The start of what the student's code printed, made safe to show (student text
+        enters the grader here and in the replies, see :mod:`dlgrade.sandbox.text`)."""
         try:
             data = os.pread(self._output_r, self.limits.output_bytes, 0)
         except OSError:
             return ""
-        return data.decode("utf-8", "replace")
+        return text.clean(data.decode("utf-8", "replace"))
 
     def _reap(self) -> int | None:
         self.alive = False

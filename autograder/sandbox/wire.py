@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 import numpy as np
+from dlgrade.sandbox import text
 
 HEADER_LIMIT = 1 << 20  # bytes of JSON per message
 NPY_HEADER_LIMIT = 4096  # bytes of .npy header per frame
@@ -211,11 +212,15 @@ def write_message(fd: int, header: dict[str, Any], frames: list[bytes]) -> None:
 
 
 class Reader:
-    """Reads whole messages from a file descriptor, with a deadline and a size cap."""
+    """Reads whole messages from a file descriptor, with a deadline and a size cap.
 
-    def __init__(self, fd: int, *, max_bytes: int) -> None:
+    ``untrusted``: the messages are a child's replies, whose every string is student text
+    and goes through :func:`dlgrade.sandbox.text.clean` here, where it enters the grader."""
+
+    def __init__(self, fd: int, *, max_bytes: int, untrusted: bool = False) -> None:
         self.fd = fd
         self.max_bytes = max_bytes
+        self.untrusted = untrusted
         self._buffer = bytearray()
 
     def _fill(self, size: int, deadline: float | None) -> None:
@@ -247,8 +252,11 @@ class Reader:
         (length,) = struct.unpack(">I", self._take(4, deadline))
         if length > HEADER_LIMIT:
             raise WireError(f"header of {length} bytes is too large")
+        raw = self._take(length, deadline)
         try:
-            header = json.loads(self._take(length, deadline))
+            header = json.loads(raw)
+            if self.untrusted and not text.plain(raw):
+                header = text.clean_tree(header)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise WireError("header is not JSON (or nested absurdly deep)") from None
         sizes = header.get("frames") if isinstance(header, dict) else None
