@@ -29,6 +29,7 @@ from dlgrade.courses import registry
 from dlgrade.outputs import atomic
 from dlgrade.policy.deadlines import LateResult, SubmissionTime, apply_totals, submission_time
 from dlgrade.results import SubmissionResult
+from dlgrade.sandbox.text import clean
 from dlgrade.spec.exercise import Assignment
 
 FORMATS = ("csv", "canvas", "json")
@@ -185,6 +186,19 @@ def _number(value: float | None) -> str:
     return "" if value is None else format(round(value, 4) + 0.0, ".12g")
 
 
+#: What a spreadsheet reads as a formula at the start of a cell (OWASP's CSV injection list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: one that would start a formula (a student
+    folder named ``=HYPERLINK(...)``) gets a leading single quote, as OWASP advises, and
+    control characters are shown as escapes (a bare carriage return, which the writer does
+    not quote, would start a forged row)."""
+    value = clean(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def to_csv(table: Table) -> str:
     """One row per student: each exercise's score, then the total out of ``max_total``.
     With deadlines: per late assignment its submission time, days late and penalty, then
@@ -200,7 +214,7 @@ def to_csv(table: Table) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for row in table.rows:
-        cells = [row.student, *(_number(row.scores.get(c.id)) for c in table.columns)]
+        cells = [_text(row.student), *(_number(row.scores.get(c.id)) for c in table.columns)]
         for a in late_ids:
             late = row.late.get(a)
             when = late.submitted.when.isoformat(timespec="seconds") \
@@ -291,7 +305,7 @@ def to_canvas(table: Table, roster: Sequence[RosterEntry] | None = None,
             if roster:
                 unmatched.append(row.student)
             entry = RosterEntry(row.student, "", "", row.student, "")
-        writer.writerow([*entry.cells,
+        writer.writerow([*map(_text, entry.cells),
                          *(_number(row.assignment_final(a, table.columns)) for a in assignments)])
     return out.getvalue(), unmatched
 
