@@ -280,8 +280,8 @@ def test_a_students_torch_py_never_replaces_torch_on_a_cold_start(root, tmp_path
     assert graded["a1.tanh"].status == "autograd", graded["a1.tanh"].message
 
 
-def test_a_student_numpy_py_is_refused_on_the_warm_path_too(tmp_path):
-    (tmp_path / "numpy.py").write_text("")
+def test_a_students_torch_py_is_refused_on_the_warm_path_too(tmp_path):
+    (tmp_path / "torch.py").write_text(SHADOW_TORCH)
     e = _tanh(tmp_path, HONEST_TANH)
-    assert e.score == 0 and "your numpy.py would shadow the numpy library: rename it" \
+    assert e.score == 0 and "your torch.py would shadow the torch library: rename it" \
         in e.message, e.message

@@ -160,18 +160,14 @@ class Child:
 
     def shadowing(self) -> str | None:
         """Why the student's folder cannot be loaded: a file or folder of theirs named like
-        a library this process imported (``torch.py``), which their own ``import torch``
-        would silently skip, or which would replace the library anywhere it is not yet
-        loaded; None if there is none."""
-        try:
-            names = os.listdir(self.directory)
-        except OSError:
-            return None
-        for entry in sorted(names):
-            stem = entry[:-3] if entry.endswith(".py") else entry
-            if stem != entry or os.path.isdir(os.path.join(self.directory, entry)):
-                if _is_library(stem, self.directory):
-                    return (f"your {entry} would shadow the {stem} library: rename it")
+        a library the track imports for them (``torch.py`` on the torch track), which their
+        own ``import torch`` would silently skip; None if there is none. (The harness
+        imports its libraries before the folder joins sys.path, so such a file never runs;
+        numpy-track helpers named like numpy stay ignored, as test_adversarial pins.)"""
+        for library in self.track.libraries:
+            for entry in (f"{library}.py", library):
+                if os.path.lexists(os.path.join(self.directory, entry)):
+                    return f"your {entry} would shadow the {library} library: rename it"
         return None
 
     def module(self, name: str) -> object:
@@ -380,16 +376,6 @@ class Child:
             else:
                 reply = self.reply(header, arrays, frames)
             wire.write_message(reply_fd, reply, frames)
-
-
-def _is_library(name: str, directory: str) -> bool:
-    """Whether ``name`` is a top-level library this process imported (numpy, torch, their
-    dependencies, dlgrade itself) and not the standard library or the student's own."""
-    module = sys.modules.get(name)
-    if module is None or name in sys.stdlib_module_names or name.startswith("_"):
-        return False
-    where = getattr(module, "__file__", None) or ""
-    return not os.path.realpath(where).startswith(directory + os.sep)
 
 
 def stacked(results: list[object]) -> object:

@@ -46,6 +46,9 @@ class Track:
     warning is still shown once, as Python's default filter would."""
 
     name = "numpy"
+    #: Libraries the track imports for the student's code, which no file of theirs may
+    #: be named like (see ``Child.shadowing``).
+    libraries: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.warned: list[str] = []
@@ -88,6 +91,7 @@ class TorchTrack(Track):
     """Tensors in, tensors out, on ``device``; autograd forbidden."""
 
     name = "torch"
+    libraries = ("torch",)
 
     def __init__(self, device: str) -> None:
         import torch  # preloaded by the warm worker for this track
