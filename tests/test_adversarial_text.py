@@ -305,3 +305,35 @@ def test_a_carriage_return_in_a_name_forges_no_csv_row():
 def test_clean(raw, shown):
     assert clean(raw) == shown
     assert clean(shown) == shown  # cleaning twice changes nothing more
+
+
+# ---------------------------------------------------------------- hostile folder names
+
+
+def test_hostile_folder_names_are_shown_cleaned_and_never_collide(tmp_path):
+    """Student names are folder names a student may choose: an undecodable byte (a lone
+    surrogate once decoded), a clear-screen escape, a carriage return. They are graded,
+    every output is written on a strict UTF-8 terminal, no raw control character reaches
+    any of them, and a folder whose name reads like another's once cleaned is left out
+    with a warning instead of sharing that student's grade."""
+    klass = tmp_path / "class"
+    names = [b"eve\xff", b"mal\x1b[2Jlory", b"row\rhonest 8.00", b"mal\\x1b[2Jlory"]
+    for raw in names:
+        folder = os.path.join(os.fsencode(klass), raw)
+        os.makedirs(folder)
+        with open(os.path.join(folder, b"ops.py"), "w") as f:
+            f.write(SOLUTION)
+    (klass / "honest").mkdir()
+    (klass / "honest" / "ops.py").write_text(SOLUTION)
+    done = dlgrade("--details", "--html", "html", "--json", "scores.json", "--csv",
+                   "scores.csv", "--no-gradebook", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    out, err = done.stdout.decode(), done.stderr.decode()
+    for text, where in ((out, "--details"), (err, "stderr"),
+                        ((tmp_path / "scores.csv").read_text(), "CSV"),
+                        ((tmp_path / "html" / "index.html").read_text(), "HTML")):
+        assert_no_raw_controls(text, where)
+    scores = read_scores(tmp_path)
+    assert set(scores) == {"eve\ufffd", "mal\\x1b[2Jlory", "row\\rhonest 8.00", "honest"}
+    assert all(full_marks(scores, s) for s in scores)
+    assert "reads as 'mal\\\\x1b[2Jlory', another student's" in err

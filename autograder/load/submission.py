@@ -25,6 +25,7 @@ from pathlib import Path
 
 from dlgrade.load.notebooks import MAX_NOTEBOOK_BYTES, NotebookError, extract
 from dlgrade.sandbox.files import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, read_regular
+from dlgrade.sandbox.text import clean
 
 
 class SubmissionError(Exception):
@@ -49,6 +50,9 @@ class Skipped:
 
     name: str
     reason: str
+
+    def __post_init__(self) -> None:  # names are the student's: shown, never run
+        object.__setattr__(self, "name", clean(self.name))
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,12 @@ class Submission:
     #: submission), kept by a copy made of the files that could be read (a bulk or Dask
     #: worker's), so it refuses what it was not given with the words ``check`` uses.
     refused: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # The student's name is a folder or file name the student may have chosen: it is
+        # shown (terminal, HTML, CSV) with its control characters and lone surrogates made
+        # visible, by the sanitiser that cleans the child's replies.
+        object.__setattr__(self, "student", clean(self.student))
 
     @property
     def is_folder(self) -> bool:
@@ -360,6 +370,7 @@ def survey(directory: Path, assignments: Sequence[str] | None = None) -> ClassFo
     found: dict[str, Submission] = {}
     skipped: list[Skipped] = []
     nbgrader: dict[str, dict[str, Path]] = {}  # student -> assignment folder name -> folder
+    raw_names: dict[str, str] = {}  # student as shown -> the folder or file name it is
     for entry in entries:
         kind = _kind(entry)
         is_file = entry.suffix in (".py", ".ipynb")
@@ -371,11 +382,17 @@ def survey(directory: Path, assignments: Sequence[str] | None = None) -> ClassFo
             skipped.append(Skipped(entry.name, ZIP_REFUSAL))
             continue
         if kind == "folder" or is_file or (kind == "link" and entry.is_dir()):
-            student = entry.stem if is_file else entry.name
+            raw = entry.stem if is_file else entry.name
+            student = clean(raw)
             if student in found or student in nbgrader:
+                if raw_names[student] != raw:  # two names that read alike once cleaned
+                    skipped.append(Skipped(entry.name, f"not graded: its name reads as "
+                                                       f"{student!r}, another student's"))
+                    continue
                 raise SubmissionError(
                     f"student {student!r} has both a folder and a file in {directory}"
                 )
+            raw_names[student] = raw
             layout = _nbgrader_folders(entry) if kind == "folder" else {}
             if layout:
                 nbgrader[student] = layout
