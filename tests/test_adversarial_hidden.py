@@ -200,11 +200,15 @@ def test_hidden_inputs_printed_by_the_student_never_reach_the_student(
     for text in (json.dumps(data), page, result.output):
         leaked = [d for d in secrets if d in text]
         assert not leaked, leaked
-        assert any(d in text for d in shown)  # the public cases' prints are still there
-        assert "cube input" in text and "sq input" in text
+        assert any(d in text for d in shown)  # the first public cases' prints are there
+        assert "cube input" in text
+        # After the first hidden case the child keeps serving later exercises, and nothing
+        # it prints reaches students any more (not even those exercises' public cases).
+        assert "sq input" not in text
     assert "not shown" in data["output"] and "not shown" in page
-    # the instructor's view keeps it
+    # the instructor's view keeps it all
     assert any(d in result.withheld_output for d in secrets)
+    assert "sq input" in result.withheld_output
 
 
 # ---------------------------------------------------------------- point 1: gradient check

@@ -221,11 +221,10 @@ class Grader:
     # ------------------------------------------------------------ one exercise
 
     def _grade_exercise(self, exercise: Exercise) -> ExerciseResult:
-        try:
-            return self._grade_one(exercise)
-        finally:
-            if self._hidden_from is not None:
-                self._stop()  # a child that saw hidden inputs prints nothing students see
+        # Once a child has seen hidden inputs, nothing it prints reaches students (the cut
+        # made in session() holds until the child stops): it keeps serving the next
+        # exercises, as a fresh child per exercise made grading three times slower.
+        return self._grade_one(exercise)
 
     def _grade_one(self, exercise: Exercise) -> ExerciseResult:
         failed_import = self._import_errors.get(exercise.module)

@@ -100,7 +100,8 @@ def groups(exercises: Sequence[ExerciseResult]) -> tuple[list[Group], list[Exerc
 
 
 #: Said to students instead of what their code printed once hidden inputs reached it.
-WITHHELD = "What your code printed while the hidden cases ran is not shown."
+WITHHELD = ("What your code printed from the first hidden case on is not shown (it may "
+            "hold the hidden inputs).")
 
 
 def student_report(result: SubmissionResult, *, details: bool = True, width: int = 100,
