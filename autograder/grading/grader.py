@@ -176,8 +176,9 @@ class Grader:
 
     def session(self, hidden: bool = False) -> Session:
         """The child, started if need be. ``hidden``: the request carries hidden inputs, so
-        what the child prints from now on (even later, from a thread) is withheld from the
-        student; the child is stopped after the exercise (:meth:`_grade_exercise`)."""
+        what the child prints from now on (even later, from a thread, or in later exercises)
+        is withheld from the student until the child stops. It keeps serving the next
+        exercises: a fresh child per exercise made grading three times slower."""
         if self._session is None or not self._session.alive:
             self._stop()
             paths = {}
@@ -221,12 +222,6 @@ class Grader:
     # ------------------------------------------------------------ one exercise
 
     def _grade_exercise(self, exercise: Exercise) -> ExerciseResult:
-        # Once a child has seen hidden inputs, nothing it prints reaches students (the cut
-        # made in session() holds until the child stops): it keeps serving the next
-        # exercises, as a fresh child per exercise made grading three times slower.
-        return self._grade_one(exercise)
-
-    def _grade_one(self, exercise: Exercise) -> ExerciseResult:
         failed_import = self._import_errors.get(exercise.module)
         if failed_import is not None:
             status = failed_import.kind if failed_import.kind in STATUS_TEXT else "import"
