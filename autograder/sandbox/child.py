@@ -49,7 +49,8 @@ from dlgrade.sandbox import jail, programs, tracks, wire
 from dlgrade.sandbox.files import relocate
 
 MAX_REQUEST = 1 << 30
-_IMPL = warnings._showwarnmsg_impl  # Python's own printer, which would show our paths
+#: At most this many RuntimeWarnings go with one reply (for a course's ``no_warnings``).
+MAX_WARNINGS = 5
 
 
 class StudentError(Exception):
@@ -71,6 +72,7 @@ class Child:
         self.loaded: dict[str, object] = {}
         self.handles: dict[str, object] = {}
         self.shown: set[str] = set()  # warnings printed
+        self.warned: list[str] = []  # this request's RuntimeWarnings, sent with its reply
 
     # ------------------------------------------------------------ warnings
 
@@ -133,28 +135,25 @@ class Child:
                                     sys._getframe(1))[0])
 
     def located(self, function: object) -> object:
-        """``function``, placing each warning it raises while its stack is still there (a
-        track that records warnings gets them with the student's file and line too)."""
+        """``function``, placing each warning it raises while its stack is still there,
+        printing it once, and noting each RuntimeWarning (numpy's overflow, invalid value,
+        divide by zero) for the reply: a course can fail the stability check of code that
+        overflows on the way to a right answer. Every occurrence is noted, however often
+        the same line warned before (the filter is "always" during the call)."""
         child = self
 
+        def hook(message: object, category: type[Warning], filename: str, lineno: int,
+                 file: object = None, line: str | None = None) -> None:
+            child.emit(child.warning_text(message, category, filename, lineno, line,
+                                          sys._getframe(1))[0])
+            if issubclass(category, RuntimeWarning) and len(child.warned) < MAX_WARNINGS:
+                child.warned.append(f"{category.__name__}: {message}"[:300])
+
         def run(*args: object, **kwargs: object) -> object:
-            before = warnings.showwarning
-            recording = warnings._showwarnmsg_impl  # a recorder, inside catch_warnings
-            forward = before is warnings._showwarning_orig and recording is not _IMPL
-
-            def hook(message: object, category: type[Warning], filename: str, lineno: int,
-                     file: object = None, line: str | None = None) -> None:
-                text, filename, lineno = child.warning_text(message, category, filename,
-                                                            lineno, line, sys._getframe(1))
-                child.emit(text)
-                if forward:  # the track's record, with the student's place
-                    recording(warnings.WarningMessage(message, category, filename, lineno))
-
-            warnings.showwarning = hook
-            try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("always")
+                warnings.showwarning = hook
                 return function(*args, **kwargs)  # type: ignore[operator]
-            finally:
-                warnings.showwarning = before
 
         return run
 
@@ -340,12 +339,11 @@ class Child:
     def reply(self, header: dict, arrays: list[np.ndarray], frames: list[bytes]) -> dict:
         """One request's reply; its arrays are appended to ``frames``."""
         mark = len(frames)
-        self.track.take_warnings()  # only this request's warnings go with its reply
+        self.warned = []  # only this request's warnings go with its reply
         try:
             value = self.outgoing(self.handle(header, arrays))
             reply = {"ok": True, "value": wire.encode(value, frames)}
-            warned = self.track.take_warnings()
-            return {**reply, "warnings": warned} if warned else reply
+            return {**reply, "warnings": self.warned} if self.warned else reply
         except StudentError as err:
             error = {"kind": err.kind, "message": err.message, "where": err.where,
                      "trace": err.trace}

@@ -16,7 +16,6 @@ frames and never sees a tensor.
 from __future__ import annotations
 
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
@@ -33,49 +32,13 @@ class NotATensor(Exception):
     """A torch-track answer that is a numpy value: the track's answers are tensors."""
 
 
-#: At most this many warnings are reported with one reply.
-MAX_WARNINGS = 5
-
-
 class Track:
-    """The numpy track: values pass through unchanged.
-
-    Every call of student code records the RuntimeWarnings it raised (numpy's overflow,
-    invalid value, divide by zero), which the child sends with the reply: a course can fail
-    the stability check of code that overflows on the way to a right answer. Each distinct
-    warning is still shown once, as Python's default filter would."""
+    """The numpy track: values pass through unchanged."""
 
     name = "numpy"
     #: Libraries the track imports for the student's code, which no file of theirs may
     #: be named like (see ``Child.shadowing``).
     libraries: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
-        self.warned: list[str] = []
-        self._shown: set[tuple[Any, ...]] = set()
-
-    def take_warnings(self) -> list[str]:
-        """The RuntimeWarnings recorded since the last call (at most MAX_WARNINGS)."""
-        found, self.warned = self.warned[:MAX_WARNINGS], []
-        return found
-
-    def watched(self, function: Any, args: list, kwargs: dict) -> Any:
-        """``function(*args, **kwargs)``, noting the warnings it raises."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self._note(list(caught))
-
-    def _note(self, caught: list[warnings.WarningMessage]) -> None:
-        for w in caught:
-            if issubclass(w.category, RuntimeWarning) and len(self.warned) < MAX_WARNINGS:
-                self.warned.append(f"{w.category.__name__}: {w.message}"[:300])
-            key = (w.category, str(w.message), w.filename, w.lineno)
-            if key not in self._shown:  # shown once, as the "default" filter would
-                self._shown.add(key)
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
     def incoming(self, value: Any) -> Any:
         return value
@@ -84,7 +47,7 @@ class Track:
         return value
 
     def call(self, function: Any, args: list, kwargs: dict) -> Any:
-        return self.watched(function, args, kwargs)
+        return function(*args, **kwargs)
 
 
 class TorchTrack(Track):
@@ -96,7 +59,6 @@ class TorchTrack(Track):
     def __init__(self, device: str) -> None:
         import torch  # preloaded by the warm worker for this track
 
-        super().__init__()
         self.torch = torch
         self.device = torch.device(device)
         self._watch = _watch_class(torch)
@@ -130,7 +92,7 @@ class TorchTrack(Track):
         try:
             # Grad mode off for this thread: a disabled or popped mode still builds no graph.
             with watch, self.torch.no_grad():
-                result = self.watched(function, args, kwargs)
+                result = function(*args, **kwargs)
         except BaseException:
             self._verdict(watch, tripped, args, kwargs)  # autograd that failed is still used
             raise
