@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 from dlgrade.cli.errors import friendly, with_course
@@ -21,25 +23,43 @@ def list_command() -> None:
 
 
 @click.command()
+@click.option("--secrets", "secret_count", type=click.IntRange(1, 50), default=1,
+              show_default=True, metavar="N",
+              help="Also run the steps that use hidden cases under N-1 random secrets: every "
+              "copy of the course with its own secret grades other hidden cases.")
 @with_course
-def validate() -> None:
+def validate(secret_count: int) -> None:
     """Prove the course sound (for CI): references, stubs, templates, mutants, PyTorch."""
-    from dlgrade.grading.validate import STEPS
+    from dlgrade.grading.validate import SECRET_STEPS, STEPS, trial_secrets, under_secret
 
+    failures = _validate_steps(STEPS, "")
+    for number, secret in enumerate(trial_secrets(secret_count - 1), start=2):
+        click.echo(f"-- under random secret {number} of {secret_count}")
+        with under_secret(secret):
+            failures += _validate_steps([s for s in STEPS if s[0] in SECRET_STEPS],
+                                        f" (random secret {number})")
+    if failures:
+        raise click.ClickException(f"validation failed: {failures} problem(s)")
+    click.echo("Everything is valid." if secret_count == 1 else
+               f"Everything is valid, under the course's secret and {secret_count - 1} "
+               "random ones.")
+
+
+def _validate_steps(steps: Iterable[tuple[str, Callable[[], Iterable[Any]]]],
+                    where: str) -> int:
+    """Run validate's ``steps``, print each one's findings; the number that failed."""
     failures = 0
-    for title, step in STEPS:
+    for title, step in steps:
         findings = list(step())
         bad = [f for f in findings if not f.ok]
         failures += len(bad)
         click.echo(f"{title}: {len(findings) - len(bad)}/{len(findings)} ok")
         for finding in findings:
             if not finding.ok:
-                click.echo(f"  FAIL {finding.topic}: {finding.detail}")
-            elif finding.detail:
+                click.echo(f"  FAIL {finding.topic}{where}: {finding.detail}")
+            elif finding.detail and not where:
                 click.echo(f"  note {finding.topic}: {finding.detail}")
-    if failures:
-        raise click.ClickException(f"validation failed: {failures} problem(s)")
-    click.echo("Everything is valid.")
+    return failures
 
 
 @click.command("kit")

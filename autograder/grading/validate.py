@@ -6,14 +6,21 @@
 * every reference scores full marks and every untouched stub scores 0, through real children;
 * every known-bad mutant loses points on exactly the checks it declares, and its feedback
   names the mistake.
+
+Hidden cases depend on the course secret, and every copy of a course that makes its own
+secret (a fresh clone in CI, a colleague's checkout) grades other hidden cases: the steps that
+use them can be run again under random secrets (:func:`under_secret`, ``validate --secrets``),
+so a case drawn unluckily for one secret is found before it fails a real student.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +32,17 @@ from dlgrade.courses.registry import (
     assignments,
     exercise,
     exercises,
+    fingerprint,
     mutants,
     reference_module,
 )
 from dlgrade.grading.cases import build_cases, observe
-from dlgrade.grading.grader import expectations, grade_submission
+from dlgrade.grading.grader import (
+    expectations,
+    grade_submission,
+    program_expectations,
+    reference_probes,
+)
 from dlgrade.grading.mutants import mutant_functions, mutant_source
 from dlgrade.load.submission import Submission
 from dlgrade.results import ExerciseResult
@@ -191,3 +204,31 @@ STEPS: tuple[tuple[str, Callable[[], Iterator[Finding]]], ...] = (
     ("mutants", check_mutants),
     ("accepted variants", check_variants),
 )
+
+
+#: The steps whose outcome depends on the hidden cases, so on the secret.
+SECRET_STEPS = ("oracle agreement", "reference and stubs", "mutants", "accepted variants")
+
+
+@contextmanager
+def under_secret(secret: bytes) -> Iterator[None]:
+    """The active course graded as if its secret were ``secret`` (the file is not touched),
+    with every per-run cache of hidden cases and their outputs cleared on the way in and out."""
+    course = active()
+    kept = course._secret
+    caches = (build_cases, expectations, program_expectations, reference_probes,
+              fingerprint)
+    for cached in caches:
+        cached.cache_clear()
+    course._secret = secret
+    try:
+        yield
+    finally:
+        course._secret = kept
+        for cached in caches:
+            cached.cache_clear()
+
+
+def trial_secrets(count: int) -> list[bytes]:
+    """``count`` fresh random secrets, as ``Course.secret`` would make them."""
+    return [secrets.token_hex(32).encode() for _ in range(count)]
