@@ -259,7 +259,7 @@ def test_apply_class_and_totals(tmp_path):
 
 @click.command()
 @deadline_options
-def _probe(due, late_penalty, grace, zero_after, submitted_at):
+def _probe(due, late_penalty, grace, zero_after, submitted_at, extensions):
     chosen = registry.resolve("hw1,hw2")
     found = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
     times = times_from_option(submitted_at)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from dlgrade.cli.errors import with_course
-from dlgrade.cli.options import deadline_options, deadlines_from_options
+from dlgrade.cli.options import deadline_options, deadlines_from_options, extensions_from_options
 from dlgrade.courses import registry
 from dlgrade.outputs import atomic
 from dlgrade.outputs.exports import (
@@ -50,7 +50,8 @@ def _parse_names(items: Sequence[str]) -> dict[str, str]:
 def export_command(gradebook: Path, fmt: str, out: Path, assignment: str | None,
                    roster: Path | None, columns: tuple[str, ...], submissions: Path | None,
                    due: tuple[str, ...], late_penalty: float, grace: str,
-                   zero_after: int | None, submitted_at: Path | None) -> None:
+                   zero_after: int | None, submitted_at: Path | None,
+                   extensions: Path | None) -> None:
     """Export a gradebook's grades as CSV, Canvas's import CSV or JSON.
 
     With --due, each assignment's late penalty is applied (raw score, penalty and final
@@ -65,7 +66,8 @@ def export_command(gradebook: Path, fmt: str, out: Path, assignment: str | None,
         if submissions is None and submitted_at is None:
             raise click.UsageError("--due needs --submissions DIR or --submitted-at CSV "
                                    "(the gradebook does not hold submission times)")
-        late_from_gradebook(table, deadlines, times_from_option(submitted_at), submissions)
+        late_from_gradebook(table, deadlines, times_from_option(submitted_at), submissions,
+                            extensions_from_options(extensions, deadlines))
     text, warnings = render(table, fmt, roster=read_roster(roster) if roster else None,
                             names=_parse_names(columns))
     atomic.write_text(out, text)

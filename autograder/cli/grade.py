@@ -11,13 +11,19 @@ from typing import Any
 
 import click
 from dlgrade.cli.errors import Failure, friendly, with_course
-from dlgrade.cli.options import _track, deadline_options, deadlines_from_options, track_options
+from dlgrade.cli.options import (
+    _track,
+    deadline_options,
+    deadlines_from_options,
+    extensions_from_options,
+    track_options,
+)
 from dlgrade.courses import registry
 from dlgrade.grading.grader import grade_submission
 from dlgrade.load.submission import from_path, survey
 from dlgrade.outputs import atomic, report
 from dlgrade.outputs.exports import export_results
-from dlgrade.policy.deadlines import apply_class, times_from_option
+from dlgrade.policy.deadlines import apply_class, times_from_option, unused_extensions
 from dlgrade.spec.exercise import Assignment
 from dlgrade.store.gradebook import Gradebook
 
@@ -141,7 +147,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
           canvas_out: Path | None, roster: Path | None, nbgrader_db: str | None,
           due: tuple[str, ...],
           late_penalty: float, grace: str, zero_after: int | None,
-          submitted_at: Path | None, track: str, device: str) -> None:
+          submitted_at: Path | None, extensions: Path | None, track: str, device: str) -> None:
     """Grade a class: SUBMISSIONS holds one folder (or .py file or notebook) per student,
     or is nbgrader's submitted/ folder (STUDENT/ASSIGNMENT/*.ipynb).
 
@@ -155,10 +161,13 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     config = _track(track, device, chosen)
     deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
     times = times_from_option(submitted_at)
+    granted = extensions_from_options(extensions, deadlines)
     found = survey(submissions, [a.id for a in chosen])
     students = found.submissions
     for entry in found.skipped:
         click.echo(f"warning: {entry.name}: {entry.reason}", err=True)
+    for problem in unused_extensions(granted, [s.student for s in students], deadlines):
+        click.echo(f"warning: {problem}", err=True)
     if nbgrader_db is not None and len(chosen) != 1:
         raise click.UsageError("--nbgrader-db takes one assignment at a time (as nbgrader)")
     if device == "cuda" and workers is None:
@@ -186,12 +195,14 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     if outcome.skipped:
         click.echo(f"{len(outcome.skipped)} unchanged since their last grading, taken from the "
                    f"gradebook (--force regrades them); {len(outcome.graded)} graded now.")
-    late = apply_class(outcome.results, students, chosen, deadlines, times) if deadlines else None
+    late = (apply_class(outcome.results, students, chosen, deadlines, times, granted)
+            if deadlines else None)
     if late:
         lines = [f"  {student} {lr.assignment}: {lr.describe()}"
                  for student, per in late.items() for lr in per.values()
-                 if lr.days_late > 0 or lr.submitted is None]
-        on_time = sum(1 for per in late.values() for lr in per.values()) - len(lines)
+                 if lr.days_late > 0 or lr.submitted is None or lr.extension]
+        on_time = sum(1 for per in late.values() for lr in per.values()
+                      if lr.days_late == 0 and lr.submitted is not None)
         click.echo(f"\nLate penalties ({on_time} submissions on time):")
         click.echo("\n".join(lines) if lines else "  none")
     for path, fmt in ((csv_out, "csv"), (canvas_out, "canvas")):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from dlgrade.cli.errors import Failure
 from dlgrade.courses import registry
-from dlgrade.policy.deadlines import Deadline, DeadlineError, parse_deadlines
+from dlgrade.policy.deadlines import (
+    Deadline,
+    DeadlineError,
+    Extension,
+    extensions_from_option,
+    parse_deadlines,
+)
 from dlgrade.spec.exercise import Assignment
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,9 +55,11 @@ def _track(track: str, device: str, chosen: list[Assignment]) -> dict[str, str] 
 
 
 def deadline_options(command: F) -> F:
-    """``--due``, ``--late-penalty``, ``--grace``, ``--zero-after`` and ``--submitted-at``
-    for a click command; turn them into deadlines with :func:`deadlines_from_options` (and
-    the times with :func:`dlgrade.policy.deadlines.times_from_option`)."""
+    """``--due``, ``--late-penalty``, ``--grace``, ``--zero-after``, ``--submitted-at`` and
+    ``--extensions`` for a click command; turn them into deadlines with
+    :func:`deadlines_from_options`, the times with
+    :func:`dlgrade.policy.deadlines.times_from_option` and the extensions with
+    :func:`extensions_from_options`."""
     options = [
         click.option("--due", "due", multiple=True, metavar="[ASSIGNMENT=]DATETIME",
                      help="Due date, e.g. 2026-11-30T23:59 (local time unless it has a zone) "
@@ -68,6 +76,10 @@ def deadline_options(command: F) -> F:
                      help="CSV of student,submitted_at[,assignment]; it wins over "
                           "nbgrader's timestamp.txt (read only where nbgrader collected), "
                           "which wins over file times."),
+        click.option("--extensions", "extensions",
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="CSV of student[,assignment],due or days: a student's own due "
+                          "date, or extra days on the class's (with --due)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -82,5 +94,15 @@ def deadlines_from_options(due: Sequence[str], late_penalty: float, grace: str,
     :class:`click.UsageError` for bad values."""
     try:
         return parse_deadlines(due, late_penalty, grace, zero_after, assignments)
+    except DeadlineError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def extensions_from_options(path: Path | None, deadlines: Mapping[str, Deadline]
+                            ) -> dict[tuple[str, str | None], Extension] | None:
+    """The ``--extensions`` CSV, read (None without it). Raises :class:`click.UsageError`
+    for a bad file or one given without ``--due``."""
+    try:
+        return extensions_from_option(path, deadlines)
     except DeadlineError as exc:
         raise click.UsageError(str(exc)) from None

@@ -201,12 +201,13 @@ def _text(value: str) -> str:
 
 def to_csv(table: Table) -> str:
     """One row per student: each exercise's score, then the total out of ``max_total``.
-    With deadlines: per late assignment its submission time, days late and penalty, then
-    ``raw_total``, ``penalty`` before ``total``."""
+    With deadlines: per late assignment its submission time, the student's due date (their
+    extension's where they have one), days late and penalty, then ``raw_total``,
+    ``penalty`` before ``total``."""
     late_ids = [a for a in table.assignments if any(a in r.late for r in table.rows)]
     header = ["student", *(c.id for c in table.columns)]
     for a in late_ids:
-        header += [f"{a} submitted_at", f"{a} days_late", f"{a} penalty"]
+        header += [f"{a} submitted_at", f"{a} due", f"{a} days_late", f"{a} penalty"]
     if late_ids:
         header += ["raw_total", "penalty"]
     header += ["total", "max_total"]
@@ -219,7 +220,9 @@ def to_csv(table: Table) -> str:
             late = row.late.get(a)
             when = late.submitted.when.isoformat(timespec="seconds") \
                 if late is not None and late.submitted is not None else ""
-            cells += [when, "" if late is None else str(late.days_late),
+            due = late.due.isoformat(timespec="seconds") \
+                if late is not None and late.due is not None else ""
+            cells += [when, due, "" if late is None else str(late.days_late),
                       "" if late is None else _number(late.penalty)]
         if late_ids:
             cells += [_number(row.raw_total), _number(row.penalty)]
@@ -313,7 +316,8 @@ def to_canvas(table: Table, roster: Sequence[RosterEntry] | None = None,
 def to_json(table: Table) -> dict[str, Any]:
     """``{"assignments": {id: {title, points, exercises: {id: {title, max_score}}}},
     "students": {name: {exercises: {id: {score, max_score, status}}, assignments: {id: {score,
-    max_score[, raw, penalty, final, days_late, submitted_at, source]}}, raw_total, penalty,
+    max_score[, raw, penalty, final, days_late, submitted_at, source, due, extension]}},
+    raw_total, penalty,
     total, max_total}}}``."""
     assignments = {
         a: {"title": table.titles.get(a, a), "points": table.points(a),
@@ -383,9 +387,11 @@ def export_results(results: Sequence[SubmissionResult], assignments: Sequence[As
 
 def late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
                         times: Mapping[tuple[str, str | None], Any] | None,
-                        submissions: Path | None) -> None:
+                        submissions: Path | None,
+                        extensions: Mapping[tuple[str, str | None], Any] | None = None) -> None:
     """Fill each row's late results from the submission times (folders, then the CSV), for
-    ``dlgrade export --due``: the gradebook holds no submission times."""
+    ``dlgrade export --due``: the gradebook holds no submission times. ``extensions``:
+    students' own due dates (:func:`dlgrade.policy.deadlines.read_extensions`)."""
     from dlgrade.load.submission import discover
 
     folders = {s.student: s for s in discover(submissions)} if submissions else {}
@@ -403,4 +409,4 @@ def late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
                 key = next((k for k in ((row.student, a), (row.student, None)) if k in times),
                            None)
                 when[a] = SubmissionTime(times[key], "instructor CSV") if key else None
-        row.late = apply_totals(row.student, totals, deadlines, when)
+        row.late = apply_totals(row.student, totals, deadlines, when, extensions)

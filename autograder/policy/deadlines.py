@@ -14,9 +14,14 @@ scores zero. The time a student handed in is taken, in this order, from:
 3. the newest modification time of the student's files (the weakest: copying files or
    unpacking an archive can change it, so every :class:`SubmissionTime` says its source).
 
+Per-student extensions (``--extensions``, a CSV of ``student[,assignment],due|days``) move
+one student's due date, to a date-time of its own or by extra days, on top of the class's;
+the penalty, grace and cut-off stay the class's, counted from the extended date.
+
 Penalties never overwrite a grade: :func:`apply` returns a :class:`LateResult` with the raw
-score, the penalty and the final score side by side, so exports and reports can show all
-three. Naive date-times (no zone) are read in the grading machine's local time zone.
+score, the penalty and the final score side by side (and the extension that applied), so
+exports and reports can show them. Naive date-times (no zone) are read in the grading
+machine's local time zone.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -187,6 +192,111 @@ def _format_duration(span: timedelta) -> str:
     return f"{seconds}s"
 
 
+# ---------------------------------------------------------------- extensions
+
+
+@dataclass(frozen=True)
+class Extension:
+    """One student's extension: a due date of their own (``due``) or ``days`` more than the
+    class's (a fraction of a day is fine: 0.5 is twelve hours)."""
+
+    due: datetime | None = None
+    days: float = 0.0
+
+    def applied(self, deadline: Deadline) -> Deadline:
+        """``deadline`` with this extension's due date (penalty, grace, cut-off unchanged)."""
+        due = self.due if self.due is not None else deadline.due + self.days * DAY
+        return replace(deadline, due=due)
+
+    def describe(self) -> str:
+        if self.due is not None:
+            return f"extension to {_aware(self.due).isoformat(timespec='minutes')}"
+        return f"extension of {self.days:g} day(s)"
+
+
+#: ``(student, assignment or None) -> extension``; None is "every assignment".
+Extensions = Mapping[tuple[str, str | None], Extension]
+
+
+def read_extensions(path: Path) -> dict[tuple[str, str | None], Extension]:
+    """The ``--extensions`` CSV: a header with ``student`` and either ``due`` (a date-time) or
+    ``days`` (extra days), or both columns with one filled per row, and optionally
+    ``assignment`` (blank: every assignment). One row per student (and assignment)."""
+    path = Path(path)
+    found: dict[tuple[str, str | None], Extension] = {}
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            fields = [h.strip().lower() for h in reader.fieldnames or []]
+            if "student" not in fields or not {"due", "days"} & set(fields):
+                raise DeadlineError(f"{path}: the header must name the columns student and "
+                                    "due or days (and optionally assignment)")
+            for line, row in enumerate(reader, start=2):
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+                if not row.get("student"):
+                    continue
+                key = (row["student"], row.get("assignment") or None)
+                if key in found:
+                    raise DeadlineError(f"{path}, line {line}: a second extension for "
+                                        f"{_who(key)}")
+                found[key] = _extension(row, f"{path}, line {line}")
+    except OSError as exc:
+        raise DeadlineError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise DeadlineError(f"{path} is not a readable CSV file: {exc}") from None
+    return found
+
+
+def _extension(row: Mapping[str, str], where: str) -> Extension:
+    due, days = row.get("due", ""), row.get("days", "")
+    if bool(due) == bool(days):
+        raise DeadlineError(f"{where}: give either due or days, not "
+                            f"{'both' if due else 'neither'}")
+    if due:
+        try:
+            return Extension(due=parse_datetime(due))
+        except DeadlineError as exc:
+            raise DeadlineError(f"{where}: {exc}") from None
+    try:
+        extra = float(days)
+    except ValueError:
+        raise DeadlineError(f"{where}: days must be a number, not {days!r}") from None
+    if not 0 <= extra <= 3650 or math.isnan(extra):
+        raise DeadlineError(f"{where}: days must be between 0 and 3650, not {days}")
+    return Extension(days=extra)
+
+
+def _who(key: tuple[str, str | None]) -> str:
+    return key[0] if key[1] is None else f"{key[0]} on {key[1]}"
+
+
+def extension_for(extensions: Extensions | None, student: str,
+                  assignment: str | None) -> Extension | None:
+    """The student's extension on ``assignment`` (a row for it, else one for every
+    assignment); None when there is none."""
+    if not extensions:
+        return None
+    for key in ((student, assignment), (student, None)):
+        if key in extensions:
+            return extensions[key]
+    return None
+
+
+def unused_extensions(extensions: Extensions | None, students: Iterable[str],
+                      deadlines: Mapping[str, Deadline]) -> list[str]:
+    """Warnings for extension rows that change nothing: a student not in the class, or an
+    assignment without a due date in this run."""
+    present = set(students)
+    problems = []
+    for student, assignment in extensions or {}:
+        if student not in present:
+            problems.append(f"extension for {student!r}, who is not in this class")
+        elif assignment is not None and assignment not in deadlines:
+            problems.append(f"extension for {student!r} on {assignment}, which has no due "
+                            "date in this run")
+    return problems
+
+
 # ---------------------------------------------------------------- submission times
 
 
@@ -332,6 +442,8 @@ class LateResult:
     submitted: SubmissionTime | None
     days_late: int
     fraction: float  # of the raw score taken
+    extension: Extension | None = None  # the student's own, already in days_late
+    due: datetime | None = None  # the due date counted from (the extended one, if any)
 
     @property
     def penalty(self) -> float:
@@ -342,14 +454,17 @@ class LateResult:
         return round(self.raw - self.penalty, 4)
 
     def describe(self) -> str:
-        """One line for a report: e.g. ``2 day(s) late (nbgrader timestamp.txt): -20%``."""
+        """One line for a report: e.g. ``2 day(s) late (nbgrader timestamp.txt): -20%``,
+        with the student's extension when one applied."""
+        granted = f", with an {self.extension.describe()}" if self.extension else ""
         if self.submitted is None:
-            return "submission time unknown: no penalty"
+            return f"submission time unknown: no penalty{granted}"
         when = self.submitted.when.isoformat(timespec="minutes")
         if self.days_late == 0:
-            return f"on time (submitted {when}, from {self.submitted.source})"
+            return f"on time (submitted {when}, from {self.submitted.source}{granted})"
         return (f"{self.days_late} day(s) late (submitted {when}, from "
-                f"{self.submitted.source}): -{self.fraction:.0%}, {self.raw:g} -> {self.final:g}")
+                f"{self.submitted.source}{granted}): -{self.fraction:.0%}, "
+                f"{self.raw:g} -> {self.final:g}")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -357,24 +472,33 @@ class LateResult:
             "final": self.final, "days_late": self.days_late, "fraction": self.fraction,
             "submitted_at": self.submitted.when.isoformat() if self.submitted else None,
             "source": self.submitted.source if self.submitted else None,
+            "due": self.due.isoformat() if self.due else None,
+            "extension": self.extension.describe() if self.extension else None,
         }
 
 
 def late_result(student: str, raw: float, max_score: float, deadline: Deadline,
-                submitted: SubmissionTime | None, assignment: str | None = None) -> LateResult:
-    """The penalty for a raw score handed in at ``submitted`` (None: unknown, no penalty)."""
+                submitted: SubmissionTime | None, assignment: str | None = None,
+                extension: Extension | None = None) -> LateResult:
+    """The penalty for a raw score handed in at ``submitted`` (None: unknown, no penalty),
+    against ``deadline`` moved by the student's ``extension`` if they have one."""
+    if extension is not None:
+        deadline = extension.applied(deadline)
     if submitted is None:
-        return LateResult(student, assignment, raw, max_score, None, 0, 0.0)
+        return LateResult(student, assignment, raw, max_score, None, 0, 0.0, extension,
+                          deadline.due)
     return LateResult(student, assignment, raw, max_score, submitted,
                       deadline.days_late(submitted.when),
-                      deadline.penalty_fraction(submitted.when))
+                      deadline.penalty_fraction(submitted.when), extension, deadline.due)
 
 
 def apply(result: SubmissionResult, submission: Submission,
           assignments: Sequence[Assignment], deadlines: Mapping[str, Deadline],
-          times: Times | None = None) -> dict[str, LateResult]:
+          times: Times | None = None, extensions: Extensions | None = None
+          ) -> dict[str, LateResult]:
     """Per assignment of ``assignments`` that has a deadline: the student's raw total on it,
-    the penalty and the final score. ``result`` is left unchanged (raw scores stay raw)."""
+    the penalty and the final score (after the student's extension, if any). ``result`` is
+    left unchanged (raw scores stay raw)."""
     by_id = {e.id: e for e in result.exercises}
     found = {}
     for a in assignments:
@@ -383,25 +507,30 @@ def apply(result: SubmissionResult, submission: Submission,
             continue
         raw = round(sum(by_id[e.id].score for e in a.exercises if e.id in by_id), 4)
         when = submission_time(submission, times, a.id)
-        found[a.id] = late_result(result.student, raw, a.points, deadline, when, a.id)
+        found[a.id] = late_result(result.student, raw, a.points, deadline, when, a.id,
+                                  extension_for(extensions, result.student, a.id))
     return found
 
 
 def apply_class(results: Iterable[SubmissionResult], submissions: Iterable[Submission],
                 assignments: Sequence[Assignment], deadlines: Mapping[str, Deadline],
-                times: Times | None = None) -> dict[str, dict[str, LateResult]]:
+                times: Times | None = None, extensions: Extensions | None = None
+                ) -> dict[str, dict[str, LateResult]]:
     """:func:`apply` for a class: ``student -> assignment -> LateResult``."""
     by_student = {s.student: s for s in submissions}
-    return {r.student: apply(r, by_student[r.student], assignments, deadlines, times)
+    return {r.student: apply(r, by_student[r.student], assignments, deadlines, times,
+                             extensions)
             for r in results if r.student in by_student}
 
 
 def apply_totals(student: str, totals: Mapping[str, tuple[float, float]],
                  deadlines: Mapping[str, Deadline],
-                 submitted: Mapping[str, SubmissionTime | None]) -> dict[str, LateResult]:
+                 submitted: Mapping[str, SubmissionTime | None],
+                 extensions: Extensions | None = None) -> dict[str, LateResult]:
     """The same from per-assignment ``(score, max score)`` totals (e.g. a gradebook's) and
     known submission times per assignment."""
-    return {a: late_result(student, score, max_score, deadlines[a], submitted.get(a), a)
+    return {a: late_result(student, score, max_score, deadlines[a], submitted.get(a), a,
+                           extension_for(extensions, student, a))
             for a, (score, max_score) in totals.items() if a in deadlines}
 
 
@@ -452,3 +581,13 @@ def _targeted(item: str) -> str | None:
 def times_from_option(path: Path | None) -> dict[tuple[str, str | None], datetime] | None:
     """The ``--submitted-at`` CSV, read (None without it)."""
     return read_times(path) if path is not None else None
+
+
+def extensions_from_option(path: Path | None, deadlines: Mapping[str, Deadline]
+                           ) -> dict[tuple[str, str | None], Extension] | None:
+    """The ``--extensions`` CSV, read (None without it); it needs ``--due``."""
+    if path is None:
+        return None
+    if not deadlines:
+        raise DeadlineError("--extensions needs --due (an extension moves a due date)")
+    return read_extensions(path)
