@@ -1,4 +1,5 @@
-"""``dlgrade export``: a gradebook's grades as CSV, Canvas's import CSV or JSON."""
+"""``dlgrade export``: a gradebook's grades as CSV, Canvas's import CSV or JSON; ``dlgrade
+history``: every grade a gradebook ever recorded, and why."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
-from dlgrade.cli.errors import with_course
+from dlgrade.cli.errors import friendly, with_course
 from dlgrade.cli.options import deadline_options, deadlines_from_options, extensions_from_options
 from dlgrade.courses import registry
 from dlgrade.outputs import atomic
@@ -18,6 +19,7 @@ from dlgrade.outputs.exports import (
     table_from_gradebook,
 )
 from dlgrade.policy.deadlines import times_from_option
+from dlgrade.store.gradebook import Gradebook
 
 
 def _parse_names(items: Sequence[str]) -> dict[str, str]:
@@ -77,4 +79,27 @@ def export_command(gradebook: Path, fmt: str, out: Path, assignment: str | None,
                f"({fmt})")
 
 
-COMMANDS = (export_command,)
+@click.command("history")
+@click.argument("gradebook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--student", help="Only this student.")
+@click.option("--exercise", "-e", help="Only this exercise id.")
+@friendly
+def history_command(gradebook: Path, student: str | None, exercise: str | None) -> None:
+    """Every grade GRADEBOOK recorded, oldest first: when, the score, and why it was graded
+    (first grading, files changed, course or grader changed, regraded on request)."""
+    book = Gradebook(gradebook, read_only=True)
+    try:
+        rows = book.history(student, exercise)
+    finally:
+        book.close()
+    if not rows:
+        click.echo("No grades recorded" + (f" for {student}" if student else "")
+                   + (f" on {exercise}" if exercise else "") + ".")
+        return
+    for row in rows:
+        click.echo(f"{row['graded_at']}  {row['student']}  {row['exercise']}  "
+                   f"{row['score']:.2f} / {row['max_score']:g}  {row['status']}  "
+                   f"({row['reason']}; course {row['fingerprint']})")
+
+
+COMMANDS = (export_command, history_command)

@@ -129,6 +129,9 @@ def check(path: Path, assignment: str | None, exercises: tuple[str, ...], quiet:
 @click.option("--scheduler", help="Address of the Dask scheduler (with --executor dask).")
 @click.option("--force", is_flag=True,
               help="Regrade students whose files have not changed since the last run.")
+@click.option("--dry-run", "dry_run", is_flag=True,
+              help="Grade, then list every student whose stored grades would change (by how "
+                   "much, on which exercise) without writing anything.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a CSV: a row per student, a column per exercise, the total.")
 @click.option("--canvas", "canvas_out", type=click.Path(dir_okay=False, path_type=Path),
@@ -143,7 +146,8 @@ def check(path: Path, assignment: str | None, exercises: tuple[str, ...], quiet:
 @with_course
 def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: Path,
           no_gradebook: bool, details: bool, html_dir: Path | None, workers: int | None,
-          executor: str, scheduler: str | None, force: bool, csv_out: Path | None,
+          executor: str, scheduler: str | None, force: bool, dry_run: bool,
+          csv_out: Path | None,
           canvas_out: Path | None, roster: Path | None, nbgrader_db: str | None,
           due: tuple[str, ...],
           late_penalty: float, grace: str, zero_after: int | None,
@@ -157,6 +161,9 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
     """
     from dlgrade.grading.classroom import DaskExecutor, LocalExecutor, default_workers, grade_class
 
+    if dry_run:
+        _refuse_outputs_in_dry_run(no_gradebook=no_gradebook, json=json_out, csv=csv_out,
+                                   canvas=canvas_out, html=html_dir, nbgrader_db=nbgrader_db)
     chosen = registry.resolve(assignment)
     config = _track(track, device, chosen)
     deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
@@ -178,7 +185,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
         runner: Any = DaskExecutor(scheduler)
     else:
         runner = LocalExecutor(workers or default_workers())
-    book = None if no_gradebook else Gradebook(gradebook)
+    book = None if no_gradebook else Gradebook(gradebook, read_only=dry_run)
     try:
         with click.progressbar(length=len(students), label=f"Grading {len(students)} students",
                                file=sys.stderr) as bar:
@@ -189,8 +196,14 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
         raise Failure("interrupted: every student graded so far is saved in the gradebook; "
                       "run the same command again to finish") from None
     finally:
-        if book is not None:
+        if book is not None and not dry_run:
             book.close()
+    if dry_run:
+        try:
+            _report_dry_run(outcome.results, book, gradebook)
+        finally:
+            book.close()
+        return
     click.echo(report.class_report(outcome.results, chosen, skipped=found.skipped))
     if outcome.skipped:
         click.echo(f"{len(outcome.skipped)} unchanged since their last grading, taken from the "
@@ -247,6 +260,37 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
                    f"students written to {nbgrader_db}")
     if book is not None:
         click.echo(f"Gradebook: {gradebook}")
+
+
+def _refuse_outputs_in_dry_run(**given: object) -> None:
+    """``--dry-run`` writes nothing, so it takes no output option (and needs the gradebook
+    it compares with)."""
+    names = {"no_gradebook": "--no-gradebook", "json": "--json", "csv": "--csv",
+             "canvas": "--canvas", "html": "--html", "nbgrader_db": "--nbgrader-db"}
+    clash = [names[k] for k, v in given.items() if v]
+    if clash:
+        raise click.UsageError(f"--dry-run writes nothing and compares with the gradebook: "
+                               f"drop {', '.join(clash)}")
+
+
+def _report_dry_run(results: list[Any], book: Gradebook, path: Path) -> None:
+    """What a real run would change in the gradebook, student by student."""
+    from dlgrade.store.gradebook import changes
+
+    changed = {r.student: changes(book.current(r.student), r) for r in results}
+    changed = {s: c for s, c in changed.items() if c}
+    click.echo(f"Dry run: nothing was written. Compared with {path}: {len(changed)} of "
+               f"{len(results)} students would change.")
+    for student, found in changed.items():
+        total = round(sum(c.delta for c in found), 4)
+        click.echo(f"  {student}: {total:+.2f} points")
+        for c in found:
+            old = "new" if c.old_score is None else f"{c.old_score:.2f} ({c.old_status})"
+            click.echo(f"    {c.exercise}: {old} -> {c.new_score:.2f} / {c.max_score:g} "
+                       f"({c.new_status}), {c.delta:+.2f}")
+    if changed:
+        click.echo("Run the same command without --dry-run to apply (with --force to regrade "
+                   "students whose files and course did not change).")
 
 
 @click.command()

@@ -180,7 +180,8 @@ def grade_class(
         submissions: the class.
         assignments: what to grade.
         executor: where to run (:class:`LocalExecutor` or :class:`DaskExecutor`).
-        gradebook: where to record results and look up unchanged students.
+        gradebook: where to record results and look up unchanged students (one opened
+            read-only is only looked up: ``grade --dry-run``).
         force: regrade students whose files and course did not change.
         on_result: called with (result, was graded now) for each student, e.g. a progress bar.
         track: the torch track (``{"name": "torch", "device": ...}``); None for numpy.
@@ -212,7 +213,7 @@ def grade_class(
             tasks.append(make_task(submission, assignments, track=track, loaded=loaded))
     graded = []
     for result in executor.run(tasks):
-        if gradebook is not None:
+        if gradebook is not None and not gradebook.read_only:
             gradebook.record(result, [(a, hashes[result.student][a.id], prints[a.id])
                                       for a in assignments])
         done[result.student] = result
