@@ -8,14 +8,15 @@ traceback in front of a student); see :mod:`dlgrade.cli.errors`.
 * :mod:`~dlgrade.cli.options`: options shared by commands (``--track``, ``--due`` ...);
 * the commands: :mod:`~dlgrade.cli.course` (list, validate, build-templates, kit),
   :mod:`~dlgrade.cli.grade` (check, grade, doctor), :mod:`~dlgrade.cli.exports` (export),
-  :mod:`~dlgrade.cli.gradescope` (gradescope, gradescope-run) and
-  :mod:`~dlgrade.cli.nbgrader` (nbgrader-source, nbgrader-gradebook).
+  :mod:`~dlgrade.cli.gradescope` (gradescope, gradescope-run),
+  :mod:`~dlgrade.cli.nbgrader` (nbgrader-source, nbgrader-gradebook) and
+  :mod:`~dlgrade.cli.similarity` (similarity).
 """
 
 from __future__ import annotations
 
 import click
-from dlgrade.cli import course, exports, grade, gradescope, nbgrader
+from dlgrade.cli import course, exports, grade, gradescope, nbgrader, similarity
 
 __all__ = ["main"]
 
@@ -29,6 +30,6 @@ def main() -> None:
     """
 
 
-for _module in (course, grade, exports, gradescope, nbgrader):
+for _module in (course, grade, exports, gradescope, nbgrader, similarity):
     for _command in _module.COMMANDS:
         main.add_command(_command)
