@@ -206,7 +206,8 @@ EXERCISES: tuple[Exercise, ...] = (
         points=3.0,
         oracle_check=oracles.lstm_check,
         hint="Gates in the order i, f, o, g (g is the last block, tanh); next_c reaches the "
-        "loss through next_h too: dc = dnext_c + dnext_h * o * (1 - tanh(next_c)**2).",
+        "loss through next_h too: dc = dnext_c + dnext_h * o * (1 - tanh(next_c)**2). Keep "
+        "the provided lstm_step_forward_pair: the grader calls your forward through it.",
     ),
     Exercise(
         id="a7.gru_step",
