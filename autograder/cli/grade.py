@@ -141,6 +141,9 @@ def check(path: Path, assignment: str | None, exercises: tuple[str, ...], quiet:
 @click.option("--nbgrader-db", "nbgrader_db",
               help="Also write the scores into this nbgrader gradebook (COURSE_DIR/gradebook.db "
                    "or an SQLAlchemy URL), one grade per exercise; needs nbgrader.")
+@click.option("--similarity", "similarity_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also look for copying, as `dlgrade similarity` does: its report (index.html) "
+                   "and similarity.json go in this folder; needs copydetect.")
 @deadline_options
 @track_options
 @with_course
@@ -151,7 +154,8 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
           canvas_out: Path | None, roster: Path | None, nbgrader_db: str | None,
           due: tuple[str, ...],
           late_penalty: float, grace: str, zero_after: int | None,
-          submitted_at: Path | None, extensions: Path | None, track: str, device: str) -> None:
+          submitted_at: Path | None, extensions: Path | None, track: str, device: str,
+          similarity_dir: Path | None = None) -> None:
     """Grade a class: SUBMISSIONS holds one folder (or .py file or notebook) per student,
     or is nbgrader's submitted/ folder (STUDENT/ASSIGNMENT/*.ipynb).
 
@@ -163,7 +167,12 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
 
     if dry_run:
         _refuse_outputs_in_dry_run(no_gradebook=no_gradebook, json=json_out, csv=csv_out,
-                                   canvas=canvas_out, html=html_dir, nbgrader_db=nbgrader_db)
+                                   canvas=canvas_out, html=html_dir, nbgrader_db=nbgrader_db,
+                                   similarity=similarity_dir)
+    if similarity_dir is not None:
+        from dlgrade.cli.similarity import require
+
+        require()  # before grading: say so now if copydetect is missing
     chosen = registry.resolve(assignment)
     config = _track(track, device, chosen)
     deadlines = deadlines_from_options(due, late_penalty, grace, zero_after, chosen)
@@ -258,6 +267,11 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
             raise Failure(f"could not write {nbgrader_db}: {error_text(exc)}; {kept}") from None
         click.echo(f"nbgrader gradebook: {done.grades} grades of {len(done.students)} "
                    f"students written to {nbgrader_db}")
+    if similarity_dir is not None:
+        from dlgrade.cli.similarity import run as look_for_copying
+
+        look_for_copying(students, chosen, html_dir=similarity_dir, workers=workers,
+                         json_out=similarity_dir / "similarity.json")
     if book is not None:
         click.echo(f"Gradebook: {gradebook}")
 
@@ -266,7 +280,8 @@ def _refuse_outputs_in_dry_run(**given: object) -> None:
     """``--dry-run`` writes nothing, so it takes no output option (and needs the gradebook
     it compares with)."""
     names = {"no_gradebook": "--no-gradebook", "json": "--json", "csv": "--csv",
-             "canvas": "--canvas", "html": "--html", "nbgrader_db": "--nbgrader-db"}
+             "canvas": "--canvas", "html": "--html", "nbgrader_db": "--nbgrader-db",
+             "similarity": "--similarity"}
     clash = [names[k] for k, v in given.items() if v]
     if clash:
         raise click.UsageError(f"--dry-run writes nothing and compares with the gradebook: "

@@ -10,10 +10,19 @@ from pathlib import Path
 import click
 from dlgrade.cli.errors import Failure, with_course
 from dlgrade.courses import registry
+from dlgrade.courses.course import active
 from dlgrade.grading import similarity as analysis
 from dlgrade.load.submission import Submission, survey
 from dlgrade.outputs import atomic
 from dlgrade.spec.exercise import Assignment
+
+
+def require() -> None:
+    """Fail in one line, saying how to install it, unless copydetect is there."""
+    try:
+        analysis.require()
+    except analysis.SimilarityMissing as missing:
+        raise Failure(str(missing)) from None
 
 
 def run(students: Sequence[Submission], chosen: Sequence[Assignment], *,
@@ -21,11 +30,11 @@ def run(students: Sequence[Submission], chosen: Sequence[Assignment], *,
         workers: int | None = None, settings: analysis.Settings | None = None,
         boilerplate: Sequence[Path] = (), top: int = 20) -> analysis.Analysis:
     """Analyse, print the top pairs, write the JSON and the HTML report."""
-    try:
-        analysis.require()
-    except analysis.SimilarityMissing as missing:
-        raise Failure(str(missing)) from None
+    require()
     found = None
+    if answers and active().kit is not None:
+        click.echo("warning: a student kit has no hidden cases: code similarity only", err=True)
+        answers = False
     if answers:
         from dlgrade.grading.answers import class_answers
         from dlgrade.grading.classroom import default_workers
