@@ -206,3 +206,20 @@ def test_without_copydetect_the_command_says_how_to_install_it(tmp_path, monkeyp
     assert result.exit_code == 2
     assert "pip install 'dlgrade[similarity]'" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    # grade --similarity says so before grading anyone
+    graded = CliRunner().invoke(main, ["grade", "hw1", str(tmp_path), "--course", str(FIXTURE),
+                                       "--no-gradebook", "--similarity", str(tmp_path / "r")])
+    assert graded.exit_code == 2 and "Grading" not in graded.output
+    assert "pip install 'dlgrade[similarity]'" in graded.output
+
+
+def test_grade_with_similarity_writes_the_report_beside_the_grades(tmp_path):
+    folder = tmp_path / "class"
+    made = bench.make_class(folder, 6, seed=8, copies=1, rare=0, known=0.0)
+    report = tmp_path / "similar"
+    result = CliRunner().invoke(main, ["grade", "hw1", str(folder), "--course", str(FIXTURE),
+                                       "--no-gradebook", "--similarity", str(report)])
+    assert result.exit_code == 0, result.output
+    pairs = json.loads((report / "similarity.json").read_text())
+    assert {pairs[0]["a"], pairs[0]["b"]} == set(made["copies"][0])
+    assert (report / "index.html").is_file() and (report / "pairs" / "0001.html").is_file()

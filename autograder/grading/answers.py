@@ -73,7 +73,8 @@ def digest(value: Any) -> str | None:
     if type(value) not in (np.ndarray, float, int, np.float64, np.float32) or \
             array.dtype.kind not in "fiub" or array.size == 0:
         return None
-    rounded = np.ascontiguousarray(array.astype(np.float32))
+    with np.errstate(all="ignore"):  # beyond float32's range: inf, an answer like any
+        rounded = np.ascontiguousarray(array.astype(np.float32))
     rounded[rounded == 0] = 0.0  # -0.0 is 0.0
     h = hashlib.blake2b(digest_size=8)
     h.update(repr(array.shape).encode())
