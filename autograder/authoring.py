@@ -5,7 +5,9 @@ assignments with these types and helpers and with nothing else of the engine:
 
 * :class:`Assignment`, :class:`Exercise`, :class:`Mutant` (a known mistake, as a patch of the
   reference or as replacement functions) and :class:`Variant` (an accepted one), with the
-  :data:`Sampler`, :data:`Oracle` and :data:`Params` types of their fields;
+  :data:`Sampler`, :data:`Oracle` and :data:`Params` types of their fields; their ``dtypes``
+  field declares which float dtypes answers may have and each one's ``(rtol, atol)``
+  (:data:`DTYPES`, float64 and float32, unless an assignment or an exercise says otherwise);
 * :func:`update_rule` declares an optimizer exercise graded on whole trajectories (its
   config keys, settings, :class:`Objective`\\ s such as :func:`quadratic` and
   :func:`double_well`, tolerance), :func:`update_rule_cases` gives its cases to an oracle;
@@ -30,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from dlgrade.core import gradcheck
-from dlgrade.core.compare import compare
+from dlgrade.core.compare import DTYPES, compare
 from dlgrade.courses.course import active
 from dlgrade.grading.cases import seed_for
 from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER, gradient, trajectory
@@ -63,8 +65,8 @@ from dlgrade.spec.update_rules import (
 from dlgrade.spec.update_rules import trajectory_cases as update_rule_cases
 
 __all__ = [
-    "BINARY", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing", "Mutant",
-    "Objective", "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "Script",
+    "BINARY", "DTYPES", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing",
+    "Mutant", "Objective", "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "Script",
     "SpecError", "Step", "TrajectoryCase", "Variant",
     "compare", "double_well", "dropout_properties", "family", "finite_difference_property",
     "gradcheck", "gradient", "quadratic", "reference", "reference_observations", "seed_for",

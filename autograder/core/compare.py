@@ -3,8 +3,14 @@
 Order of checks (the first failure is reported): type, dtype kind, shape, non-finite values,
 then closeness ``|actual - expected| <= atol + rtol * |expected|`` elementwise in float64.
 
-* Tolerances come from one table keyed by the dtype the student returned (a float32 answer is
-  allowed float32 error); give both ``rtol`` and ``atol`` or neither.
+* The course decides which float dtypes an answer to a float question may have, and the
+  tolerance of each (``dtypes``: :data:`DTYPES`, float64 and float32, unless the course
+  declares its own with ``Assignment.dtypes`` / ``Exercise.dtypes``); a float32 answer is
+  allowed float32 error where float32 is accepted. Any other dtype (float16, an integer, a
+  boolean) fails with reason ``dtype`` and one line saying what the course accepts: a
+  student cannot choose a looser tolerance by returning a coarser type. ``rtol`` and
+  ``atol`` override the tolerance of every accepted dtype (give both or neither), never
+  which dtypes are accepted.
 * NaN and inf never pass unless the expected array has the same non-finite value at the same
   place. Empty or broadcastable-but-different shapes never pass: shapes must be equal.
 * Only plain ``numpy.ndarray`` (or Python / numpy scalars) are compared; subclasses and
@@ -17,18 +23,24 @@ then closeness ``|actual - expected| <= atol + rtol * |expected|`` elementwise i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-#: (rtol, atol) by the dtype of the student's array, as torch.testing.assert_close.
-TOLERANCES: dict[np.dtype, tuple[float, float]] = {
-    np.dtype(np.float16): (1e-3, 1e-5),
-    np.dtype(np.float32): (1.3e-6, 1e-5),
-    np.dtype(np.float64): (1e-7, 1e-7),
+#: The float dtypes an answer to a float question may have unless the course says otherwise,
+#: with the (rtol, atol) each is judged at (float32's as torch.testing.assert_close's).
+#: A course declares its own with ``Assignment.dtypes`` and ``Exercise.dtypes``.
+DTYPES: dict[str, tuple[float, float]] = {
+    "float64": (1e-7, 1e-7),
+    "float32": (1.3e-6, 1e-5),
 }
-#: Integer answers to a float question are compared like float64.
+#: Integer and boolean answers to an integer or boolean question are compared nearly exactly.
 _EXACTISH = (1e-7, 1e-7)
+#: Accepted dtypes and their (rtol, atol): keys are dtype names (``"float32"``), numpy types
+#: or dtypes (a lookup compares ``dtype == key``).
+Dtypes = Mapping[Any, tuple[float, float]]
 #: Share of a check's credit kept by right values in a shape that differs from the expected
 #: one only by singleton dimensions ((1, D) where (D,) is documented).
 SHAPE_CREDIT = 0.9
@@ -63,9 +75,40 @@ def same_up_to_singletons(shape: tuple[int, ...], expected: tuple[int, ...]) -> 
             and tuple(d for d in shape if d != 1) == tuple(d for d in expected if d != 1))
 
 
-def tolerance_for(dtype: np.dtype) -> tuple[float, float]:
-    """Default (rtol, atol) for an answer of this dtype."""
-    return TOLERANCES.get(np.dtype(dtype), _EXACTISH)
+def accepts(dtype: Any, dtypes: Dtypes | None = None) -> tuple[float, float] | None:
+    """The (rtol, atol) of an answer of ``dtype`` to a float question where ``dtypes`` (None:
+    :data:`DTYPES`) are accepted, or None when that dtype is not accepted."""
+    table = DTYPES if dtypes is None else dtypes
+    dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
+    found = table.get(dtype.name)  # the usual case, a name: no dtype parsing on the hot path
+    if found is not None:
+        return found
+    for key, tolerance in table.items():  # "f4", np.float32, or not accepted at all
+        if dtype == key:
+            return tolerance
+    return None
+
+
+def names(dtypes: Dtypes | None = None) -> str:
+    """``"float64 and float32"``: the accepted dtypes as a student reads them."""
+    found = [np.dtype(k).name for k in (DTYPES if dtypes is None else dtypes)]
+    return (", ".join(found[:-1]) + " and " + found[-1]) if len(found) > 1 else "".join(found)
+
+
+def refusal(dtype: Any, dtypes: Dtypes | None = None) -> str:
+    """The one line for an answer whose dtype is not accepted (no number of any case)."""
+    return f"has dtype {np.dtype(dtype).name}; this course accepts {names(dtypes)}"
+
+
+def coarsest(dtypes: Dtypes | None = None) -> np.dtype:
+    """The accepted float dtype with the largest machine epsilon (float32 by default)."""
+    return max((np.dtype(k) for k in (DTYPES if dtypes is None else dtypes)),
+               key=lambda d: float(np.finfo(d).eps))
+
+
+def tolerance_for(dtype: Any, dtypes: Dtypes | None = None) -> tuple[float, float]:
+    """(rtol, atol) of an answer of this dtype: its accepted tolerance, else near-exact."""
+    return accepts(dtype, dtypes) or _EXACTISH
 
 
 def as_plain_array(value: object) -> np.ndarray | None:
@@ -83,6 +126,7 @@ def compare(
     *,
     rtol: float | None = None,
     atol: float | None = None,
+    dtypes: Dtypes | None = None,
     show_values: bool = True,
 ) -> Comparison:
     """Compare ``actual`` (untrusted) with ``expected`` (trusted).
@@ -90,7 +134,9 @@ def compare(
     Args:
         actual: the student's value: a plain ndarray or a number.
         expected: the reference value (array-like).
-        rtol, atol: override the per-dtype defaults; both or neither.
+        rtol, atol: override the accepted dtypes' tolerances; both or neither.
+        dtypes: the float dtypes accepted for a float ``expected``, with their
+            ``(rtol, atol)``; None: :data:`DTYPES` (float64 and float32).
         show_values: include numbers in a value mismatch's message (how many entries
             differ, the largest difference and its tolerance, the student's and the expected
             number at the worst index); False for hidden cases names no number at all.
@@ -104,22 +150,25 @@ def compare(
     act = as_plain_array(actual)
     if act is None:
         return Comparison(False, "type", f"expected an array, got {type(actual).__name__}")
-    if exp.dtype.kind in "fc" and act.dtype.kind not in "fiu":
-        return Comparison(
-            False, "dtype", f"dtype {act.dtype} is not a real number type (expected {exp.dtype})"
-        )
-    if exp.dtype.kind in "iub" and act.dtype.kind != exp.dtype.kind:
+    if exp.dtype.kind in "fc":
+        allowed = accepts(act.dtype, dtypes)
+        if allowed is None:  # float16, an int, a bool: the course's choice, not the student's
+            return Comparison(False, "dtype", refusal(act.dtype, dtypes))
+    elif exp.dtype.kind in "iub" and act.dtype.kind != exp.dtype.kind:
         return Comparison(False, "dtype", f"dtype {act.dtype} should be {exp.dtype}")
+    else:
+        allowed = _EXACTISH
     if act.shape != exp.shape:
         right = (same_up_to_singletons(act.shape, exp.shape)
-                 and compare(act.reshape(exp.shape), exp, rtol=rtol, atol=atol).ok)
+                 and compare(act.reshape(exp.shape), exp, rtol=rtol, atol=atol,
+                             dtypes=dtypes).ok)
         return Comparison(False, "shape", f"shape {act.shape} should be {exp.shape}",
                           reshaped=right)
     total = exp.size
     if total == 0:
         return Comparison(True, total=0)
     if rtol is None:
-        rtol, atol = tolerance_for(act.dtype)
+        rtol, atol = allowed
     a = act.astype(np.float64)
     e = exp.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -194,20 +243,23 @@ def assert_close(
     *,
     rtol: float | None = None,
     atol: float | None = None,
+    dtypes: Dtypes | None = None,
     name: str = "value",
 ) -> None:
     """Raise ``AssertionError`` naming ``name`` unless :func:`compare` passes."""
     __tracebackhide__ = True
-    result = compare(actual, expected, rtol=rtol, atol=atol)
+    result = compare(actual, expected, rtol=rtol, atol=atol, dtypes=dtypes)
     if not result.ok:
         raise AssertionError(f"{name}: {result.message}")
 
 
-def mismatches(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """Boolean mask of the entries :func:`compare` would reject (same shapes required)."""
+def mismatches(actual: np.ndarray, expected: np.ndarray,
+               dtypes: Dtypes | None = None) -> np.ndarray:
+    """Boolean mask of the entries :func:`compare` would reject on values (same shapes
+    required; a dtype outside ``dtypes`` is judged near-exactly)."""
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
-    rtol, atol = tolerance_for(np.asarray(actual).dtype)
+    rtol, atol = tolerance_for(np.asarray(actual).dtype, dtypes)
     diff, allowed = _differences(a, e, rtol, atol)
     nonfinite_bad = ~np.isfinite(e) & ~((a == e) | (np.isnan(a) & np.isnan(e)))
     return (diff > allowed) | (np.isfinite(e) & ~np.isfinite(a)) | nonfinite_bad

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from dlgrade.core.compare import as_plain_array, compare, mismatches
+from dlgrade.core.compare import Dtypes, as_plain_array, compare, mismatches
 
 
 def explain(
@@ -27,6 +27,7 @@ def explain(
     known: Sequence[tuple[str, np.ndarray]] = (),
     sizes: Mapping[str, int] | None = None,
     show_values: bool = True,
+    dtypes: Dtypes | None = None,
 ) -> str | None:
     """One sentence naming the mistake in ``actual``, or None if no pattern fits.
 
@@ -39,16 +40,18 @@ def explain(
         sizes: candidate divisors for a missing 1/N, e.g. ``{"N (the batch size)": 4}``.
         show_values: False for hidden cases: no number derived from the expected value
             (an offset, an expected count, a factor, a relative error) is named.
+        dtypes: the float dtypes the course accepts, as :func:`compare` takes them (a
+            known mistake is matched, a transposed answer told, only in one of them).
     """
     a = as_plain_array(actual)
     if a is None:
         return None
     e = np.asarray(expected)
-    matched = known_mistake(a, known)
+    matched = known_mistake(a, known, dtypes)
     if matched is not None:
         return f"This matches a common mistake: {known[matched][0]}."
     if a.shape != e.shape:
-        if a.ndim == 2 and a.shape == e.shape[::-1] and compare(a.T, e).ok:
+        if a.ndim == 2 and a.shape == e.shape[::-1] and compare(a.T, e, dtypes=dtypes).ok:
             return f"{name} is transposed: it has the right values in shape {a.shape}."
         return None
     if a.dtype.kind not in "fiu" or e.dtype.kind not in "fiu" or e.size == 0:
@@ -68,14 +71,16 @@ def explain(
         return None
     return (_count(a64, e64, name, show_values)
             or _factor(a64, e64, name, sizes or {}, show_values)
-            or _region(a, e, name, inputs or {})
+            or _region(a, e, name, inputs or {}, dtypes)
             or _close(a64, e64, name, show_values))
 
 
-def known_mistake(actual: object, known: Sequence[tuple[str, np.ndarray]]) -> int | None:
-    """The index of the first known mistake whose value ``actual`` matches, or None."""
+def known_mistake(actual: object, known: Sequence[tuple[str, np.ndarray]],
+                  dtypes: Dtypes | None = None) -> int | None:
+    """The index of the first known mistake whose value ``actual`` matches (in a dtype of
+    ``dtypes``, None: float64 and float32), or None."""
     for number, (_, value) in enumerate(known):
-        if compare(actual, value, show_values=False).ok:
+        if compare(actual, value, dtypes=dtypes, show_values=False).ok:
             return number
     return None
 
@@ -167,9 +172,10 @@ def _close(a: np.ndarray, e: np.ndarray, name: str, show_values: bool) -> str | 
 
 
 def _region(
-    a: np.ndarray, e: np.ndarray, name: str, inputs: Mapping[str, np.ndarray]
+    a: np.ndarray, e: np.ndarray, name: str, inputs: Mapping[str, np.ndarray],
+    dtypes: Dtypes | None = None,
 ) -> str | None:
-    bad = mismatches(a, e)
+    bad = mismatches(a, e, dtypes)
     if not bad.any():
         return None
     for input_name, x in inputs.items():

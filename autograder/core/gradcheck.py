@@ -15,6 +15,12 @@ turns the outputs back into gradient estimates. The grader evaluates the *studen
 forward in the sandbox; tests and ``validate`` evaluate a reference in-process. Checking a
 backward pass against the student's own forward tells "your backward is wrong" apart from
 "your forward is wrong".
+
+Precision is the course's, not the function's: outputs and gradients of a dtype the course
+does not accept (``dtypes``, float64 and float32 by default) are refused, and the step and
+tolerances are those of the coarsest accepted dtype the function actually returned
+(:func:`coarsest_reply`), so low-precision replies at perturbed inputs cannot widen the
+rounding allowance past what an honest student of that precision gets.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from dlgrade.core.compare import Comparison, compare
+from dlgrade.core.compare import Comparison, Dtypes, accepts, compare, names
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,9 @@ class Settings:
 
 
 #: By the dtype the function returns: float64 needs a tiny step; float32 a larger one,
-#: since rounding error grows like machine-eps / eps.
+#: since rounding error grows like machine-eps / eps. These are numerics, not acceptance:
+#: which dtypes a function may return is the course's (``dtypes`` below), and float16 is
+#: here only for a course that accepts it.
 SETTINGS: dict[np.dtype, Settings] = {
     np.dtype(np.float64): Settings(eps=1e-6, rtol=1e-4, atol=1e-6),
     np.dtype(np.float32): Settings(eps=1e-3, rtol=1e-2, atol=1e-3),
@@ -103,7 +111,8 @@ class Estimate:
 
 
 def vjp_from_outputs(
-    outputs: list[object] | np.ndarray, upstream: np.ndarray | None, eps: float
+    outputs: list[object] | np.ndarray, upstream: np.ndarray | None, eps: float,
+    dtypes: Dtypes | None = None,
 ) -> Estimate:
     """Gradient estimates from the outputs of :func:`perturbations`' argument sets.
 
@@ -112,6 +121,10 @@ def vjp_from_outputs(
             list of arrays, or one array stacking them along a new first axis.
         upstream: ``dout`` with the shape of ``f``'s output, or None for a scalar ``f``.
         eps: the step used for the perturbations.
+        dtypes: the float dtypes the course accepts (None: float64 and float32). An output
+            of any other dtype is refused: rounding noise is allowed for, so a float16 reply
+            would otherwise excuse almost any gradient. The caller asks at the step of the
+            coarsest dtype it got (:func:`coarsest_reply`), so that noise stays small.
 
     Returns:
         An :class:`Estimate` with one float64 value per perturbed index.
@@ -121,6 +134,8 @@ def vjp_from_outputs(
         rows = outputs
         if rows.dtype.kind not in "fiu":
             raise GradcheckError(f"the function returned {rows.dtype} values, not numbers")
+        if accepts(rows.dtype, dtypes) is None:
+            raise GradcheckError(_refused(rows.dtype, dtypes))
         if rows.shape[1:] != np.shape(weight):
             raise GradcheckError(f"the function returned shape {rows.shape[1:]} where "
                                  f"{np.shape(weight)} was expected")
@@ -128,6 +143,8 @@ def vjp_from_outputs(
         for out in outputs:
             if type(out) is not np.ndarray or out.dtype.kind not in "fiu":
                 raise GradcheckError(f"the function returned {type(out).__name__}, not numbers")
+            if accepts(out.dtype, dtypes) is None:
+                raise GradcheckError(_refused(out.dtype, dtypes))
             if out.shape != np.shape(weight):
                 raise GradcheckError(f"the function returned shape {out.shape} where "
                                      f"{np.shape(weight)} was expected")
@@ -145,23 +162,41 @@ def vjp_from_outputs(
     return Estimate(estimates, noise if np.isfinite(noise) else 0.0)
 
 
+def coarsest_reply(dtypes_seen: list[np.dtype], dtypes: Dtypes | None = None
+                   ) -> np.dtype | None:
+    """Of the float dtypes a function returned (at the case and at perturbed inputs), the
+    accepted one with the largest machine epsilon: the precision whose :data:`SETTINGS`
+    the differences need. None if none is an accepted float dtype."""
+    found = [np.dtype(d) for d in dtypes_seen
+             if np.dtype(d).kind == "f" and accepts(d, dtypes) is not None]
+    return max(found, key=lambda d: float(np.finfo(d).eps), default=None)
+
+
+def _refused(dtype: np.dtype, dtypes: Dtypes | None) -> str:
+    return f"returned {np.dtype(dtype).name} values; this course accepts {names(dtypes)}"
+
+
 def check_entries(
     analytic: object,
     numerical: Estimate,
     indices: list[tuple[int, ...]],
     settings: Settings,
     *,
+    dtypes: Dtypes | None = None,
     show_values: bool = True,
 ) -> Comparison:
     """Compare an analytic gradient with estimates at ``indices``.
 
-    ``analytic`` must already have the input's shape (the caller compares shapes first).
+    ``analytic`` must already have the input's shape (the caller compares shapes first) and
+    one of the accepted ``dtypes`` (None: float64 and float32), else the result's reason is
+    ``dtype``.
     """
     if type(analytic) is not np.ndarray:
         return Comparison(False, "type", f"expected an array, got {type(analytic).__name__}")
-    picked = np.array([analytic[i] for i in indices], dtype=np.float64)
+    picked = np.array([analytic[i] for i in indices], dtype=analytic.dtype)
     result = compare(picked, numerical.values, rtol=settings.rtol,
-                     atol=settings.atol + numerical.noise, show_values=show_values)
+                     atol=settings.atol + numerical.noise, dtypes=dtypes,
+                     show_values=show_values)
     if result.ok or result.worst_index is None:
         return result
     # Report the index in the input, not in the list of sampled entries.

@@ -32,14 +32,23 @@ import importlib.util
 import os
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dlgrade.spec.exercise import Assignment, Exercise, Mutant, SpecError, Variant, apply_patch
+from dlgrade.spec.exercise import (
+    Assignment,
+    Exercise,
+    Mutant,
+    SpecError,
+    Variant,
+    accepted_dtypes,
+    apply_patch,
+    check_dtypes,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -94,6 +103,11 @@ class Course:
         if exercise_id not in known:
             raise UnknownName(f"unknown exercise {exercise_id!r} (see `dlgrade list`)")
         return known[exercise_id]
+
+    def accepted_dtypes(self, exercise: Exercise) -> Mapping[str, tuple[float, float]]:
+        """The float dtypes answers to ``exercise`` may have, with their ``(rtol, atol)``:
+        the exercise's own, else its assignment's, else float64 and float32."""
+        return accepted_dtypes(exercise, self.assignments.get(exercise.assignment))
 
     def mutants(self, exercise_id: str | None = None) -> tuple[Mutant, ...]:
         every = tuple(m for a in self.assignments.values() for m in a.mutants)
@@ -350,6 +364,8 @@ def validate(course: Course) -> None:
     seen: set[str] = set()
     for a in course.assignments.values():  # (two may share a student module: layers.py)
         course.support_files([a])  # every support file is there
+        if a.dtypes is not None:
+            check_dtypes(a.dtypes, f"assignment {a.id!r}")
         by_id = {}
         for e in a.exercises:
             e.validate()

@@ -5,7 +5,8 @@
 * the templates of those assignments (``OUT/activations.py`` ...), to fill in where they are;
 * ``OUT/course.toml``, which makes OUT a course for ``dlgrade check``: a *kit*;
 * ``OUT/dlgrade-kit/kit.json`` and ``arrays.npz``: the exercise metadata (ids, titles,
-  functions, points, checks and their weights, hints, time limits) and the public cases,
+  functions, points, checks and their weights, hints, time limits, the accepted dtypes and
+  their tolerances) and the public cases,
   frozen: inputs, hyper-parameters, the reference's outputs, the reference's forward at the
   gradient check's perturbed inputs, the outputs of every known mistake (for naming it) and,
   for program exercises, the scripts of calls, what is read from them and the properties'
@@ -56,7 +57,7 @@ MAX_BYTES = 256 << 20
 _EXERCISE_FIELDS = ("id", "title", "module", "kind", "functions", "inputs", "wrt", "params",
                     "public_shapes", "hidden_shapes", "stable", "points", "time_limit",
                     "hint", "weights", "returns", "builds_on", "tolerance", "hints",
-                    "no_warnings")
+                    "no_warnings", "dtypes")
 _CLASSES: dict[str, type] = {"Step": Step, "Case": Case, "Scenario": Scenario,
                              "Property": Property}
 
@@ -174,6 +175,7 @@ def _exercise_data(exercise: Exercise, writer: _Writer) -> dict[str, Any]:
     from dlgrade.grading import grader  # the course's own expectations, as grading makes them
 
     data = {name: writer.encode(getattr(exercise, name)) for name in _EXERCISE_FIELDS}
+    data["dtypes"] = writer.encode(_dtype_names(exercise.dtypes))
     data["weights"] = writer.encode(dict(exercise.weights))
     data["returns"] = writer.encode(dict(exercise.returns))
     if exercise.kind == "program":
@@ -196,6 +198,13 @@ def _exercise_data(exercise: Exercise, writer: _Writer) -> dict[str, Any]:
     return data
 
 
+def _dtype_names(dtypes: Any) -> dict[str, tuple[float, float]] | None:
+    """A dtypes declaration as plain data (names for keys, numpy types included)."""
+    if dtypes is None:
+        return None
+    return {np.dtype(k).name: (float(v[0]), float(v[1])) for k, v in dtypes.items()}
+
+
 def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, dict]:
     """The kit's JSON document and its arrays, for ``assignments`` of ``course``."""
     writer = _Writer()
@@ -205,6 +214,8 @@ def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, d
             "id": a.id, "title": a.title, "libraries": list(a.libraries),
             "support": list(a.support),
             "tracks": list(a.tracks),
+            # The course's accepted dtypes travel with the cases: check judges as grade does.
+            "dtypes": writer.encode(_dtype_names(a.dtypes)),
             "exercises": [_exercise_data(e, writer) for e in a.exercises],
             "mutants": [{"exercise": m.exercise, "name": m.name, "mistake": m.mistake,
                          "fails": list(m.fails), "hint": m.hint} for m in a.mutants],
@@ -407,7 +418,7 @@ def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
             assignments[a["id"]] = Assignment(
                 a["id"], a["title"], tuple(exercises), mutants,
                 libraries=tuple(a["libraries"]), tracks=tuple(a["tracks"]),
-                support=tuple(a.get("support", ())))
+                support=tuple(a.get("support", ())), dtypes=reader.decode(a.get("dtypes")))
     except (KeyError, TypeError, ValueError) as exc:
         raise CourseError(f"{where}: malformed kit ({type(exc).__name__}: {exc})") from None
     course = Course(root=root, name=str(table.get("name", doc.get("course", root.name))),

@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 from dlgrade.core import gradcheck
-from dlgrade.core.compare import NEAR_FACTOR, SHAPE_CREDIT, compare, same_up_to_singletons
+from dlgrade.core.compare import (
+    NEAR_FACTOR,
+    SHAPE_CREDIT,
+    accepts,
+    compare,
+    refusal,
+    same_up_to_singletons,
+)
 from dlgrade.core.diagnose import explain, known_mistake
 from dlgrade.courses.course import CourseError, active
 from dlgrade.courses.registry import mutants, reference_module
@@ -238,6 +245,7 @@ class _ExerciseRun:
     def __init__(self, grader: Grader, exercise: Exercise) -> None:
         self.grader = grader
         self.exercise = exercise
+        self.dtypes = active().accepted_dtypes(exercise)  # the course's, never the student's
         self.deadline = time.monotonic() + (grader.time_limit or exercise.time_limit)
         # Per check and case: the credit earned (1, 0, or SHAPE_CREDIT) and the failure.
         self.outcomes: dict[str, list[tuple[float, str]]] = {c: [] for c in exercise.checks}
@@ -346,16 +354,32 @@ class _ExerciseRun:
         return values, missing
 
     def _numerical(self, case: Case, value: Any, replies: dict[str, Reply]) -> dict[str, Any]:
-        """Finite-difference gradients of the student's own forward (or a reason string)."""
+        """Finite-difference gradients of the student's own forward (or a reason string).
+
+        The differences are taken at the step of the coarsest accepted dtype the forward
+        returned, at the case or at any perturbed input (asked again until no reply is
+        coarser than the step it was asked with): float32 replies to float64's tiny step
+        would carry rounding noise that excuses any gradient. Other dtypes are refused."""
         ex = self.exercise
         if type(value) is not np.ndarray or value.dtype.kind != "f":
             return dict.fromkeys(ex.grad_names, f"{ex.functions[0]} did not return a float array")
-        settings = gradcheck.settings_for(value.dtype)
-        if settings != gradcheck.settings_for(np.float64):  # ask again with a wider step
-            again = self.grader.session(hidden=case.hidden).batch(
+        if accepts(value.dtype, self.dtypes) is None:
+            return dict.fromkeys(ex.grad_names,
+                                 f"{ex.value_name} {refusal(value.dtype, self.dtypes)}")
+        asked, precision = gradcheck.settings_for(np.float64), value.dtype
+        for _ in range(len(gradcheck.SETTINGS) + 1):
+            precision = gradcheck.coarsest_reply(
+                [precision, *(d for name in ex.wrt for d in _dtypes(replies[name]))],
+                self.dtypes)
+            settings = gradcheck.settings_for(precision)
+            if settings == asked:
+                break
+            again = self.grader.session(hidden=case.hidden).batch(  # ask with a wider step
                 ex.module, [self._fd_step(case, name, settings.eps) for name in ex.wrt],
                 self._left())
             replies = dict(replies, **dict(zip(ex.wrt, again, strict=True)))
+            asked = settings
+        settings = asked
         found: dict[str, Any] = {}
         self.fed = {}
         for name, grad_name in zip(ex.wrt, ex.grad_names, strict=True):
@@ -370,8 +394,8 @@ class _ExerciseRun:
                     and same_up_to_singletons(outputs.shape[1:], wanted)):
                 outputs = outputs.reshape(len(outputs), *wanted)  # (1, D) for (D,): see verdict
             try:
-                found[grad_name] = (gradcheck.vjp_from_outputs(outputs, case.dout,
-                                                              settings.eps), settings)
+                found[grad_name] = (gradcheck.vjp_from_outputs(
+                    outputs, case.dout, settings.eps, self.dtypes), settings)
             except gradcheck.GradcheckError as exc:
                 found[grad_name] = f"{ex.functions[0]} at perturbed inputs: {exc}"
         return found
@@ -383,16 +407,20 @@ class _ExerciseRun:
         values, missing = self._student(replies)
         show = not case.hidden
         where = case.describe()
-        rtol, atol = ex.tolerance or (None, None)  # None: the per-dtype table
+        rtol, atol = ex.tolerance or (None, None)  # None: the accepted dtypes' own
+        dtypes = self.dtypes
         near: dict[str, bool] = {}  # wrong values within NEAR_FACTOR x the tolerance
         named: dict[str, Mutant] = {}
 
         def verdict(name: str) -> tuple[float, str]:
             if name in missing:
                 return 0.0, f"{where}: {missing[name]}"
-            result = compare(values[name], ref[name], rtol=rtol, atol=atol, show_values=show)
+            result = compare(values[name], ref[name], rtol=rtol, atol=atol, dtypes=dtypes,
+                             show_values=show)
             if result.ok:
                 return 1.0, ""
+            if result.reason == "dtype":  # one line, the same public or hidden
+                return 0.0, f"{where}: {name} {result.message}"
             if result.reason == "shape" and not result.reshaped:
                 self.misshaped = True
             if result.reshaped:
@@ -401,13 +429,13 @@ class _ExerciseRun:
                     f"{np.shape(ref[name])} is expected; {_SHAPE_CREDIT_TEXT}")
             near[name] = result.near
             known = [(m, v[name]) for m, v in expectation.known if name in v]
-            matched = known_mistake(values[name], [(m.mistake, v) for m, v in known])
+            matched = known_mistake(values[name], [(m.mistake, v) for m, v in known], dtypes)
             if matched is not None:
                 named[name] = known[matched][0]
             why = explain(values[name], ref[name], name=name, inputs=case.inputs,
                           known=[(known[matched][0].mistake, known[matched][1])]
                           if matched is not None else (),
-                          sizes=_sizes(case), show_values=show)
+                          sizes=_sizes(case), show_values=show, dtypes=dtypes)
             return 0.0, f"{where}: {name} {result.message}" + (f". {why}" if why else "")
 
         def record(check: str, names: list[str], results: list[tuple[float, str]]) -> None:
@@ -494,9 +522,10 @@ class _ExerciseRun:
                 continue
             numbers, settings = estimate
             result = gradcheck.check_entries(grad, numbers, case.probes[wrt], settings,
-                                             show_values=not case.hidden)
+                                             dtypes=self.dtypes, show_values=not case.hidden)
             if not result.ok:
-                self.grad_trouble.append("values")
+                self.grad_trouble.append("values" if result.reason != "dtype" else
+                                         f"{backward} returns {name} that {result.message}")
             results.append((result.ok, "" if result.ok else (
                 f"{where}: {name} disagrees with the numerical gradient of your own "
                 f"{ex.functions[0]}: {result.message}")))
@@ -508,6 +537,7 @@ class _ExerciseRun:
         perturbed inputs (only checked where the forward is right on the case itself)."""
         ex, results = self.exercise, []
         rtol, atol = ex.tolerance or (None, None)
+        dtypes = self.dtypes
         for name in ex.wrt:
             # Exactly the replies the differences were taken from, at the step they were
             # asked with: mixed dtypes come as a list, each row then judged by its own dtype.
@@ -522,7 +552,8 @@ class _ExerciseRun:
             wanted = [expected] if type(outputs) is np.ndarray else list(expected)
             honest = len(rows) == len(wanted) and all(
                 (c.ok or c.reshaped) for c in (
-                    compare(row, want, rtol=rtol, atol=atol, show_values=False)
+                    compare(row, want, rtol=rtol, atol=atol, dtypes=dtypes,
+                            show_values=False)
                     for row, want in zip(rows, wanted, strict=True)))
             if not honest:
                 results.append((False, f"{case.describe()}: {ex.functions[0]} gives wrong "
@@ -628,6 +659,15 @@ class _ExerciseRun:
                          if trouble == "values" else f"Your {value} is right, but {said}.")
         lines += [f"{c.name}: {c.message}" for c in checks if c.score < c.max_score]
         return "\n".join(lines)
+
+
+def _dtypes(reply: Reply) -> list[np.dtype]:
+    """The dtypes of the arrays in a reply to perturbed inputs (stacked or a list)."""
+    if not reply.ok:
+        return []
+    value = reply.value
+    items = [value] if type(value) is np.ndarray else value if isinstance(value, list) else []
+    return [v.dtype for v in items if type(v) is np.ndarray]
 
 
 def _reply_budget(expected: tuple[Expectation, ...], steps: list[Step]) -> int:
@@ -768,14 +808,16 @@ def program_expectations(exercise: Exercise, hidden: bool) -> tuple[ProgramExpec
     return tuple(found)
 
 
-def _first_wrong(value: Any, expected: np.ndarray, scenario: Scenario, name: str) -> str:
+def _first_wrong(value: Any, expected: np.ndarray, scenario: Scenario, name: str,
+                 dtypes: Any = None) -> str:
     """``"first wrong after update 3 of 60; "`` for a sequence observation, else ``""``."""
     step = scenario.sequence.get(name)
     if step is None or type(value) is not np.ndarray or value.shape != expected.shape:
         return ""
     rtol, atol = scenario.tolerance or (None, None)
     for k in range(len(expected)):
-        if not compare(value[k], expected[k], rtol=rtol, atol=atol, show_values=False).ok:
+        if not compare(value[k], expected[k], rtol=rtol, atol=atol, dtypes=dtypes,
+                       show_values=False).ok:
             total = len(expected) - 1
             return (f"first wrong at the start, before any {step}; " if k == 0 else
                     f"first wrong after {step} {k} of {total}; ")
@@ -798,6 +840,7 @@ class _ProgramRun:
     def __init__(self, grader: Grader, exercise: Exercise) -> None:
         self.grader = grader
         self.exercise = exercise
+        self.dtypes = active().accepted_dtypes(exercise)
         self.deadline = time.monotonic() + (grader.time_limit or exercise.time_limit)
         self.outcomes: dict[str, list[tuple[bool, str]]] = {c: [] for c in exercise.checks}
         self.error_kinds: list[str] = []
@@ -811,17 +854,20 @@ class _ProgramRun:
             return False, f"{where}: {value}"
         rtol, atol = scenario.tolerance or (None, None)
         result = compare(value, expected.reference[name], rtol=rtol, atol=atol,
-                         show_values=not scenario.hidden)
+                         dtypes=self.dtypes, show_values=not scenario.hidden)
         if result.ok:
             return True, ""
-        first = _first_wrong(value, expected.reference[name], scenario, name)
+        if result.reason == "dtype":
+            return False, f"{where}: {name} {result.message}"
+        first = _first_wrong(value, expected.reference[name], scenario, name, self.dtypes)
         known = [(m.mistake, v[name]) for m, v in expected.known
                  if name in v and not isinstance(v[name], scenarios.Missing)]
         main = next(iter(scenario.inputs.values()), None)
         sizes = ({"N (the batch size)": main.shape[0]}
                  if main is not None and np.ndim(main) >= 1 else {})
         why = explain(value, expected.reference[name], name=name, inputs=dict(scenario.inputs),
-                      known=known, sizes=sizes, show_values=not scenario.hidden)
+                      known=known, sizes=sizes, show_values=not scenario.hidden,
+                      dtypes=self.dtypes)
         return False, (f"{where}: {name} {first}{result.message}"
                        + (f". {why}" if why else ""))
 

@@ -157,7 +157,8 @@ def variant_margin(v: Variant) -> float | None:
         got = observe(ex, functions, expected.case)
         for name, want in expected.reference.items():
             value = np.asarray(got[name])
-            rtol, atol = ex.tolerance or tolerance_for(value.dtype)
+            rtol, atol = ex.tolerance or tolerance_for(value.dtype,
+                                                       active().accepted_dtypes(ex))
             want = np.asarray(want, dtype=np.float64)
             error = np.abs(value.astype(np.float64) - want) / (atol + rtol * np.abs(want))
             worst = max(worst, float(np.max(error, initial=0.0)))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from dlgrade.core.compare import DTYPES
 
 Kind = Literal["layer", "loss", "program"]
 Params = Mapping[str, Any]
@@ -108,7 +109,13 @@ class Exercise:
             ``{"mlp_loss": "(loss, grads) with grads a dict like params"}``.
         builds_on: ids of exercises this one uses (feedback says when one of them fails).
         tolerance: ``(rtol, atol)`` for every value and gradient of a layer or loss, in place
-            of the per-dtype table (a program's scenarios carry their own).
+            of the accepted dtypes' own (a program's scenarios carry their own); it never
+            changes which dtypes are accepted.
+        dtypes: the float dtypes an answer may have, each with the ``(rtol, atol)`` it is
+            judged at, e.g. ``{"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}``; None
+            (the default) takes the assignment's (:attr:`Assignment.dtypes`). An answer of
+            any other dtype (float16, an integer) fails its check with one line saying what
+            is accepted, in the gradient check too.
         oracle_check: program: ``dlgrade validate``'s proof of the reference against PyTorch
             (or a closed form); returns a list of disagreements, empty when all is well.
     """
@@ -138,6 +145,7 @@ class Exercise:
     hints: Mapping[str, str] = field(default_factory=dict)
     no_warnings: bool = False
     stability_shapes: tuple[tuple[int, ...], ...] = ((4, 6),)
+    dtypes: Mapping[str, tuple[float, float]] | None = None
 
     @property
     def assignment(self) -> str:
@@ -179,6 +187,8 @@ class Exercise:
             raise SpecError(f"{where}: unknown kind {self.kind!r}")
         if self.stable and self.kind != "program" and not self.stability_shapes:
             raise SpecError(f"{where}: stable=True needs at least one stability shape")
+        if self.dtypes is not None:
+            check_dtypes(self.dtypes, where)
         if set(self.hints) - set(self.checks):
             raise SpecError(f"{where}: hints for unknown checks "
                             f"{sorted(set(self.hints) - set(self.checks))}")
@@ -202,6 +212,37 @@ class Exercise:
             raise SpecError(f"{where}: weights for unknown checks {sorted(unknown)}")
         if not self.params:
             raise SpecError(f"{where}: params needs at least one set (use ({{}},))")
+
+
+def check_dtypes(dtypes: Any, where: str) -> None:
+    """Raise :class:`SpecError` unless ``dtypes`` maps numpy float dtypes (names such as
+    ``"float32"``, or numpy types) to ``(rtol, atol)`` pairs of finite numbers >= 0."""
+    if not isinstance(dtypes, Mapping) or not dtypes:
+        raise SpecError(f"{where}: dtypes must map float dtypes to (rtol, atol), e.g. "
+                        '{"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}')
+    for key, tolerance in dtypes.items():
+        try:
+            kind = np.dtype(key).kind
+        except TypeError:
+            kind = ""
+        if kind != "f":
+            raise SpecError(f"{where}: dtypes: {key!r} is not a numpy float dtype (float64, "
+                            "float32, float16; torch's bfloat16 has no numpy form)")
+        if (not isinstance(tolerance, (tuple, list)) or len(tolerance) != 2
+                or not all(isinstance(t, (int, float)) and not isinstance(t, bool)
+                           and np.isfinite(t) and t >= 0 for t in tolerance)):
+            raise SpecError(f"{where}: dtypes[{key!r}] must be (rtol, atol), two numbers >= 0")
+
+
+def accepted_dtypes(exercise: Exercise, assignment: Assignment | None
+                    ) -> Mapping[str, tuple[float, float]]:
+    """The dtypes ``exercise`` accepts: its own, else its assignment's, else the engine's
+    default (float64 and float32, :data:`dlgrade.core.compare.DTYPES`)."""
+    if exercise.dtypes is not None:
+        return exercise.dtypes
+    if assignment is not None and assignment.dtypes is not None:
+        return assignment.dtypes
+    return DTYPES
 
 
 def apply_patch(source: str, patch: Iterable[tuple[str, str]], where: str) -> str:
@@ -289,6 +330,10 @@ class Assignment:
     #: ``"numpy"`` always; ``"torch"`` when the exercises also run on tensors (CURRICULUM.md,
     #: torch track: A1-A3).
     tracks: tuple[str, ...] = ("numpy",)
+    #: The float dtypes its answers may have, each with its ``(rtol, atol)``, for every
+    #: exercise that does not declare its own (:attr:`Exercise.dtypes`); None: float64
+    #: ``(1e-7, 1e-7)`` and float32 ``(1.3e-6, 1e-5)``. Any other dtype fails.
+    dtypes: Mapping[str, tuple[float, float]] | None = field(default=None, hash=False)
 
     @property
     def points(self) -> float:

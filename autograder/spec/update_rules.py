@@ -16,9 +16,10 @@ The course chooses the rule's config keys (``hyper``, ``state``), its settings (
 per public and hidden case, ``None`` for ``config=None``), the objectives, the trajectory
 lengths and the tolerance. Hidden cases depend on the course secret, so whatever the secret,
 each start point is redrawn until the reference's trajectory from it is insensitive to
-rounding: the reference computed in the coarsest accepted float type (float32 unless the
-course says otherwise) must stay within :data:`ROUNDING_MARGIN` of the tolerance. A chaotic
-case (RMSProp on a double well near its saddle) would fail a correct float32 student.
+rounding: the reference computed in the coarsest float type the exercise accepts (float32
+unless the course declares other ``dtypes``) must stay within :data:`ROUNDING_MARGIN` of the
+tolerance. A chaotic case (RMSProp on a double well near its saddle) would fail a correct
+float32 student.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from dlgrade.core.compare import coarsest
 from dlgrade.grading.cases import seed_for
 from dlgrade.sandbox.programs import trajectory
 from dlgrade.spec.exercise import Exercise, SpecError
@@ -143,15 +145,22 @@ def trajectory_cases(exercise_id: str, function: str, module: str,
                      steps: tuple[int, int] = (60, 80),
                      objectives: Sequence[Objective] = OBJECTIVES,
                      tolerance: tuple[float, float] = (1e-5, 1e-6),
-                     accepted_dtype: Any = np.float32) -> list[TrajectoryCase]:
+                     accepted_dtype: Any = None) -> list[TrajectoryCase]:
     """The cases of an update rule: one per config of ``settings`` (public, hidden; the
     hidden ones only if ``hidden``), the k-th on ``objectives[k % len]``, with ``steps``
     (public, hidden) updates, seeded by the exercise id (hidden ones by the secret too).
     Each start is drawn again until the case is well conditioned for ``tolerance`` and
-    ``accepted_dtype`` (see the module docstring)."""
-    from dlgrade.courses.course import active
+    ``accepted_dtype`` (see the module docstring); None: the coarsest of the dtypes the
+    course accepts for the exercise (float32 by default)."""
+    from dlgrade.courses.course import UnknownName, active
 
-    rule = getattr(active().reference_module(module), function)
+    course = active()
+    rule = getattr(course.reference_module(module), function)
+    if accepted_dtype is None:
+        try:
+            accepted_dtype = coarsest(course.accepted_dtypes(course.exercise(exercise_id)))
+        except UnknownName:  # cases drawn for an exercise not (yet) in the course
+            accepted_dtype = coarsest()
     public, secret = settings
     plans = [(False, c) for c in public] + ([(True, c) for c in secret] if hidden else [])
     cases: list[TrajectoryCase] = []
@@ -188,7 +197,8 @@ def update_rule(exercise_id: str, function: str, *, module: str, title: str,
                 steps: tuple[int, int] = (60, 80),
                 objectives: Sequence[Objective] = OBJECTIVES,
                 tolerance: tuple[float, float] = (1e-5, 1e-6),
-                accepted_dtype: Any = np.float32,
+                accepted_dtype: Any = None,
+                dtypes: Mapping[str, tuple[float, float]] | None = None,
                 weights: Mapping[str, float] | None = None, points: float = 2.0,
                 time_limit: float = 10.0, hint: str = "",
                 missing_defaults: str = ("fill in each missing hyper-parameter with "
@@ -208,7 +218,11 @@ def update_rule(exercise_id: str, function: str, *, module: str, title: str,
         tolerance: ``(rtol, atol)`` of iterates and state. The child casts every next_w to
             float64, so a float32 implementation is judged by this tolerance alone.
         accepted_dtype: the coarsest float type a correct rule may compute in; cases are
-            drawn so that its rounding stays well within ``tolerance``.
+            drawn so that its rounding stays well within ``tolerance``. None (the default):
+            the coarsest dtype the course accepts for this exercise (``dtypes``, else the
+            assignment's; float32 by default).
+        dtypes: the exercise's accepted dtypes (:attr:`Exercise.dtypes`) for the state
+            and iterates it reads; None takes the assignment's.
         weights: the checks' weights; by default trajectory 0.6, state 0.3, defaults 0.1
             (trajectory 0.8, defaults 0.2 without state).
         missing_defaults: what ``defaults`` says when a hyper-parameter is not in config.
@@ -249,7 +263,7 @@ def update_rule(exercise_id: str, function: str, *, module: str, title: str,
     return Exercise(
         id=exercise_id, title=title, module=module, kind="program", functions=(function,),
         inputs=(), wrt=(), sample=_no_inputs, scenarios=scenarios, weights=dict(weights),
-        points=points, time_limit=time_limit, hint=hint, builds_on=builds_on,
+        points=points, time_limit=time_limit, hint=hint, builds_on=builds_on, dtypes=dtypes,
         returns={function: f"(next_w, config) with next_w shaped like w and config a dict{held}"},
         oracle_check=None if oracle is None else (lambda: oracle(cases(True))),
     )
