@@ -24,6 +24,7 @@ from dlgrade.courses import course, registry
 from dlgrade.grading.grader import grade_submission
 from dlgrade.load.submission import Loaded, Submission, content_hash
 from dlgrade.results import SubmissionResult
+from dlgrade.sandbox import capabilities
 from dlgrade.spec.exercise import Assignment
 from dlgrade.store.gradebook import Gradebook
 
@@ -58,7 +59,9 @@ def run_task(task: Task) -> SubmissionResult:
     if task.course and (course.active_or_none() is None
                         or course.active().root != Path(task.course)):
         course.use(open_course(Path(task.course)))
-    folder = Path(tempfile.mkdtemp(prefix="dlgrade-task-"))
+    # In the grading process's run folder: hidden from every child, removed with it even
+    # if this process is killed (the next run sweeps it).
+    folder = Path(tempfile.mkdtemp(prefix="task-", dir=capabilities.run_folder()))
     try:
         for name, content in task.files.items():
             (folder / Path(name).name).write_bytes(content)

@@ -181,6 +181,7 @@ python3 -m venv "$VENV"
 # Readable by the unprivileged user dlgrade's sandbox drops student code to; the course
 # (solutions, secret) by root alone, whatever isolation this container's kernel gives.
 chmod -R a+rX "$VENV"
+chmod o+x "$(dirname "$VENV")"  # crossed, never listed: the venv is reachable by nobody
 chown -R root:root "$SOURCE/{COURSE_DIR}"
 chmod -R go-rwx "$SOURCE/{COURSE_DIR}"
 "$VENV/bin/dlgrade" doctor || true

@@ -9,16 +9,24 @@ kill on timeout, a private scratch directory and a minimal environment.
 
 from __future__ import annotations
 
+import atexit
+import errno
+import fcntl
 import json
 import os
+import secrets
 import subprocess
 import sys
 import sysconfig
 import tempfile
-from dataclasses import asdict, dataclass
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from dlgrade.sandbox import cgroup, cleanup
 
 #: The engine's package: never readable from a sandboxed child (a child has loaded all it
 #: needs of it before any student code runs). A course lives outside site-packages, in a
@@ -31,6 +39,14 @@ NOBODY = (65534, 65534)
 #: processes plus threads (RLIMIT_NPROC, with a user namespace).
 SCRATCH_BYTES = 512 << 20
 PROCESSES = 128
+#: Memory of a child's whole process tree, swap included (a cgroup, where one can be made).
+TREE_MEMORY_BYTES = 4 << 30
+#: Files and folders a scratch directory may hold where it is not a tmpfs (no namespaces):
+#: the grader watches it and stops the child past this count or ``SCRATCH_BYTES``.
+SCRATCH_FILES = 10_000
+#: Layers to leave off, comma-separated ("namespaces,landlock,cgroup"): simulates a machine
+#: without them (Gradescope's fallback); it can only take layers away.
+NO_LAYERS = "DLGRADE_NO_LAYERS"
 
 _PROBE = r"""
 import json, os, sys
@@ -84,6 +100,7 @@ class Capabilities:
     landlock: int
     root: bool
     drop_ok: bool
+    cgroup: str = ""  # "cgroup v1 (...)" / "cgroup v2 (...)" where groups can be made
 
     def report(self) -> list[tuple[str, bool, str]]:
         """(layer, in use, explanation) for ``dlgrade doctor``."""
@@ -100,6 +117,15 @@ class Capabilities:
              f"directory are unreadable{'; no TCP' if self.landlock >= 4 else ''}"
              f"{'; no signals outside the sandbox' if self.landlock >= 6 else ''}"
              if self.landlock else "unavailable in this kernel"),
+            ("cgroup (memory and processes of the whole tree)", bool(self.cgroup),
+             f"{self.cgroup}: each child's tree holds at most {TREE_MEMORY_BYTES >> 30} GiB "
+             f"(swap included) and {PROCESSES} processes"
+             if self.cgroup else "no writable cgroup: each process is bounded by its "
+             "rlimits alone" + ("" if self.namespaces else ", and their number is not")),
+            ("scratch size", True,
+             f"a {SCRATCH_BYTES >> 20} MiB tmpfs" if self.namespaces else
+             f"watched by the grader: the child is stopped past {SCRATCH_BYTES >> 20} MiB "
+             f"or {SCRATCH_FILES} files"),
             ("drop root to nobody (when namespaces are unavailable)",
              self.root and self.drop_ok and not self.namespaces,
              "not running as root" if not self.root else
@@ -111,7 +137,20 @@ class Capabilities:
 
 @cache
 def detect() -> Capabilities:
-    """Probe this machine once (about 0.1 s); every failure means "layer unavailable"."""
+    """Probe this machine once (about 0.1 s); every failure means "layer unavailable".
+    ``DLGRADE_NO_LAYERS`` turns layers off (see :data:`NO_LAYERS`)."""
+    found = _probe()
+    off = {w.strip() for w in os.environ.get(NO_LAYERS, "").split(",") if w.strip()}
+    layout = None if "cgroup" in off else cgroup.layout()
+    found = replace(found, cgroup=layout.describe() if layout is not None else "")
+    if "namespaces" in off:
+        found = replace(found, namespaces=False, namespace_error=f"turned off by {NO_LAYERS}")
+    if "landlock" in off:
+        found = replace(found, landlock=0)
+    return found
+
+
+def _probe() -> Capabilities:
     try:
         done = subprocess.run(
             [sys.executable, "-I", "-c", _PROBE], capture_output=True, text=True,
@@ -121,7 +160,7 @@ def detect() -> Capabilities:
     except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
         return Capabilities(False, f"probe failed: {exc}", 0, os.geteuid() == 0, False)
     return Capabilities(**{k: found[k] for k in asdict(Capabilities(False, "", 0, False,
-                                                                      False))})
+                                                                      False)) if k in found})
 
 
 def cuda_available() -> bool:
@@ -215,18 +254,148 @@ def jail_config(scratch: Path, limits: dict[str, int],
 
 
 def scratch_base() -> Path:
-    """The folder holding every child's scratch directory (hidden from all children)."""
+    """The folder holding every grading process's run folder (hidden from all children)."""
     base = Path(tempfile.gettempdir()) / f"dlgrade-{os.getuid()}"
     base.mkdir(mode=0o700, exist_ok=True)
     return base
 
 
+# ---------------------------------------------------------------- one folder per run
+
+_LOCK = ".lock"
+_run_guard = threading.Lock()
+_runs: dict[int, tuple[Path, int, cgroup.Pool]] = {}  # pid -> (folder, lock fd, groups)
+
+
+def run_folder() -> Path:
+    """This grading process's folder, ``scratch_base()/run-<pid>-<random>``: every child's
+    scratch directory and every task's copy of a submission lives in it. A held ``flock``
+    on its ``.lock`` says the process is alive; on first use the folders (and cgroups) of
+    dead runs beside it are removed, and at exit this one is."""
+    return _run()[0]
+
+
+def cgroup_pool() -> cgroup.Pool:
+    """The cgroups of this grading process's children (made on demand, reused once empty)."""
+    return _run()[2]
+
+
+def _run() -> tuple[Path, int, cgroup.Pool]:
+    pid = os.getpid()
+    with _run_guard:
+        found = _runs.get(pid)
+        if found is not None:
+            return found
+        base = scratch_base()
+        name = f"run-{pid}-{secrets.token_hex(6)}"
+        # Made under a name the sweep ignores, locked, then renamed: a run folder is never
+        # seen unlocked by a sweep while its owner lives.
+        fresh = Path(tempfile.mkdtemp(prefix=".new-", dir=base))
+        lock = os.open(fresh / _LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        folder = base / name
+        os.rename(fresh, folder)
+        pool = cgroup.Pool(f"dlgrade-{name}", TREE_MEMORY_BYTES, PROCESSES)
+        _runs[pid] = found = (folder, lock, pool)
+        atexit.register(_end_run, pid)
+    sweep(base, keep=name)
+    return found
+
+
+def _end_run(pid: int) -> None:
+    """At exit of the process that made it: its cgroups and its folder go."""
+    found = _runs.pop(pid, None) if os.getpid() == pid else None
+    if found is None:
+        return
+    folder, lock, pool = found
+    pool.remove_all()
+    cleanup.remove_scratch(folder)
+    os.close(lock)
+
+
+def sweep(base: Path, keep: str = "") -> list[str]:
+    """Remove the run folders under ``base`` whose owner is dead (their lock is free), with
+    the processes and cgroups of those runs; returns the names removed. Never raises."""
+    removed = []
+    try:
+        entries = [e for e in os.scandir(base) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        entries = []
+    for entry in entries:
+        if entry.name == keep:
+            continue
+        if entry.name.startswith(".new-"):  # a run that died before it was named
+            try:
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > 3600:
+                    cleanup.remove_scratch(Path(entry.path))
+            except OSError:
+                pass
+            continue
+        if not entry.name.startswith("run-"):
+            continue
+        try:
+            lock = os.open(os.path.join(entry.path, _LOCK),
+                           os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            lock = -1  # no lock file: half removed already
+        except OSError:
+            continue
+        try:
+            if lock >= 0:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                        continue  # its owner is alive
+                    raise
+            cgroup.sweep(f"dlgrade-{entry.name}")  # its processes first, then its files
+            cleanup.remove_scratch(Path(entry.path))
+            removed.append(entry.name)
+        except OSError:
+            continue
+        finally:
+            if lock >= 0:
+                os.close(lock)
+    for name in cgroup.stale_runs():  # groups whose folder is gone and whose owner died
+        run = name[len("dlgrade-"):]
+        if run != keep and not (base / run).exists() and not _alive(run):
+            cgroup.sweep(name)
+    return removed
+
+
+def _alive(run: str) -> bool:
+    try:
+        os.kill(int(run.split("-")[1]), 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_to(uid: int, gid: int, scratch: Path) -> None:
+    """Let ``uid`` (the unprivileged user a root grader's child becomes without namespaces)
+    into ``scratch`` and nothing beside it: the folders above it may be crossed, never
+    listed (0711), and the scratch directory and what the grader put in it become the
+    child's own. The tasks' copies of submissions stay root's alone (0700)."""
+    for folder in (scratch.parent.parent, scratch.parent):
+        os.chmod(folder, 0o711)
+    for directory, folders, files in os.walk(scratch):
+        os.chown(directory, uid, gid)
+        for name in folders + files:
+            if name != ".output":  # written through the grader's descriptor only
+                os.chown(os.path.join(directory, name), uid, gid, follow_symlinks=False)
+
+
 def _hidden_directories(scratch: Path) -> list[str]:
     """Directories a child gets an empty tmpfs over: the temporary directory (sockets and
-    files of other programs), host sockets and shared memory, and the other children's
-    scratch directories."""
+    files of other programs), host sockets and shared memory, and every grading process's
+    run folder (the other children's scratch directories, the tasks' copies of
+    submissions)."""
     tmp = os.path.realpath(tempfile.gettempdir())
-    hide = ["/run", "/var/run", "/dev/shm", os.path.realpath(scratch.parent)]
+    parent = Path(scratch).parent
+    base = parent.parent if parent.name.startswith("run-") else parent
+    hide = ["/run", "/var/run", "/dev/shm", os.path.realpath(base)]
     return ([tmp] if tmp != "/" else []) + hide
 
 

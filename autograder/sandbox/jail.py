@@ -2,6 +2,8 @@
 
 Layers, each applied only if the parent found it available (see ``capabilities.py``):
 
+0. A control group (``cgroup.py``), joined first, so the whole tree the child starts is
+   bounded in memory (swap included) and in processes, root grader or not.
 1. Namespaces: user (mapping only the grader's own uid and gid, so even a root grader's
    child has no powers outside it: no device nodes, immutable files or raised hard
    limits), network (a down loopback only: no network at all), mount (private, with fresh
@@ -32,6 +34,8 @@ import signal
 from collections.abc import Iterable
 from typing import Any
 
+from dlgrade.sandbox import cgroup
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
@@ -42,6 +46,8 @@ MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 0x1000, 0x4000
 MS_PRIVATE = 1 << 18
 PR_SET_PDEATHSIG = 1
+PR_GET_PDEATHSIG = 2
+PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 
 # Landlock (linux/landlock.h); syscall numbers are the same on x86-64 and arm64.
@@ -182,9 +188,21 @@ def become_pid_one(keep: Iterable[int]) -> None:
 
 
 def drop_privileges(uid: int, gid: int) -> None:
+    """Become ``uid``, and stay non-dumpable: another process of that uid (a classmate's
+    child) can then not read this one's /proc entries (cwd, fd, environ, mem)."""
+    signal_number = ctypes.c_int(0)
+    _libc.prctl(PR_GET_PDEATHSIG, ctypes.byref(signal_number), 0, 0, 0)
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if signal_number.value:  # a change of uid clears it: still die with the parent
+        _libc.prctl(PR_SET_PDEATHSIG, signal_number.value, 0, 0, 0)
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent exits (the zygote, for a forked child)."""
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
 
 
 def set_limits(limits: dict[str, int]) -> None:
@@ -267,6 +285,11 @@ def _allow(ruleset: int, path: str, allowed: int) -> None:
 def enter(config: dict[str, Any], *, keep: Iterable[int]) -> None:
     """Apply the layers in ``config`` (built by ``capabilities.jail_config``) in order."""
     keep = tuple(keep)
+    if config.get("cgroup"):
+        try:
+            cgroup.join(config["cgroup"])
+        except OSError as exc:
+            raise JailError(exc.errno or 0, f"joining the cgroup: {exc}") from None
     if config.get("namespaces"):
         unshare_namespaces(config.get("hide", ()), config.get("keep", ()),
                            config.get("scratch"), int(config.get("scratch_bytes", 0)))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dlgrade.sandbox import capabilities, cleanup, text, wire
+from dlgrade.sandbox import capabilities, cgroup, cleanup, text, wire
 from dlgrade.sandbox.files import MAX_FILES, MAX_TOTAL_BYTES, read_regular
 from dlgrade.sandbox.protocol import Frames, Reply, Step, encode_step
 from dlgrade.sandbox.zygote import Zygote, ZygoteError
@@ -138,7 +138,9 @@ class Session:
         capabilities.protect_grader()
         self.limits = limits or Limits()
         cuda = bool(track) and track.get("device") == "cuda"
-        self.scratch = Path(tempfile.mkdtemp(prefix="child-", dir=capabilities.scratch_base()))
+        self.scratch = Path(tempfile.mkdtemp(prefix="child-", dir=capabilities.run_folder()))
+        self._group: cgroup.Group | None = None
+        self._stopped = ""  # why the grader stopped the child (a resource limit), if it did
         self.output_path = self.scratch / ".output"
         work = self.scratch / "submission"
         copied = _copy_submission(modules, directory, work)
@@ -155,8 +157,16 @@ class Session:
             "jail": capabilities.jail_config(self.scratch, jail_limits, private),
             "track": track or {"name": "numpy"},
         }
+        jail = config["jail"]
         if cuda:
-            config["jail"]["landlock"] = 0
+            jail["landlock"] = 0
+        if capabilities.detect().cgroup:
+            self._group = capabilities.cgroup_pool().acquire(
+                0 if cuda else capabilities.TREE_MEMORY_BYTES, capabilities.PROCESSES)
+            if self._group is not None:
+                jail["cgroup"] = self._group.procs_files
+        if jail["drop_to"] and not jail["namespaces"]:
+            capabilities.open_to(*jail["drop_to"], self.scratch)
         # The grader keeps its own descriptor on the output file: whatever the child later
         # does to the path (a symlink to a secret, a FIFO), the grader reads what it wrote.
         flags = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -173,6 +183,8 @@ class Session:
         self._reader = wire.Reader(self._reply_r, max_bytes=self.limits.reply_bytes,
                                    untrusted=True)
         self.alive = True
+        if not jail["namespaces"]:  # no tmpfs bounds the scratch directory: watch it
+            _watcher().add(self)
 
     def _launch(self, config: dict[str, Any], request_r: int, reply_w: int, output: int,
                 preload: tuple[str, ...], *, warm: bool = True) -> _Process:
@@ -204,21 +216,54 @@ class Session:
         try:
             wire.write_message(self._request_w, header, frames)
             reply, blobs = self._reader.read(time.monotonic() + timeout, max_bytes)
-            return reply, [wire.decode_frame(b) for b in blobs]
+            decoded = [wire.decode_frame(b) for b in blobs]
         except wire.Timeout:
             self.close()
-            raise SessionOver(Reply(False, kind="timeout", message=(
+            raise SessionOver(self._resource() or Reply(False, kind="timeout", message=(
                 f"did not finish within {timeout:.2g} s (an infinite loop, or far too slow)"
-            ))) from None
+                f"{self._refused()}"))) from None
         except (wire.Closed, BrokenPipeError):
             code = self._reap()
-            raise SessionOver(Reply(False, kind="crash", message=_death(code))) from None
+            raise SessionOver(self._resource() or Reply(
+                False, kind="crash", message=_death(code) + self._refused())) from None
         except (wire.WireError, RecursionError, ValueError, TypeError) as exc:
             self.close()
             raise SessionOver(Reply(False, kind="protocol", message=(
                 f"the grader could not read the reply ({exc}); did the code write to the "
                 "grader's channel"
             ))) from None
+        over = self._resource()  # a process of its tree was stopped meanwhile
+        if over is not None:
+            self.close()
+            raise SessionOver(over)
+        return reply, decoded
+
+    def _resource(self) -> Reply | None:
+        """The resource failure that ended (or must end) this child, if there was one: an
+        OOM kill in its cgroup, or a scratch directory past its bounds."""
+        reason = self._stopped
+        if (not reason and self._group is not None and self._group.memory_limit
+                and self._group.oom_kills() > 0):
+            reason = (f"its processes together used more than "
+                      f"{_size(self._group.memory_limit)} of memory, so the sandbox stopped "
+                      f"them")
+        if not reason:
+            return None
+        return Reply(False, kind="crash", message=f"resource limit: {reason}")
+
+    def _refused(self) -> str:
+        if self._group is not None and self._group.refused_forks() > 0:
+            return (f" (it also tried to run more than {self._group.pids_limit} processes "
+                    f"and threads at once)")
+        return ""
+
+    def stop(self, reason: str) -> None:
+        """Stop the child for breaking a resource limit (the watcher's call): its next
+        reply says why."""
+        self._stopped = reason
+        self.process.kill_group()
+        if self._group is not None:
+            cgroup.kill_all(self._group.dirs[-1])
 
     def request(self, header: dict[str, Any], arrays: list[np.ndarray], timeout: float) -> Reply:
         """Send one request and wait for its reply.
@@ -304,9 +349,14 @@ class Session:
     def cleanup(self) -> str:
         """Close, return the captured output, and delete the scratch directory."""
         self.close()
+        _watcher().discard(self)
         text = self.output()
         os.close(self._output_r)
         cleanup.remove_scratch(self.scratch)  # never raises: a hostile tree cannot stop the run
+        if self._group is not None:
+            cgroup.kill_all(self._group.dirs[-1])  # what left its process group (setsid)
+            capabilities.cgroup_pool().release(self._group)  # reused once it is empty
+            self._group = None
         return text
 
     def __enter__(self) -> Session:
@@ -314,6 +364,82 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 30):g} GiB" if count >= 1 << 30 else f"{count >> 20} MiB"
+
+
+class _Watcher:
+    """Where no tmpfs bounds a scratch directory (no mount namespace), one thread of the
+    grading process looks at every live child's scratch directory a few times a second and
+    stops the child whose directory holds more than ``capabilities.SCRATCH_BYTES`` or
+    ``capabilities.SCRATCH_FILES`` entries (RLIMIT_FSIZE bounds each file already)."""
+
+    PERIOD = 0.2
+
+    def __init__(self) -> None:
+        self.sessions: set[Session] = set()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def add(self, session: Session) -> None:
+        with self.lock:
+            self.sessions.add(session)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._loop, daemon=True,
+                                               name="dlgrade-scratch-watcher")
+                self.thread.start()
+
+    def discard(self, session: Session) -> None:
+        with self.lock:
+            self.sessions.discard(session)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.PERIOD)
+            with self.lock:
+                sessions = list(self.sessions)
+            for session in sessions:
+                reason = scratch_excess(session.scratch)
+                if reason and session.alive:
+                    session.stop(reason)
+
+
+def scratch_excess(scratch: Path) -> str:
+    """Why ``scratch`` holds too much ("" when it does not); the walk stops at the cap."""
+    max_bytes, max_files = capabilities.SCRATCH_BYTES, capabilities.SCRATCH_FILES
+    used, count, stack = 0, 0, [str(scratch)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    count += 1
+                    if count > max_files:
+                        return f"its scratch directory held more than {max_files} files"
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        else:
+                            used += entry.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        continue
+                    if used > max_bytes:
+                        return f"its scratch directory grew past {_size(max_bytes)}"
+        except OSError:
+            continue
+    return ""
+
+
+_watchers: list[_Watcher] = []
+
+
+def _watcher() -> _Watcher:
+    if not _watchers:
+        with _zygote_lock:
+            if not _watchers:
+                _watchers.append(_Watcher())
+    return _watchers[0]
 
 
 def _copy_support(files: dict[str, bytes], work: Path) -> None:

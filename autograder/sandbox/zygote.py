@@ -44,12 +44,18 @@ def _close_other_fds(keep: set[int]) -> None:
 
 
 def _spawn(command: dict[str, Any], fds: list[int], control: socket.socket) -> int:
+    zygote = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     try:  # the child: never return into the zygote's loop
-        from dlgrade.sandbox import child
+        from dlgrade.sandbox import child, jail
 
+        # The zygote exits when the grader does (its socket closes), even by SIGKILL; the
+        # child then dies too, mid-computation or not (with a PID namespace, all it started).
+        jail.die_with_parent()
+        if os.getppid() != zygote:
+            os._exit(70)
         control.close()
         os.setsid()  # its own process group: the grader kills it as a whole
         os.chdir(command["cwd"])
