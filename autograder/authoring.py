@@ -38,6 +38,7 @@ from dlgrade.grading.cases import seed_for
 from dlgrade.sandbox.programs import BINARY, UNARY, WITH_NUMBER, gradient, trajectory
 from dlgrade.sandbox.protocol import Handle, Rng, Step
 from dlgrade.spec.exercise import (
+    DEFAULT_BANNED,
     Assignment,
     Exercise,
     Mutant,
@@ -65,7 +66,8 @@ from dlgrade.spec.update_rules import (
 from dlgrade.spec.update_rules import trajectory_cases as update_rule_cases
 
 __all__ = [
-    "BINARY", "DTYPES", "UNARY", "WITH_NUMBER", "Assignment", "Exercise", "Handle", "Missing",
+    "BINARY", "DEFAULT_BANNED", "DTYPES", "UNARY", "WITH_NUMBER", "Assignment", "Exercise",
+    "Handle", "Missing",
     "Mutant", "Objective", "Oracle", "Params", "Property", "Rng", "Sampler", "Scenario", "Script",
     "SpecError", "Step", "TrajectoryCase", "Variant",
     "compare", "double_well", "dropout_properties", "family", "finite_difference_property",

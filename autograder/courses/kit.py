@@ -44,7 +44,7 @@ from dlgrade.courses.course import COURSE_FILE, Course, CourseError, inside, rea
 from dlgrade.grading.cases import Case
 from dlgrade.outputs import atomic
 from dlgrade.sandbox.protocol import Handle, Rng, Step
-from dlgrade.spec.exercise import Assignment, Exercise, Mutant
+from dlgrade.spec.exercise import DEFAULT_BANNED, Assignment, Exercise, Mutant
 from dlgrade.spec.scenarios import Missing, Property, Scenario
 
 FORMAT = 1
@@ -212,6 +212,7 @@ def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, d
     for a in assignments:
         doc["assignments"].append({
             "id": a.id, "title": a.title, "libraries": list(a.libraries),
+            "banned_libraries": list(a.banned_libraries),
             "support": list(a.support),
             "tracks": list(a.tracks),
             # The course's accepted dtypes travel with the cases: check judges as grade does.
@@ -418,6 +419,7 @@ def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
             assignments[a["id"]] = Assignment(
                 a["id"], a["title"], tuple(exercises), mutants,
                 libraries=tuple(a["libraries"]), tracks=tuple(a["tracks"]),
+                banned_libraries=tuple(a.get("banned_libraries", DEFAULT_BANNED)),
                 support=tuple(a.get("support", ())), dtypes=reader.decode(a.get("dtypes")))
     except (KeyError, TypeError, ValueError) as exc:
         raise CourseError(f"{where}: malformed kit ({type(exc).__name__}: {exc})") from None

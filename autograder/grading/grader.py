@@ -119,6 +119,7 @@ class Grader:
         self._import_errors: dict[str, Reply] = {}
         self._module_names: list[str] = []
         self._libraries: tuple[str, ...] = ("numpy",)
+        self._banned: list[str] = []  # libraries student code may not import (the child's)
         self._support: dict[str, bytes] = {}
         self.track = track  # {"name": "torch", "device": "cpu"}; None: the numpy track
 
@@ -130,6 +131,7 @@ class Grader:
         modules = [m for a in assignments for m in a.modules]
         self._module_names = modules
         self._libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
+        self._banned = sorted({lib for a in assignments for lib in a.banned_libraries})
         self._support = active().support_files(assignments)
         if self.track is not None and self.track.get("name") == "torch":
             self._libraries = tuple(dict.fromkeys((*self._libraries, "torch")))
@@ -194,7 +196,7 @@ class Grader:
                 if path is not None:
                     paths[module] = path  # never resolved: a link is not followed
             folder = self.submission.path if self.submission.is_folder else None
-            extra = {"track": self.track} if self.track is not None else {}
+            extra = {"track": {**(self.track or {"name": "numpy"}), "banned": self._banned}}
             private = (str(active().root),)  # a course is never a child's business
             if self._support:
                 extra["support"] = self._support

@@ -413,6 +413,7 @@ def run(config: dict, request_fd: int, reply_fd: int) -> None:
         if torch is not None:
             torch.manual_seed(0)
             torch.set_num_threads(1)  # thread pools inherited through fork can deadlock
+        track.ban((config.get("track") or {}).get("banned", ()), config["dir"])
         sys.path.insert(0, config["dir"])  # the student's own helper modules
         child = Child(config["modules"], config["dir"], track, config.get("names"))
         warnings.showwarning = child.show_warning

@@ -11,11 +11,20 @@
 
 Conversions happen at the edge of the child: the grader still sends and receives ``.npy``
 frames and never sees a tensor.
+
+On either track, the libraries a course bans (``Assignment.banned_libraries``: by default the
+deep-learning frameworks, whose autograd or ready-made losses would do the exercise) cannot
+be imported by the student's code: :class:`Ban` refuses them with an ImportError that says
+so, and takes them out of ``sys.modules`` where the warm worker had loaded them. The track's
+own libraries (torch on the torch track) are never banned.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
+import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -48,6 +57,45 @@ class Track:
 
     def call(self, function: Any, args: list, kwargs: dict) -> Any:
         return function(*args, **kwargs)
+
+    def ban(self, names: Iterable[str], directory: str) -> None:
+        """Refuse the student's code the libraries ``names`` (less this track's own), from
+        now on in this process (see :class:`Ban`)."""
+        banned = frozenset(names) - set(self.libraries)
+        if not banned:
+            return
+        for name in list(sys.modules):
+            if name.partition(".")[0] in banned:
+                del sys.modules[name]
+        sys.meta_path.insert(0, Ban(banned, directory))
+
+
+class Ban:
+    """An import hook, first on ``sys.meta_path``, that refuses banned libraries.
+
+    ``import torch`` (or any ``torch.*``, through ``importlib`` or ``__import__`` alike) raises
+    an ImportError naming the ban, unless the student's own folder holds a module of that
+    name, which is then what they get (it is their code, not the library). Like the torch
+    track's autograd tripwires it runs inside the student's process: code that removes it
+    from ``sys.meta_path`` and loads the library by hand is beyond what it can stop.
+    """
+
+    def __init__(self, names: frozenset[str], directory: str) -> None:
+        self.names, self.directory = names, os.path.realpath(directory)
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        top = fullname.partition(".")[0]
+        if top not in self.names:
+            return None
+        if "." not in fullname:
+            own = importlib.machinery.PathFinder.find_spec(fullname, [self.directory])
+            if own is not None:
+                return own
+        elif path is not None and all(
+                os.path.realpath(str(p)).startswith(self.directory + os.sep) for p in path):
+            return None  # inside the student's own package of that name
+        raise ImportError(f"{top} is not allowed here: this course bans {top} in student "
+                          "code (write the computation yourself)", name=fullname)
 
 
 class TorchTrack(Track):
@@ -205,7 +253,8 @@ def _watch_class(torch: Any) -> type:
 
 
 def make(config: dict[str, Any] | None) -> Track:
-    """The track a child's config asks for (``{"name": "torch", "device": "cpu"}``)."""
+    """The track a child's config asks for (``{"name": "torch", "device": "cpu"}``; its
+    ``banned`` list is applied by :meth:`Track.ban` once the child knows its folder)."""
     if not config or config.get("name", "numpy") == "numpy":
         return Track()
     if "torch" not in sys.modules and config.get("name") == "torch":

@@ -63,6 +63,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
+#: What :attr:`Assignment.banned_libraries` bans unless a course says otherwise: the
+#: deep-learning frameworks, whose autograd and losses would do a fundamentals exercise.
+DEFAULT_BANNED: tuple[str, ...] = ("torch", "tensorflow", "jax", "keras", "mxnet", "paddle")
+
+
 class SpecError(ValueError):
     """An exercise, mutant or assignment is declared wrongly (a bug in the course, not in a
     submission)."""
@@ -334,6 +339,18 @@ class Assignment:
     #: exercise that does not declare its own (:attr:`Exercise.dtypes`); None: float64
     #: ``(1e-7, 1e-7)`` and float32 ``(1.3e-6, 1e-5)``. Any other dtype fails.
     dtypes: Mapping[str, tuple[float, float]] | None = field(default=None, hash=False)
+    #: Libraries the student's code may not import (top-level module names): their
+    #: autograd or ready-made losses would do the exercise. An import raises an ImportError
+    #: that names the ban, so the code that needs it scores 0. A track's own library
+    #: (torch on the torch track) is exempt, and a student's own module of that name is
+    #: theirs. Graded together, assignments ban the union of their lists. ``()`` allows all.
+    banned_libraries: tuple[str, ...] = DEFAULT_BANNED
+
+    def __post_init__(self) -> None:
+        for name in self.banned_libraries:
+            if not isinstance(name, str) or not name.isidentifier():
+                raise SpecError(f"assignment {self.id!r}: banned_libraries holds {name!r}; "
+                                "name top-level modules, e.g. 'torch'")
 
     @property
     def points(self) -> float:
