@@ -27,8 +27,10 @@ def _ops(x):
     return (lambda v: v.exp()), (lambda v: v.log()), (lambda v: v.sin())
 
 
-def make_function(name, a, c):
-    """The scalar function ``name`` of :data:`FORMULAS`, as a Python callable f(x) -> float.
+def make_function(name, a, c, x):
+    """``(f(x), f)``: the scalar function ``name`` of :data:`FORMULAS` as a Python callable
+    f(x) -> float, and its value at ``x`` (the grader keeps f, as it keeps a layer's cache,
+    and reads the value, which tells you when this line failed).
 
     f takes an array (or tensor) shaped like ``a`` and ``c`` and returns a Python float; it
     never changes its argument. Calling it with an array of another shape raises a
@@ -53,7 +55,7 @@ def make_function(name, a, c):
         return float(value)
 
     f.__name__ = f.__qualname__ = f"f_{name}"
-    return f
+    return f(x), f
 
 
 def _numpy(value, what):

@@ -6,8 +6,11 @@ Both are program exercises: a case is a script of calls run in the child.
 * The grader can send only data to the child, never a Python function, so the function f
   that ``numerical_gradient`` differentiates is made there by the course helper
   ``a10_helpers.make_function`` (support/a10_helpers.py, copied beside every submission),
-  which the template of train.py imports: ``Script.new("make_function", name, a, c)`` keeps
-  f in the child and the next call passes it. x is kept too (``Script.put``) and read back
+  which the template of train.py imports. It returns ``(f(x), f)``, so
+  ``Script.call(..., keep=True)`` keeps f in the child as a layer's cache is kept, and the
+  next call passes it; the value f(x) is compared too (always right: it is the course's
+  code), so that a train.py without the import is told "train.py does not define
+  make_function()" rather than "not run". x is kept too (``Script.put``) and read back
   after the call: it must be unchanged (the ``restored`` check).
 * ``train_mlp`` is graded on short seeded runs, compared step by step with the reference
   (``history``: every loss; ``params``: the trained weights), and on two public toy sets
@@ -79,7 +82,10 @@ def gradient_scenarios(hidden: bool) -> tuple[Scenario, ...]:
         rng = seed_for("a10.numerical_gradient", number, hidden=secret)
         x, a, c = gradient_inputs(rng, shape)
         s = Script()
-        f = s.new("make_function", name, a, c)
+        # f(x) first: when make_function is missing (train.py lost its import line), the
+        # gradient check says so instead of "not run".
+        s.observe("f(x)", s.call("make_function", name, a, c, x, keep=True), "float")
+        f = s.last_cache
         kept = s.put(x)
         s.observe("gradient", s.call("numerical_gradient", f, kept,
                                      **({} if h is None else {"h": h})))
@@ -91,7 +97,7 @@ def gradient_scenarios(hidden: bool) -> tuple[Scenario, ...]:
             hidden=secret,
             steps=s.steps,
             observe=s.observations,
-            compare={"gradient": ("gradient",)},
+            compare={"gradient": ("f(x)", "gradient")},
             properties=(RESTORED,),
             inputs={"x": x},
         ))

@@ -84,7 +84,7 @@ def gradient_check() -> list[str]:
     torch_here = _has_torch()
     for scenario, ours in reference_observations("train", gradient_scenarios(True)):
         new, put, call, _ = scenario.steps
-        name, a, c = new.args
+        name, a, c, _ = new.args
         x = put.args[0]
         h = float((call.kwargs or {}).get("h", 1e-5))
         where = scenario.describe()
@@ -96,7 +96,9 @@ def gradient_check() -> list[str]:
             problems.append(f"{where}: gradient vs the closed form: {result.message}")
         if not compare(ours["x after the call"], x, rtol=0.0, atol=0.0).ok:
             problems.append(f"{where}: the reference changed x")
-        f = helpers.make_function(name, a, c)
+        value_at_x, f = helpers.make_function(name, a, c, x)
+        if not math.isclose(value_at_x, value(name, x, a, c), rel_tol=1e-12, abs_tol=1e-12):
+            problems.append(f"{where}: make_function's f(x) is not {FORMULAS[name]}")
         for probe in (x, x + 0.25):
             if not math.isclose(f(probe), value(name, probe, a, c), rel_tol=1e-12,
                                 abs_tol=1e-12):
