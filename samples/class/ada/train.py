@@ -30,7 +30,7 @@ def train_mlp(X, y, hidden, lr, epochs, batch_size, rng):
     b2 = np.zeros(C)
     params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     history = []
-    for epoch in range(epochs):
+    for _ in range(epochs):
         perm = rng.permutation(N)
         start = 0
         while start < N:

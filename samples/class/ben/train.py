@@ -30,7 +30,7 @@ def train_mlp(X, y, hidden, lr, epochs, batch_size, rng):
     b2 = np.zeros(C)
     losses = []
     order = rng.permutation(N)
-    for epoch in range(epochs):
+    for _ in range(epochs):
         for start in range(0, N, batch_size):
             idx = order[start:start + batch_size]
             xb, yb = X[idx], y[idx]
