@@ -15,7 +15,7 @@ import numpy as np
 #: a and c shaped like x (sums run over every entry):
 FORMULAS = {
     "cubic": "f(x) = sum(c * x**3) + 0.5 * sum(a * x)**2",
-    "logsumexp": "f(x) = log(sum(exp(a * x))) + 0.5 * sum(c * x**2)",
+    "logsumexp": "f(x) = log(sum(exp(a * x))) + 0.5 * sum(c * x)**2",
     "sine": "f(x) = sin(sum(a * x)) * (1 + sum(c * x))",
 }
 
@@ -49,7 +49,7 @@ def make_function(name, a, c, x):
         if name == "cubic":
             value = (c * x**3).sum() + 0.5 * (a * x).sum() ** 2
         elif name == "logsumexp":
-            value = log(exp(a * x).sum()) + 0.5 * (c * x**2).sum()
+            value = log(exp(a * x).sum()) + 0.5 * (c * x).sum() ** 2
         else:
             value = sin((a * x).sum()) * (1.0 + (c * x).sum())
         return float(value)

@@ -26,7 +26,7 @@ from dlgrade.authoring import compare, reference, reference_observations
 #: The test functions, as support/a10_helpers.py documents them (tests check they agree).
 FORMULAS = {
     "cubic": "f(x) = sum(c * x**3) + 0.5 * sum(a * x)**2",
-    "logsumexp": "f(x) = log(sum(exp(a * x))) + 0.5 * sum(c * x**2)",
+    "logsumexp": "f(x) = log(sum(exp(a * x))) + 0.5 * sum(c * x)**2",
     "sine": "f(x) = sin(sum(a * x)) * (1 + sum(c * x))",
 }
 
@@ -37,7 +37,7 @@ def value(name: str, x: np.ndarray, a: np.ndarray, c: np.ndarray) -> float:
     if name == "logsumexp":
         z = a * x
         top = z.max()
-        return float(top + np.log(np.sum(np.exp(z - top))) + 0.5 * np.sum(c * x**2))
+        return float(top + np.log(np.sum(np.exp(z - top))) + 0.5 * np.sum(c * x) ** 2)
     return float(np.sin(np.sum(a * x)) * (1.0 + np.sum(c * x)))
 
 
@@ -48,7 +48,7 @@ def analytic_gradient(name: str, x: np.ndarray, a: np.ndarray, c: np.ndarray) ->
     if name == "logsumexp":
         z = a * x
         p = np.exp(z - z.max())
-        return a * p / p.sum() + c * x
+        return a * p / p.sum() + c * np.sum(c * x)
     s, t = np.sum(a * x), np.sum(c * x)
     return np.cos(s) * (1.0 + t) * a + np.sin(s) * c
 
@@ -61,7 +61,7 @@ def _torch_gradient(name: str, x: np.ndarray, a: np.ndarray, c: np.ndarray) -> n
     if name == "cubic":
         f = (tc * tx**3).sum() + 0.5 * (ta * tx).sum() ** 2
     elif name == "logsumexp":
-        f = torch.logsumexp((ta * tx).reshape(-1), 0) + 0.5 * (tc * tx**2).sum()
+        f = torch.logsumexp((ta * tx).reshape(-1), 0) + 0.5 * (tc * tx).sum() ** 2
     else:
         f = torch.sin((ta * tx).sum()) * (1.0 + (tc * tx).sum())
     (grad,) = torch.autograd.grad(f, tx)
