@@ -374,7 +374,7 @@ def test_command_writes_notebook_and_config_once(tmp_path: Path) -> None:
     refused = runner.invoke(nbgrader_source, ["a1", str(tmp_path)])
     assert refused.exit_code == 2 and "--force" in refused.output
     assert runner.invoke(nbgrader_source, ["a1", str(tmp_path), "--force"]).exit_code == 0
-    unknown = runner.invoke(nbgrader_source, ["a9", str(tmp_path)])
+    unknown = runner.invoke(nbgrader_source, ["a99", str(tmp_path)])
     assert unknown.exit_code == 2 and "unknown assignment" in unknown.output
 
 
