@@ -61,6 +61,12 @@ class Expectation:
     known: tuple[tuple[Mutant, dict[str, Any]], ...]  # what each known mistake produces
 
 
+def _probed(name: str) -> str:
+    """The key of the replies at the perturbed inputs of ``name`` among a case's replies:
+    never an input name (an input called ``value`` or ``grads`` once overwrote a reply)."""
+    return f"probes:{name}"
+
+
 @cache
 def expectations(exercise: Exercise, hidden: bool) -> tuple[Expectation, ...]:
     """Reference and known-mistake outputs for every case, computed once per run (a kit
@@ -295,7 +301,7 @@ class _ExerciseRun:
                 steps.append(Step(ex.functions[0], args, case.params))
             if not case.huge:
                 for name in ex.wrt:
-                    slot[name] = len(steps)
+                    slot[_probed(name)] = len(steps)
                     steps.append(self._fd_step(case, name, eps))
             slots.append(slot)
         # The hidden cases' steps go in a batch of their own, after the others: what the
@@ -371,7 +377,7 @@ class _ExerciseRun:
         asked, precision = gradcheck.settings_for(np.float64), value.dtype
         for _ in range(len(gradcheck.SETTINGS) + 1):
             precision = gradcheck.coarsest_reply(
-                [precision, *(d for name in ex.wrt for d in _dtypes(replies[name]))],
+                [precision, *(d for name in ex.wrt for d in _dtypes(replies[_probed(name)]))],
                 self.dtypes)
             settings = gradcheck.settings_for(precision)
             if settings == asked:
@@ -379,13 +385,13 @@ class _ExerciseRun:
             again = self.grader.session(hidden=case.hidden).batch(  # ask with a wider step
                 ex.module, [self._fd_step(case, name, settings.eps) for name in ex.wrt],
                 self._left())
-            replies = dict(replies, **dict(zip(ex.wrt, again, strict=True)))
+            replies = dict(replies, **{_probed(n): r for n, r in zip(ex.wrt, again, strict=True)})
             asked = settings
         settings = asked
         found: dict[str, Any] = {}
         self.fed = {}
         for name, grad_name in zip(ex.wrt, ex.grad_names, strict=True):
-            reply = replies[name]
+            reply = replies[_probed(name)]
             self.fed[name] = (reply.value, settings.eps)
             if not reply.ok:
                 found[grad_name] = _error_text(reply, ex.functions[0])
