@@ -252,3 +252,16 @@ def test_seeded_family_same_seed_same_output():
     assert init.judge({"w small": a, "w again": b, "w other seed": b}, {}) == (
         "two calls of he_normal with the same seed returned different values: rng ignored; "
         "draw every number from rng")
+
+
+def test_init_mean_judges_centring_whatever_the_scale():
+    """A draw three times too wide is centred (its scale is the variance check's business);
+    one shifted by a few of its own standard errors is not."""
+    init_mean = FAMILIES["init_mean"]
+    rng = np.random.default_rng(5)
+    kwargs = {"function": "he_normal", "shape": [64, 32], "std": 0.1, "z": 5.5}
+    wide = rng.normal(0.0, 0.3, size=(64, 32))
+    wide -= wide.mean() - 4.0 * 0.3 / np.sqrt(wide.size)  # 4 of its own standard errors off
+    assert init_mean({"w": wide}, {}, **kwargs) is None
+    shifted = wide + 0.3 * 3.0 / np.sqrt(wide.size)  # 7 of them
+    assert "the mean of the weights" in init_mean({"w": shifted}, {}, **kwargs)

@@ -565,11 +565,15 @@ def init_orthogonal(student: dict[str, Any], reference: dict[str, Any], *, funct
 @family("init_mean")
 def init_mean(student: dict[str, Any], reference: dict[str, Any], *, function: str,
               shape: list[int], std: float, z: float, w: str = "w") -> str | None:
-    """The mean of the draw is 0 within ``z`` standard errors (std / sqrt(n))."""
+    """The mean of the draw is 0 within ``z`` standard errors of the draw itself (its own
+    sample std / sqrt(n), or ``std``'s where the draw is constant): whether the weights are
+    centred, whatever their scale, so a wrong scale fails the variance check alone (a
+    too-wide draw judged by the right std's error once failed this check too, by chance)."""
     value = float_array(student, w, shape, function)
     if isinstance(value, str):
         return value
-    bound = z * std / math.sqrt(math.prod(_shape(shape)))
+    own = float(value.std()) if value.size > 1 else 0.0
+    bound = z * (own if own > 0 else std) / math.sqrt(math.prod(_shape(shape)))
     m = float(value.mean())
     if abs(m) <= bound:
         return None
