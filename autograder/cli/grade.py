@@ -144,6 +144,10 @@ def check(path: Path, assignment: str | None, exercises: tuple[str, ...], quiet:
 @click.option("--similarity", "similarity_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also look for copying, as `dlgrade similarity` does: its report (index.html) "
                    "and similarity.json go in this folder; needs copydetect.")
+@click.option("--hidden-feedback", "hidden_feedback",
+              type=click.Choice(["none", "mistake", "full"]), default=None,
+              help="What a failed hidden case says: nothing but where, the known mistake's "
+                   "name, or everything (default: the course's [feedback] hidden, else full).")
 @deadline_options
 @track_options
 @with_course
@@ -155,7 +159,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
           due: tuple[str, ...],
           late_penalty: float, grace: str, zero_after: int | None,
           submitted_at: Path | None, extensions: Path | None, track: str, device: str,
-          similarity_dir: Path | None = None) -> None:
+          similarity_dir: Path | None = None, hidden_feedback: str | None = None) -> None:
     """Grade a class: SUBMISSIONS holds one folder (or .py file or notebook) per student,
     or is nbgrader's submitted/ folder (STUDENT/ASSIGNMENT/*.ipynb).
 
@@ -200,7 +204,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
                                file=sys.stderr) as bar:
             outcome = grade_class(students, chosen, executor=runner, gradebook=book,
                                   force=force, on_result=lambda r, now: bar.update(1),
-                                  track=config)
+                                  track=config, feedback=hidden_feedback or "")
     except KeyboardInterrupt:
         raise Failure("interrupted: every student graded so far is saved in the gradebook; "
                       "run the same command again to finish") from None

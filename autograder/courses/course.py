@@ -16,6 +16,10 @@ instead of specs and references.
     reference = "reference"             # folder of reference modules
     templates = "student_templates"     # where `dlgrade build-templates` writes
     secret = ".dlgrade/secret"          # made on first use; keep it out of version control
+    version = "2026.1"                  # stamped into templates, kits and notebooks
+
+    [feedback]                          # optional: how much hidden cases say
+    hidden = "full"                     # none | mistake | full (dlgrade.policy.feedback)
 
 Which course a command uses: ``--course PATH``, else ``$DLGRADE_COURSE``, else the nearest
 ``course.toml`` in the current directory or above it (:func:`find`); a course or a kit is
@@ -39,6 +43,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from dlgrade.policy.feedback import Feedback, FeedbackError, read_feedback
 from dlgrade.spec.exercise import (
     Assignment,
     Exercise,
@@ -57,7 +62,9 @@ else:  # pragma: no cover - Python 3.10
 
 COURSE_FILE = "course.toml"
 ENVIRONMENT = "DLGRADE_COURSE"
-_KEYS = {"name", "assignments", "specs", "reference", "templates", "secret", "kit", "support"}
+_KEYS = {"name", "assignments", "specs", "reference", "templates", "secret", "kit", "support",
+         "version"}
+_TABLES = {"course", "feedback"}
 #: What support files may hold, in all: they travel to every child.
 SUPPORT_LIMIT = (64, 4 << 20)
 
@@ -83,6 +90,8 @@ class Course:
     support_dir: Path | None = None  # course-provided helpers (Assignment.support)
     kit: Any = None  # the kit's frozen public cases (dlgrade.courses.kit.KitData) when a kit
     package: str = ""  # the private import name of its modules
+    version: str = ""  # course.toml's version: stamped into its handouts
+    feedback: Feedback = field(default_factory=Feedback)  # what hidden cases say
     _secret: bytes | None = field(default=None, repr=False)
     _support: dict[tuple[str, ...], dict[str, bytes]] = field(default_factory=dict, repr=False)
 
@@ -255,6 +264,13 @@ def read_config(root: Path) -> dict[str, Any]:
     table = data.get("course")
     if not isinstance(table, dict):
         raise CourseError(f"{path}: needs a [course] table")
+    extra = set(data) - _TABLES
+    if extra:
+        raise CourseError(f"{path}: unknown table(s) {', '.join(sorted(extra))}")
+    try:
+        feedback = read_feedback(data.get("feedback"), str(path))
+    except FeedbackError as exc:
+        raise CourseError(str(exc)) from None
     unknown = set(table) - _KEYS
     if unknown:
         raise CourseError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} in [course]")
@@ -269,7 +285,7 @@ def read_config(root: Path) -> dict[str, Any]:
                               "(names of packages in the specs folder)")
         if len(set(ids)) != len(ids):
             raise CourseError(f"{path}: an assignment is listed twice")
-    return table
+    return {**table, "feedback": feedback}
 
 
 def inside(root: Path, relative: str, what: str) -> Path:
@@ -338,7 +354,8 @@ def _load_course(root: Path, table: dict[str, Any]) -> Course:
                     secret_path=inside(root, table.get("secret", ".dlgrade/secret"),
                                         "secret"),
                     support_dir=inside(root, table.get("support", "support"), "support"),
-                    package=package)
+                    package=package, version=table.get("version", ""),
+                    feedback=table["feedback"])
     _package(package, None)  # only its two subpackages, never the course root itself
     _package(f"{package}.specs", specs)
     _package(f"{package}.reference", reference)

@@ -41,17 +41,18 @@ class Task:
     track: tuple[tuple[str, str], ...] = ()  # ("name", "torch"), ("device", "cpu"); () numpy
     course: str = ""  # the course's folder: a Dask worker loads it from there
     refused: tuple[tuple[str, str], ...] = ()  # file name -> why it was not read ("": all)
+    feedback: str = ""  # what failed hidden cases say; "": the course's [feedback] hidden
 
 
 def make_task(submission: Submission, assignments: Iterable[Assignment], *,
               hidden: bool = True, track: dict[str, str] | None = None,
-              loaded: Loaded | None = None) -> Task:
+              loaded: Loaded | None = None, feedback: str = "") -> Task:
     """``loaded``: the submission's files as already read (and hashed), so the task carries
     exactly the bytes its content hash covers."""
     loaded = loaded if loaded is not None else submission.load()
     return Task(submission.student, loaded.files, not submission.is_folder,
                 tuple(a.id for a in assignments), hidden, tuple(sorted((track or {}).items())),
-                str(course.active().root), tuple(sorted(loaded.refused.items())))
+                str(course.active().root), tuple(sorted(loaded.refused.items())), feedback)
 
 
 def run_task(task: Task) -> SubmissionResult:
@@ -71,7 +72,8 @@ def run_task(task: Task) -> SubmissionResult:
             path = folder / next(iter(task.files)) if task.single_file else folder
         submission = Submission(task.student, path, refused=task.refused)
         return grade_submission(submission, [registry.assignment(a) for a in task.assignments],
-                                hidden=task.hidden, track=dict(task.track) or None)
+                                hidden=task.hidden, track=dict(task.track) or None,
+                                feedback=task.feedback or None)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -176,6 +178,7 @@ def grade_class(
     force: bool = False,
     on_result: Callable[[SubmissionResult, bool], None] | None = None,
     track: dict[str, str] | None = None,
+    feedback: str = "",
 ) -> ClassResult:
     """Grade every submission (public and hidden cases) and record each as it finishes.
 
@@ -188,10 +191,15 @@ def grade_class(
         force: regrade students whose files and course did not change.
         on_result: called with (result, was graded now) for each student, e.g. a progress bar.
         track: the torch track (``{"name": "torch", "device": ...}``); None for numpy.
+        feedback: what failed hidden cases say (``none``, ``mistake``, ``full``); "": the
+            course's ``[feedback] hidden``.
     """
     warm_up(assignments, track)
     # Grades of one track are never reused for another.
     suffix = "" if not track else "+" + "-".join(v for _, v in sorted(track.items()))
+    # Nor are grades given at one feedback level reused for another (the messages differ).
+    level = feedback or course.active().feedback.hidden
+    suffix += "" if level == "full" else f"+feedback-{level}"
     prints = {a.id: registry.fingerprint(a) + suffix for a in assignments}
     done: dict[str, SubmissionResult] = {}
     skipped: list[str] = []
@@ -213,7 +221,8 @@ def grade_class(
             if on_result is not None:
                 on_result(stored, False)
         else:
-            tasks.append(make_task(submission, assignments, track=track, loaded=loaded))
+            tasks.append(make_task(submission, assignments, track=track, loaded=loaded,
+                                   feedback=feedback))
     graded = []
     for result in executor.run(tasks):
         if gradebook is not None and not gradebook.read_only:

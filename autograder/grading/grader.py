@@ -32,6 +32,7 @@ from dlgrade.grading.cases import Case, build_cases, fresh, observe, observe_qui
 from dlgrade.grading.mutants import mutant_functions, patched_module
 from dlgrade.load.notebooks import relocate
 from dlgrade.load.submission import Submission
+from dlgrade.policy.feedback import ration
 from dlgrade.results import (  # also dlgrade.grading.grader's names, as before results.py
     STATUS_TEXT,
     CheckResult,
@@ -112,7 +113,7 @@ class Grader:
 
     def __init__(self, submission: Submission, *, hidden: bool, limits: Limits | None = None,
                  time_limit: float | None = None, session_class: type[Session] = Session,
-                 track: dict[str, str] | None = None):
+                 track: dict[str, str] | None = None, feedback: str | None = None):
         self.submission = submission
         self.session_class = session_class  # the benchmark's no-isolation floor swaps it
         self.time_limit = time_limit  # overrides every exercise's own limit when given
@@ -128,6 +129,8 @@ class Grader:
         self._banned: list[str] = []  # libraries student code may not import (the child's)
         self._support: dict[str, bytes] = {}
         self.track = track  # {"name": "torch", "device": "cpu"}; None: the numpy track
+        # What a failed hidden case says (dlgrade.policy.feedback): the course's by default.
+        self.feedback = feedback or active().feedback.hidden
 
     def grade(self, assignments: Iterable[Assignment],
               only: set[str] | None = None) -> SubmissionResult:
@@ -266,6 +269,9 @@ class _ExerciseRun:
         # a right-shaped array of wrong values, else a sentence saying what happened.
         self.grad_trouble: list[str] = []
         self.named: dict[str, str] = {}  # check -> hint of the first named mistake on it
+        # Checks failed on a public case: at a rationed feedback level only these get the
+        # summary's sentences about where the mistake is.
+        self.public_failed: set[str] = set()
         self.forgiven = False  # a slightly-off forward whose backward is its own derivative
         self.misshaped = False  # some value had a wrong shape beyond singleton dimensions
         # Per input of the current case: the probe replies the differences used, and the step.
@@ -447,9 +453,10 @@ class _ExerciseRun:
             return 0.0, f"{where}: {name} {result.message}" + (f". {why}" if why else "")
 
         def record(check: str, names: list[str], results: list[tuple[float, str]]) -> None:
-            self._record(check, results)
+            mistake = next((named[n] for n in names if n in named), None)
+            self._record(check, results, case, mistake.mistake if mistake else "")
             hint = next((named[n].hint for n in names if n in named and named[n].hint), "")
-            if hint:
+            if hint and (not case.hidden or self.grader.feedback != "none"):
                 self.named.setdefault(check, hint)
 
         value_names = [ex.value_name, *ex.grad_names]
@@ -488,7 +495,7 @@ class _ExerciseRun:
                                    "wrong on this case (your gradient is consistent with it)")]
         record(value_check, [ex.value_name], [value_ok])
         record(grad_check, list(ex.grad_names), grads)
-        self._record("gradcheck", [(1.0 if ok else 0.0, m) for ok, m in consistency])
+        self._record("gradcheck", [(1.0 if ok else 0.0, m) for ok, m in consistency], case)
 
     def _warned(self, case: Case, replies: dict[str, Reply]) -> tuple[float, str]:
         """The stability case of a ``no_warnings`` exercise: no RuntimeWarning allowed."""
@@ -569,11 +576,18 @@ class _ExerciseRun:
                                 "the inputs themselves (does it depend on earlier calls?)"))
         return results or [(True, "")]
 
-    def _record(self, check: str, results: list[tuple[float, str]]) -> None:
+    def _record(self, check: str, results: list[tuple[float, str]], case: Case,
+                mistake: str = "") -> None:
         """One case's outcome of a check: the least credit of its values, and the message of
-        the first value short of full credit."""
+        the first value short of full credit (rationed on a hidden case, see
+        :mod:`dlgrade.policy.feedback`; ``mistake``: the known mistake its answer matched)."""
         credit = float(min((r[0] for r in results), default=1.0))
-        self.outcomes[check].append((credit, next((m for c, m in results if c < 1), "")))
+        message = next((m for c, m in results if c < 1), "")
+        if credit < 1 and not case.hidden:
+            self.public_failed.add(check)
+        if case.hidden:
+            message = ration(message, case.describe(), self.grader.feedback, mistake)
+        self.outcomes[check].append((credit, message))
 
     # -------------------------------------------------------- the whole exercise
 
@@ -654,6 +668,8 @@ class _ExerciseRun:
         layer = self.exercise.kind == "layer"
         what = "backward pass" if layer else "gradient"
         value = "forward pass" if layer else "loss value"
+        if self.grader.feedback != "full":  # what hidden cases showed is not said here
+            failed &= self.public_failed
         lines = []
         if {value_check, grad_check} <= failed and self.consistent and all(self.consistent):
             lines.append(f"Your {what} is the derivative of your {value}, so the mistake is in "
@@ -754,12 +770,15 @@ def grade_submission(submission: Submission, assignments: Iterable[Assignment], 
                      hidden: bool, only: set[str] | None = None,
                      limits: Limits | None = None,
                      time_limit: float | None = None,
-                     track: dict[str, str] | None = None) -> SubmissionResult:
+                     track: dict[str, str] | None = None,
+                     feedback: str | None = None) -> SubmissionResult:
     """Grade one submission on the given assignments (public cases only unless ``hidden``;
     ``only`` restricts to some exercise ids; ``time_limit`` overrides the exercises';
-    ``track`` is ``{"name": "torch", "device": "cpu" | "cuda"}`` for the torch track)."""
+    ``track`` is ``{"name": "torch", "device": "cpu" | "cuda"}`` for the torch track;
+    ``feedback`` what failed hidden cases say, ``none``, ``mistake`` or ``full``: by default
+    the course's ``[feedback] hidden``)."""
     return Grader(submission, hidden=hidden, limits=limits, time_limit=time_limit,
-                  track=track).grade(assignments, only)
+                  track=track, feedback=feedback).grade(assignments, only)
 
 
 # ---------------------------------------------------------------- program exercises
@@ -856,17 +875,27 @@ class _ProgramRun:
 
     def _verdict(self, name: str, student: dict[str, Any],
                  expected: ProgramExpectation) -> tuple[bool, str]:
+        """Whether observation ``name`` is right, and what is wrong (rationed when the
+        scenario is hidden: see :mod:`dlgrade.policy.feedback`)."""
+        ok, message, mistake = self._compare(name, student, expected)
+        if not ok and expected.scenario.hidden:
+            message = ration(message, expected.scenario.describe(), self.grader.feedback,
+                             mistake)
+        return ok, message
+
+    def _compare(self, name: str, student: dict[str, Any],
+                 expected: ProgramExpectation) -> tuple[bool, str, str]:
         scenario, where = expected.scenario, expected.scenario.describe()
         value = student.get(name)
         if isinstance(value, scenarios.Missing):
-            return False, f"{where}: {value}"
+            return False, f"{where}: {value}", ""
         rtol, atol = scenario.tolerance or (None, None)
         result = compare(value, expected.reference[name], rtol=rtol, atol=atol,
                          dtypes=self.dtypes, show_values=not scenario.hidden)
         if result.ok:
-            return True, ""
+            return True, "", ""
         if result.reason == "dtype":
-            return False, f"{where}: {name} {result.message}"
+            return False, f"{where}: {name} {result.message}", ""
         first = _first_wrong(value, expected.reference[name], scenario, name, self.dtypes)
         known = [(m.mistake, v[name]) for m, v in expected.known
                  if name in v and not isinstance(v[name], scenarios.Missing)]
@@ -876,8 +905,10 @@ class _ProgramRun:
         why = explain(value, expected.reference[name], name=name, inputs=dict(scenario.inputs),
                       known=known, sizes=sizes, show_values=not scenario.hidden,
                       dtypes=self.dtypes)
+        matched = known_mistake(value, known, self.dtypes)
         return False, (f"{where}: {name} {first}{result.message}"
-                       + (f". {why}" if why else ""))
+                       + (f". {why}" if why else "")), (
+            known[matched][0] if matched is not None else "")
 
     def grade(self, expected: tuple[ProgramExpectation, ...]) -> ExerciseResult:
         ex = self.exercise
@@ -906,9 +937,10 @@ class _ProgramRun:
                 for prop in scenario.properties:
                     if prop.check == check:
                         message = _judge_safely(prop, student, expectation.reference)
-                        results.append((message is None,
-                                        "" if message is None
-                                        else f"{scenario.describe()}: {message}"))
+                        said = "" if message is None else f"{scenario.describe()}: {message}"
+                        if scenario.hidden:
+                            said = ration(said, scenario.describe(), self.grader.feedback)
+                        results.append((message is None, said))
                 ok = all(r[0] for r in results)
                 self.outcomes[check].append(
                     (ok, next((m for passed, m in results if not passed), "")))

@@ -49,6 +49,7 @@ from dlgrade.load.submission import Submission, _kind
 from dlgrade.outputs import atomic
 from dlgrade.outputs.report import WITHHELD, Group, groups, shorten
 from dlgrade.policy.deadlines import Deadline, DeadlineError, SubmissionTime, late_result
+from dlgrade.policy.feedback import RECORD_KEY, budgeted, feedback_table
 from dlgrade.results import STATUS_TEXT, ExerciseResult, SubmissionResult
 from dlgrade.spec.exercise import Assignment
 
@@ -273,7 +274,9 @@ def course_files(source: course.Course, assignments: Sequence[Assignment]
         f"# Written by `dlgrade gradescope` from {source.root.name}/course.toml.\n[course]\n"
         f"name = {json.dumps(source.name)}\nassignments = [{ids}]\nspecs = \"specs\"\n"
         'reference = "reference"\ntemplates = "templates"\nsecret = "secret"\n'
-        'support = "support"\n').encode()))
+        'support = "support"\n' + (f"version = {json.dumps(source.version)}\n"
+                                   if source.version else "")
+        + feedback_table(source.feedback)).encode()))
     files.append(("secret", source.secret() + b"\n"))
     return files
 
@@ -380,9 +383,10 @@ def gradescope_late(metadata: dict[str, Any], late: dict[str, Any]
 
 def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
                  visibility: str = "visible", metadata: dict[str, Any] | None = None,
-                 late: dict[str, Any] | None = None, notes: Sequence[str] = ()
-                 ) -> dict[str, Any]:
-    """Gradescope's results.json for one graded submission."""
+                 late: dict[str, Any] | None = None, notes: Sequence[str] = (),
+                 feedback: str = "full") -> dict[str, Any]:
+    """Gradescope's results.json for one graded submission; ``feedback``: the hidden-case
+    feedback level it was graded at, recorded for the next submission's daily budget."""
     by_id = {e.id: e for e in result.exercises}
     shared = groups(result.exercises)[0]
     group_of = {e.id: g for g in shared for e in g.exercises}
@@ -398,7 +402,7 @@ def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
         version = importlib.metadata.version("dlgrade")
     except importlib.metadata.PackageNotFoundError:  # run from a checkout on sys.path
         version = "unknown"
-    extra: dict[str, Any] = {"dlgrade": version, "raw_score": raw}
+    extra: dict[str, Any] = {"dlgrade": version, "raw_score": raw, RECORD_KEY: feedback}
     lines = [*notes, *summary, f"Total: {raw:.2f} / {result.max_score:g}"]
     for group in shared:
         lines += ["", group.heading(), group.message, "Costs: " + ", ".join(group.ids)]
@@ -455,9 +459,12 @@ def write_results(submission_dir: Path, results_path: Path, assignment: str | Se
         if submission.path != Path(submission_dir):  # locate() only looks inside it
             notes.append(f"Graded {submission.path.relative_to(submission_dir)} in your "
                          "submission.")
-        result = grade_submission(submission, chosen, hidden=True, track=track)
+        level, said = budgeted(course.active().feedback, meta)
+        if said:
+            notes.append(said)
+        result = grade_submission(submission, chosen, hidden=True, track=track, feedback=level)
         data = results_json(result, chosen, visibility=visibility, metadata=meta, late=late,
-                            notes=notes)
+                            notes=notes, feedback=level)
     except Exception as exc:  # noqa: BLE001 - the student must still get a results.json
         traceback.print_exc()  # to Gradescope's stdout: shown to instructors only
         data = {"score": 0.0, "execution_time": max(1, round(time.monotonic() - started)),
