@@ -64,6 +64,9 @@ class SubmissionResult:
     seconds: float = 0.0
     #: What it printed once a child had hidden inputs (they can be printed): instructors only.
     withheld_output: str = ""
+    #: What the student should know before the scores: a file written against an older
+    #: handout of the course (dlgrade.courses.handouts), say.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:

@@ -1,3 +1,4 @@
+# dlgrade handout: activations.py, version 2026.12, interface 6e8e88acf8c0 (keep this line)
 """Activation functions as layers: a forward pass and a backward pass for each.
 
 Every activation is a layer made of two functions:

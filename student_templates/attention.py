@@ -1,3 +1,4 @@
+# dlgrade handout: attention.py, version 2026.12, interface 3a930a03fcb7 (keep this line)
 """Attention: scaled dot-product attention, multi-head attention and the sinusoidal
 positional encoding of "Attention is all you need" (Vaswani et al., 2017).
 

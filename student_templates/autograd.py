@@ -1,3 +1,4 @@
+# dlgrade handout: autograd.py, version 2026.12, interface 23ddd17a0a33 (keep this line)
 """A scalar reverse-mode autograd engine (in the style of micrograd).
 
 A ``Value`` wraps one number (``.data``, a float) and records how it was computed, so that

@@ -1,3 +1,4 @@
+# dlgrade handout: initializers.py, version 2026.12, interface c2553951e30f (keep this line)
 """Weight initialisers: each returns a new float64 array of the given shape.
 
 Every initialiser takes ``(shape, rng)`` where ``rng`` is a ``numpy.random.Generator`` (for

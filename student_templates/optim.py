@@ -1,3 +1,4 @@
+# dlgrade handout: optim.py, version 2026.12, interface dc594c1737d0 (keep this line)
 """First-order update rules and gradient clipping (assignment A4).
 
 Every update rule follows one contract (as in the CS231n assignments)::

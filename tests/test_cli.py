@@ -229,7 +229,8 @@ def test_validate_fails_on_an_uncaught_mutant_and_stale_templates(runner, monkey
     stale.write_text("# old\n")
     real_plan = templates.plan
     monkeypatch.setattr(templates, "plan", lambda *args, **kwargs: [
-        templates.TemplateFile(f.source, stale, f.text) for f in real_plan(*args, **kwargs)][:1])
+        templates.TemplateFile(f.source, stale, f.text, f.handout)
+        for f in real_plan(*args, **kwargs)][:1])
     monkeypatch.setattr(validate, "STEPS", (("templates", validate.check_templates),))
     result = runner.invoke(main, ["validate", *COURSE])
     assert result.exit_code == 1

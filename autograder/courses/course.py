@@ -34,6 +34,7 @@ import hashlib
 import importlib
 import importlib.util
 import os
+import re
 import secrets
 import sys
 from collections.abc import Iterator, Mapping
@@ -43,6 +44,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from dlgrade.courses.handouts import Handout
 from dlgrade.policy.feedback import Feedback, FeedbackError, read_feedback
 from dlgrade.spec.exercise import (
     Assignment,
@@ -94,6 +96,8 @@ class Course:
     feedback: Feedback = field(default_factory=Feedback)  # what hidden cases say
     _secret: bytes | None = field(default=None, repr=False)
     _support: dict[tuple[str, ...], dict[str, bytes]] = field(default_factory=dict, repr=False)
+    # module -> its current handout (dlgrade.courses.templates.current_handout)
+    handouts: dict[str, Handout | None] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ lookups
 
@@ -277,6 +281,9 @@ def read_config(root: Path) -> dict[str, Any]:
     for key in _KEYS - {"assignments"}:
         if key in table and not isinstance(table[key], str):
             raise CourseError(f"{path}: {key} must be a string")
+    if not re.fullmatch(r"[\w.+-]{0,40}", table.get("version", "")):
+        raise CourseError(f"{path}: version must be at most 40 letters, digits and . + - _ "
+                          "(2026.1, say)")
     if "kit" not in table:
         ids = table.get("assignments")
         if (not isinstance(ids, list) or not ids

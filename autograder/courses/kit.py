@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from dlgrade.courses import templates
 from dlgrade.courses.course import COURSE_FILE, Course, CourseError, inside, read_config, validate
+from dlgrade.courses.handouts import Handout
 from dlgrade.grading.cases import Case
 from dlgrade.outputs import atomic
 from dlgrade.sandbox.protocol import Handle, Rng, Step
@@ -220,6 +221,7 @@ def kit_data(course: Course, assignments: Sequence[Assignment]) -> tuple[dict, d
             "exercises": [_exercise_data(e, writer) for e in a.exercises],
             "mutants": [{"exercise": m.exercise, "name": m.name, "mistake": m.mistake,
                          "fails": list(m.fails), "hint": m.hint} for m in a.mutants],
+            "handouts": {m: templates.current_handout(course, m).to_json() for m in a.modules},
         })
     return doc, writer.arrays
 
@@ -317,6 +319,8 @@ class KitData:
     cases: dict[str, tuple[Any, ...]]  # id -> Expectation tuple
     probes: dict[str, dict[tuple[int, str, float], np.ndarray]]
     programs: dict[str, tuple[Any, ...]]  # id -> ProgramExpectation tuple
+    # module -> the handout its templates were made from (dlgrade.courses.handouts)
+    handouts: dict[str, Handout] = dataclasses.field(default_factory=dict)
 
     def _no_hidden(self, hidden: bool) -> None:
         if hidden:
@@ -385,6 +389,8 @@ def _load(root: Path, data_dir: Path, table: dict[str, Any]) -> Course:
     assignments: dict[str, Assignment] = {}
     try:
         for a in doc["assignments"]:
+            for module, handout in a.get("handouts", {}).items():  # (older kits: none)
+                kit.handouts[module] = Handout.from_json(handout)
             mutants = tuple(Mutant(m["exercise"], m["name"], m["mistake"], tuple(m["fails"]), {},
                                    hint=str(m.get("hint", ""))) for m in a["mutants"])
             by_name = {(m.exercise, m.name): m for m in mutants}

@@ -26,6 +26,11 @@ reference = "reference"
 templates = "student_templates"
 # The seed of the hidden cases: made on first use; keep it out of version control.
 secret = ".dlgrade/secret"
+# Stamped into templates, kits and notebooks: bump it when you hand out a changed template.
+version = "1"
+# How much a failed hidden case tells the student: full, mistake or none.
+[feedback]
+hidden = "full"
 ''',
     ".gitignore": ".dlgrade/\n__pycache__/\ngradebook.sqlite\n",
     "ci.sh": '''#!/usr/bin/env bash

@@ -7,7 +7,8 @@ In a reference module, the code between a line ``### BEGIN SOLUTION`` and a line
     raise NotImplementedError("a1.sigmoid: implement sigmoid_forward")
 
 at the indentation of the BEGIN line, naming the exercise and the enclosing function.
-Everything else (imports, docstrings with formulas and shapes) is copied as is.
+Everything else (imports, docstrings with formulas and shapes) is copied as is, under a
+first line that stamps the handout (:mod:`dlgrade.courses.handouts`).
 A nested, unterminated, orphaned or misspelt marker is a :class:`TemplateError` naming the
 file and line.
 """
@@ -20,6 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from dlgrade.courses import handouts
+from dlgrade.courses.handouts import Handout
 
 if TYPE_CHECKING:
     from dlgrade.courses.course import Course
@@ -94,7 +98,8 @@ def strip_solutions(source: str, filename: str, exercise_of: dict[str, str]) -> 
 class TemplateFile:
     source: Path
     target: Path
-    text: str
+    text: str  # stamped with its handout (dlgrade.courses.handouts)
+    handout: Handout
 
     def in_sync(self) -> bool:
         return self.target.is_file() and self.target.read_text() == self.text
@@ -107,6 +112,16 @@ def plan(course: Course, assignments: Sequence[Assignment] | None = None,
     templates folder)."""
     target = Path(out_dir) if out_dir is not None else course.templates_dir
     chosen = list(assignments) if assignments is not None else list(course.assignments.values())
+    files = []
+    for module in dict.fromkeys(m for a in chosen for m in a.modules):
+        source = course.reference_path(module)
+        text, handout = template(course, module)
+        files.append(TemplateFile(source, target / source.name, text, handout))
+    return files
+
+
+def template(course: Course, module: str) -> tuple[str, Handout]:
+    """The template of student module ``module``, stamped, and its handout."""
     # A module two assignments share (layers.py growing over a term) is one template, its
     # stubs named after every exercise of the course; a function used by two exercises is
     # named after the first.
@@ -114,13 +129,20 @@ def plan(course: Course, assignments: Sequence[Assignment] | None = None,
     for e in (e for a in course.assignments.values() for e in a.exercises):
         for fn in e.functions:
             exercise_of.setdefault(fn, e.id)
-    files = []
-    for module in dict.fromkeys(m for a in chosen for m in a.modules):
-        source = course.reference_path(module)
-        shown = os.path.relpath(source, course.root)
-        text = strip_solutions(source.read_text(), shown, exercise_of)
-        files.append(TemplateFile(source, target / source.name, text))
-    return files
+    source = course.reference_path(module)
+    shown = os.path.relpath(source, course.root)
+    text = strip_solutions(source.read_text(), shown, exercise_of)
+    handout = handouts.describe(source.name, course.version, text)
+    return handouts.stamped(text, handout), handout
+
+
+def current_handout(course: Course, module: str) -> Handout | None:
+    """The current handout of student module ``module`` (a kit's: the one it was made
+    with), to tell a file written against an older one; None when unknown."""
+    if module not in course.handouts:
+        course.handouts[module] = (course.kit.handouts.get(module) if course.kit is not None
+                                   else template(course, module)[1])
+    return course.handouts[module]
 
 
 def write(files: list[TemplateFile]) -> list[Path]:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Protocol
 
 from dlgrade.api import open_course
-from dlgrade.courses import course, registry
+from dlgrade.courses import course, handouts, registry
+from dlgrade.courses.templates import current_handout
 from dlgrade.grading.grader import grade_submission
 from dlgrade.load.submission import Loaded, Submission, content_hash
 from dlgrade.results import SubmissionResult
@@ -216,6 +217,10 @@ def grade_class(
             stored = gradebook.load(submission.student, assignments,
                                     hashes[submission.student], prints)
         if stored is not None:
+            # The gradebook keeps grades, not notices: said again from the files.
+            stored.notices = handouts.notices(
+                submission, (m for a in assignments for m in a.modules),
+                lambda m: current_handout(course.active(), m))
             done[submission.student] = stored
             skipped.append(submission.student)
             if on_result is not None:

@@ -26,8 +26,10 @@ from dlgrade.core.compare import (
     same_up_to_singletons,
 )
 from dlgrade.core.diagnose import explain, known_mistake
+from dlgrade.courses import handouts
 from dlgrade.courses.course import CourseError, active
 from dlgrade.courses.registry import mutants, reference_module
+from dlgrade.courses.templates import current_handout
 from dlgrade.grading.cases import Case, build_cases, fresh, observe, observe_quietly
 from dlgrade.grading.mutants import mutant_functions, patched_module
 from dlgrade.load.notebooks import relocate
@@ -144,6 +146,8 @@ class Grader:
         self._support = active().support_files(assignments)
         if self.track is not None and self.track.get("name") == "torch":
             self._libraries = tuple(dict.fromkeys((*self._libraries, "torch")))
+        notices = handouts.notices(self.submission, modules,
+                                   lambda m: current_handout(active(), m))
         results: list[ExerciseResult] = []
         imported: set[str] = set()
         try:
@@ -171,6 +175,7 @@ class Grader:
             output="".join(self._outputs)[: self.limits.output_bytes],
             withheld_output="".join(self._withheld)[: self.limits.output_bytes],
             seconds=round(time.monotonic() - started, 3),
+            notices=notices,
         )
 
     def _notebook_places(self, results: list[ExerciseResult]) -> None:

@@ -403,7 +403,7 @@ def results_json(result: SubmissionResult, assignments: Sequence[Assignment], *,
     except importlib.metadata.PackageNotFoundError:  # run from a checkout on sys.path
         version = "unknown"
     extra: dict[str, Any] = {"dlgrade": version, "raw_score": raw, RECORD_KEY: feedback}
-    lines = [*notes, *summary, f"Total: {raw:.2f} / {result.max_score:g}"]
+    lines = [*result.notices, *notes, *summary, f"Total: {raw:.2f} / {result.max_score:g}"]
     for group in shared:
         lines += ["", group.heading(), group.message, "Costs: " + ", ".join(group.ids)]
     if late:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.courses import course, kit, registry, templates
+from dlgrade.courses.templates import current_handout
 from dlgrade.load.notebooks import GRADE_CELL_MARK
 from dlgrade.spec.exercise import Assignment, Exercise
 
@@ -114,6 +115,10 @@ def _module_cells(module: str, source: str, exercises: list[Exercise]) -> list[d
     if plain:
         cells.append(_code("\n\n".join(plain)))
     cells += [grade_cell(e) for e in pending]  # functions not defined at the top level
+    # The module's first code cell says which handout it is, so that grading can tell code
+    # written against an older one.
+    first = next(c for c in cells if c["cell_type"] == "code")
+    first["source"] = f"{current_handout(course.active(), module).stamp()}\n{first['source']}"
     return cells
 
 
@@ -234,9 +239,9 @@ def check_exercise(exercise_id: str, *, hidden: bool | None = None) -> float:
     summary = (f"{graded.id} ({graded.title}): {STATUS_TEXT.get(graded.status, graded.status)}"
                f", {graded.score:.2f} / {graded.max_score:g} points")
     if graded.status == "passed":
-        print(summary)
+        print("\n".join([*result.notices, summary]))
         return graded.score
-    lines = [summary, graded.message]
+    lines = [*result.notices, summary, graded.message]
     if graded.hint and graded.status not in FILE_STATUSES:
         lines.append(f"Hint: {graded.hint}")
     if result.output.strip():

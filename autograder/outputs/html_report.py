@@ -107,6 +107,7 @@ def student_page(result: SubmissionResult, assignments: Sequence[Assignment], *,
              f"{sum(e.status == 'passed' for e in result.exercises)} of "
              f"{len(result.exercises)} exercises fully right"
              + (f' · <a href="{_e(back)}">class overview</a>' if back else "") + "</p>"]
+    parts += [f'<p class="bad">{_e(n)}</p>' for n in result.notices]
     for a in assignments:
         exercises = [by_id[e.id] for e in a.exercises if e.id in by_id]
         if not exercises:
@@ -217,8 +218,9 @@ def class_page(results: Sequence[SubmissionResult], assignments: Sequence[Assign
             final = r.score - penalty
         else:
             final = r.score
+        old = ' <span class="bad">(older handout)</span>' if r.notices else ""
         rows.append(f'<tr><td><a href="students/{_e(pages[r.student])}">{_e(r.student)}</a>'
-                    f'</td>{cells}<td class="num"><b>{final:.2f}</b> / {r.max_score:g}</td>'
+                    f'{old}</td>{cells}<td class="num"><b>{final:.2f}</b> / {r.max_score:g}</td>'
                     f"<td>{_bar(final, r.max_score)}</td></tr>")
     if late:
         header += '<th class="num">late penalty</th>'

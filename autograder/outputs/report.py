@@ -119,7 +119,7 @@ def student_report(result: SubmissionResult, *, details: bool = True, width: int
         rows = [(e.id, _points(e.score, e.max_score), STATUS_TEXT.get(e.status, e.status))
                 for e in exercises]
         table = _table(("exercise", "score", "status"), rows) if rows else "(no exercises)"
-        return f"{table}\n\n{total}"
+        return "".join(f"Note: {n}\n\n" for n in result.notices) + f"{table}\n\n{total}"
     shared, rest = groups(exercises)
     passed = [e for e in rest if e.status == "passed"]
     untried = [e for e in rest if e.status == "not_attempted"]
@@ -129,7 +129,8 @@ def student_report(result: SubmissionResult, *, details: bool = True, width: int
         counts.append(f"{len(wrong) + sum(len(g.exercises) for g in shared)} to fix")
     if untried:
         counts.append(f"{len(untried)} not attempted")
-    lines = [f"{total} ({', '.join(counts)})"]
+    lines = [f"Note: {textwrap.fill(n, width, subsequent_indent='  ')}\n" for n in result.notices]
+    lines.append(f"{total} ({', '.join(counts)})")
     for group in shared:
         lines.append(_group_text(group, width))
     for e in wrong:
@@ -220,6 +221,12 @@ def class_report(results: Sequence[SubmissionResult], assignments: Sequence[Assi
                    if rate < 1]
         if hardest:
             lines.append("Fewest full marks: " + ", ".join(hardest))
+    old = [r for r in results if r.notices]
+    if old:
+        lines.append(f"\nWritten against an older handout ({len(old)}; --details says what "
+                     "changed):")
+        lines += [f"  {r.student}: " + ", ".join(n.split(" ", 1)[0] for n in r.notices)
+                  for r in old]
     if skipped:
         lines.append(f"\nLeft out of the table ({len(skipped)}):")
         lines += [f"  {s.name}: {s.reason}" for s in skipped]

@@ -1,3 +1,4 @@
+# dlgrade handout: layers.py, interface f41a2fb442a6 (keep this line)
 """CS231n assignment 2: layers of a fully connected network, with their backward passes.
 
 Every forward returns ``(out, cache)``; every backward takes the upstream gradient ``dout``

@@ -1,3 +1,4 @@
+# dlgrade handout: optim.py, interface f2509b6e564c (keep this line)
 """CS231n assignment 2: first-order update rules for training neural networks.
 
 Each update rule has the interface::

@@ -1,3 +1,4 @@
+# dlgrade handout: conv.py, version 2026.12, interface 241bd73d5727 (keep this line)
 """Convolutional layers: 2-D convolution, max pooling and average pooling.
 
 All three are layers in the usual style:

@@ -1,3 +1,4 @@
+# dlgrade handout: generative.py, version 2026.12, interface 5745e8dcd48e (keep this line)
 """Generative models (assignment A9): the pieces of a VAE and of a GAN.
 
 * VAE: the reparameterization trick (a layer), the KL divergence of the encoder's Gaussian

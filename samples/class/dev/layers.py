@@ -1,3 +1,4 @@
+# dlgrade handout: layers.py, version 2026.12, interface c65ff6e1ffcd (keep this line)
 """Layers: affine, affine + ReLU, and the perceptron.
 
 Layers follow the forward/backward style used throughout the course:

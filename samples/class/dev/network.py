@@ -1,3 +1,4 @@
+# dlgrade handout: network.py, version 2026.12, interface 2314f894eb20 (keep this line)
 """A fully connected network (multi-layer perceptron) with a softmax cross-entropy loss.
 
 You may import your own layers, e.g. ``from layers import affine_forward, affine_backward``

@@ -1,3 +1,4 @@
+# dlgrade handout: normalization.py, version 2026.12, interface b3afc89addff (keep this line)
 """Normalisation layers: batch normalisation and layer normalisation.
 
 Both are layers in the usual style:

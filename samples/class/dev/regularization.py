@@ -1,3 +1,4 @@
+# dlgrade handout: regularization.py, version 2026.12, interface a6a422cc0e8f (keep this line)
 """Regularisation: dropout, L1 and L2 weight penalties, early stopping.
 
 * ``dropout_forward(x, p, train=True) -> (out, cache)`` and ``dropout_backward(dout, cache) ->

@@ -1,3 +1,4 @@
+# dlgrade handout: rnn.py, version 2026.12, interface c458b91c149d (keep this line)
 """Recurrent layers: a vanilla RNN (one step, and a whole sequence with backpropagation
 through time), an LSTM step, a GRU step, and a word embedding.
 

@@ -1,3 +1,4 @@
+# dlgrade handout: schedules.py, version 2026.12, interface 6b920175a649 (keep this line)
 """Learning-rate schedules as pure functions of the step (assignment A4).
 
 Each schedule maps a step number (an int >= 0: the number of optimizer steps taken so far,

@@ -1,3 +1,4 @@
+# dlgrade handout: train.py, version 2026.12, interface 04275d0a6fe9 (keep this line)
 """Training: a numerical gradient, and a two-layer network trained by mini-batch SGD.
 
 ``numerical_gradient`` is how you check any backward pass you write: compare it with centred
