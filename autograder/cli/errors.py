@@ -13,21 +13,25 @@ from typing import Any, TypeVar
 
 import click
 from dlgrade.api import open_course
-from dlgrade.courses import course, registry, templates
-from dlgrade.integrations.gradescope import BundleError
-from dlgrade.integrations.nbgrader_gradebook import NbgraderMissing
-from dlgrade.load.submission import SubmissionError
-from dlgrade.outputs.exports import ExportError
-from dlgrade.policy.deadlines import DeadlineError
-from dlgrade.spec.exercise import SpecError
-from dlgrade.store.gradebook import GradebookError
+from dlgrade.courses import course, registry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Errors that say what is wrong in their message: shown as one line, exit code 2.
-KNOWN_ERRORS: tuple[type[BaseException], ...] = (
-    SubmissionError, GradebookError, templates.TemplateError, SpecError, DeadlineError,
-    ExportError, course.CourseError, BundleError, NbgraderMissing, OSError)
+
+def known_errors() -> tuple[type[BaseException], ...]:
+    """Errors that say what is wrong in their message: shown as one line, exit code 2.
+    Imported when an error happens, so that no command loads every module for them."""
+    from dlgrade.courses.templates import TemplateError
+    from dlgrade.integrations.gradescope import BundleError
+    from dlgrade.integrations.nbgrader_gradebook import NbgraderMissing
+    from dlgrade.load.submission import SubmissionError
+    from dlgrade.outputs.exports import ExportError
+    from dlgrade.policy.deadlines import DeadlineError
+    from dlgrade.spec.exercise import SpecError
+    from dlgrade.store.gradebook import GradebookError
+
+    return (SubmissionError, GradebookError, TemplateError, SpecError, DeadlineError,
+            ExportError, course.CourseError, BundleError, NbgraderMissing, OSError)
 
 
 class Failure(click.ClickException):
@@ -45,11 +49,11 @@ def friendly(command: F) -> F:
             raise
         except registry.UnknownName as exc:
             raise click.UsageError(str(exc.args[0])) from None
-        except KNOWN_ERRORS as exc:
-            raise Failure(str(exc)) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if isinstance(exc, known_errors()):
+                raise Failure(str(exc)) from None
             if os.environ.get("DLGRADE_DEBUG"):
                 raise
             raise Failure(

@@ -150,13 +150,38 @@ def detect() -> Capabilities:
     return found
 
 
+_early_probe: subprocess.Popen[str] | None = None
+
+
+def start_probe() -> None:
+    """Start the probe now, without waiting for it (:func:`detect` collects it): a command
+    that will need a child starts it before its own imports, so the two overlap."""
+    global _early_probe
+    if _early_probe is None and detect.cache_info().currsize == 0:
+        try:
+            _early_probe = _probe_process()
+        except OSError:
+            _early_probe = None
+
+
+def _probe_process() -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-I", "-c", _PROBE], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=minimal_environment(),
+                            stdin=subprocess.DEVNULL)
+
+
 def _probe() -> Capabilities:
+    global _early_probe
+    process, _early_probe = _early_probe, None
     try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", _PROBE], capture_output=True, text=True,
-            timeout=30, env=minimal_environment(), stdin=subprocess.DEVNULL,
-        )
-        found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        process = process or _probe_process()
+        try:
+            stdout, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+        found: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
         return Capabilities(False, f"probe failed: {exc}", 0, os.geteuid() == 0, False)
     return Capabilities(**{k: found[k] for k in asdict(Capabilities(False, "", 0, False,

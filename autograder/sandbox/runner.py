@@ -27,7 +27,7 @@ import numpy as np
 from dlgrade.sandbox import capabilities, cgroup, cleanup, text, wire
 from dlgrade.sandbox.files import MAX_FILES, MAX_TOTAL_BYTES, read_regular
 from dlgrade.sandbox.protocol import Frames, Reply, Step, encode_step
-from dlgrade.sandbox.zygote import Zygote, ZygoteError
+from dlgrade.sandbox.zygote import EARLY, Zygote, ZygoteError
 
 COPY_LIMIT = (MAX_FILES, MAX_TOTAL_BYTES)  # .py files and bytes copied per submission
 
@@ -71,6 +71,8 @@ def zygote(preload: tuple[str, ...]) -> Zygote | None:
         return None
     with _zygote_lock:
         current = _zygotes.get(preload)
+        if current is None and preload in EARLY:  # started before the command's imports
+            current = _zygotes[preload] = EARLY.pop(preload)
         if current is None or not current.alive():
             try:
                 current = _zygotes[preload] = Zygote(preload)
