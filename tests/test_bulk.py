@@ -173,3 +173,35 @@ def test_the_gradebook_folder_is_made(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(GradebookError, match="cannot use gradebook"):
         Gradebook(tmp_path / "file" / "g.sqlite")
+
+
+def _zombies_below(pid: int) -> list[int]:
+    """Zombie processes among the descendants of ``pid``."""
+    parents, states = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)], states[int(entry)] = int(fields[1]), fields[0]
+    tree, frontier = set(), [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier += children
+    return sorted(p for p in tree if states.get(p) == "Z")
+
+
+def test_no_child_is_left_a_zombie(fixture_course, class_dir):
+    """Every child a warm worker forked is reaped as it ends, not at the next request: a
+    class graded, nothing of it is left in the process table (issue 16). (Zombies already
+    there are another test's: one that made this process a subreaper, say.)"""
+    students, hw1 = discover(class_dir), [fixture_course.assignment("hw1")]
+    before = set(_zombies_below(os.getpid()))
+    grade_class(students * 3, hw1, executor=LocalExecutor(2))
+    deadline = time.monotonic() + 2.0
+    while set(_zombies_below(os.getpid())) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(_zombies_below(os.getpid())) - before == set()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -53,6 +54,7 @@ def _spawn(command: dict[str, Any], fds: list[int], control: socket.socket) -> i
 
         # The zygote exits when the grader does (its socket closes), even by SIGKILL; the
         # child then dies too, mid-computation or not (with a PID namespace, all it started).
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote's reaper is not ours
         jail.die_with_parent()
         if os.getppid() != zygote:
             os._exit(70)
@@ -77,8 +79,8 @@ def _wait(pid: int, timeout: float, finished: dict[int, int]) -> dict[str, Any]:
             return {"code": finished.pop(pid)}
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return {"gone": True}
+        except ChildProcessError:  # reaped meanwhile (SIGCHLD), or never ours
+            return {"code": finished.pop(pid)} if pid in finished else {"gone": True}
         if done:
             return {"code": os.waitstatus_to_exitcode(status)}
         if time.monotonic() > deadline:
@@ -108,6 +110,9 @@ def serve(control_fd: int, preload: list[str]) -> None:
 
     control = socket.socket(fileno=control_fd)
     finished: dict[int, int] = {}
+    # Every child is reaped as soon as it ends (a killed child would otherwise stay a
+    # zombie until the grader's next request), its status kept for the grader's "wait".
+    signal.signal(signal.SIGCHLD, lambda *_: _reap(finished))
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, MESSAGE_LIMIT, 3)
