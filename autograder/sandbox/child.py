@@ -73,6 +73,22 @@ class Child:
         self.handles: dict[str, object] = {}
         self.shown: set[str] = set()  # warnings printed
         self.warned: list[str] = []  # this request's RuntimeWarnings, sent with its reply
+        # realpath of each file name met in a traceback: a raising call otherwise cost ~3,000
+        # stat calls (every frame, numpy's included, resolved against every student file).
+        self._real: dict[str, str] = {}
+        self._student_files: set[str] | None = None
+
+    def _realpath(self, filename: str) -> str:
+        real = self._real.get(filename)
+        if real is None:
+            real = self._real[filename] = os.path.realpath(filename)
+        return real
+
+    def _is_student_file(self, filename: str) -> bool:
+        if self._student_files is None:
+            self._student_files = {self._realpath(p) for p in self.paths.values()}
+        real = self._realpath(filename)
+        return real.startswith(self.directory + os.sep) or real in self._student_files
 
     # ------------------------------------------------------------ warnings
 
@@ -216,11 +232,10 @@ class Child:
     def student_error(self, exc: BaseException, kind: str) -> StudentError:
         if isinstance(exc, NotImplementedError):
             kind = "not_implemented"
-        frames = [
-            f for f in traceback.extract_tb(exc.__traceback__)
-            if os.path.realpath(f.filename).startswith(self.directory + os.sep)
-            or os.path.realpath(f.filename) in map(os.path.realpath, self.paths.values())
-        ]
+        # Source lines are read for the student's frames only (format_list below).
+        frames = [f for f in traceback.StackSummary.extract(
+            traceback.walk_tb(exc.__traceback__), lookup_lines=False)
+            if self._is_student_file(f.filename)]
         where = ""
         if frames:
             last = frames[-1]
