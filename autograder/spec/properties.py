@@ -617,8 +617,9 @@ def init_distribution(student: dict[str, Any], reference: dict[str, Any], *, fun
     value = float_array(student, w, shape, function)
     if isinstance(value, str):
         return value
-    m2 = float(np.mean(value * value))
-    kurtosis = float(np.mean(value**4)) / m2**2 if m2 > 0 else math.inf
+    square = value * value  # value**4 takes a general power: 8x slower on 256k entries
+    m2 = float(np.mean(square))
+    kurtosis = float(np.mean(square * square)) / m2**2 if m2 > 0 else math.inf
     other = "normal" if distribution == "uniform" else "uniform"
     if abs(kurtosis - KURTOSIS[distribution]) > slack[distribution]:
         if abs(kurtosis - KURTOSIS[other]) <= slack[other]:
