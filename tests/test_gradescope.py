@@ -23,6 +23,7 @@ from dlgrade.cli.gradescope import gradescope_command, run_command
 from dlgrade.integrations.gradescope import (
     CONFIG_NAME,
     TORCH_CPU_INDEX,
+    BundleError,
     build_bundle,
     build_wheel,
     locate,
@@ -333,3 +334,170 @@ def test_run_autograder_end_to_end(bundle, hw1, tmp_path):
     _check_format(data, hw1[0])
     assert data["score"] == pytest.approx(WRONG)
     assert "the backward drops the factor 3" in data["tests"][0]["output"]
+
+
+# ---------------------------------------------------------------- offline setup (--wheels)
+
+NUMPY_311 = "numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+OFFLINE = '--no-index --find-links "$SOURCE/wheels"'
+
+
+def _fake_wheels(folder, *names):
+    """Files named like wheels (build_bundle reads only their names and bytes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_bytes(f"not really {name}".encode())
+    return folder
+
+
+def test_bundle_with_wheels_installs_from_them_offline(bundle, tmp_path):
+    online = zipfile.ZipFile(bundle[0]).read("setup.sh").decode()
+    assert "pypi.org and files.pythonhosted.org" in online and "--upgrade pip" in online
+    assert "--no-index" not in online and "wheels" not in online
+    wheels = _fake_wheels(tmp_path / "wheels", NUMPY_311, "click-8.1.7-py3-none-any.whl",
+                          "Typing_Extensions-4.12.2-py3-none-any.whl")
+    (wheels / "notes.txt").write_text("not a wheel")
+    out = tmp_path / "hw1.zip"
+    result = CliRunner().invoke(gradescope_command, ["hw1", str(out), "--wheels", str(wheels),
+                                                     "--course", str(FIXTURE)])
+    assert result.exit_code == 0, result.output
+    put = sorted(p.name for p in wheels.glob("*.whl"))
+    assert f"Wheels in wheels/ (setup.sh installs from them alone): {', '.join(put)}" \
+        in result.output
+    with zipfile.ZipFile(out) as z:
+        held = {n.split("/", 1)[1]: z.getinfo(n) for n in z.namelist()
+                if n.startswith("wheels/")}
+        assert sorted(held) == put  # every .whl, nothing else
+        for name, info in held.items():
+            assert z.read(info) == (wheels / name).read_bytes()
+            assert info.compress_type == zipfile.ZIP_STORED
+        wheel = next(n for n in z.namelist() if n.endswith(".whl") and "/" not in n)
+        setup = z.read("setup.sh").decode()
+    assert f'pip install --no-cache-dir {OFFLINE} "$SOURCE/{wheel}"' in setup
+    assert "--upgrade pip" not in setup and "pypi.org" not in setup
+    assert "Network: none for pip" in setup
+    assert subprocess.run(["bash", "-n"], input=setup, text=True).returncode == 0
+
+
+def test_torch_track_takes_torch_from_the_wheels_when_there(tmp_path, root):
+    a1 = bundled.use().resolve("a1")
+    pin = torch_pin(root)
+    torch = {"name": "torch", "device": "cpu"}
+    version = pin.split("==")[1]
+    base = [NUMPY_311, "click-8.1.7-py3-none-any.whl"]
+    with_torch = _fake_wheels(tmp_path / "with",
+                              *base, f"torch-{version}+cpu-cp311-cp311-linux_x86_64.whl")
+    build_bundle(a1, tmp_path / "a.zip", track=torch, wheels=with_torch)
+    setup = zipfile.ZipFile(tmp_path / "a.zip").read("setup.sh").decode()
+    assert f'pip install --no-cache-dir {OFFLINE} "{pin}"' in setup
+    assert TORCH_CPU_INDEX not in setup and "Network: none for pip" in setup
+    without = _fake_wheels(tmp_path / "without", *base)
+    result = CliRunner().invoke(gradescope_command, [
+        "a1", str(tmp_path / "b.zip"), "--track", "torch", "--wheels", str(without),
+        "--course", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "No torch wheel among them: setup.sh downloads torch" in result.output
+    setup = zipfile.ZipFile(tmp_path / "b.zip").read("setup.sh").decode()
+    assert f'--index-url {TORCH_CPU_INDEX} "{pin}"' in setup
+    assert "download.pytorch.org for torch" in setup.split("set -euo", 1)[0]
+    other = _fake_wheels(tmp_path / "other", *base, "torch-1.13.1-cp311-cp311-linux_x86_64.whl")
+    with pytest.raises(BundleError, match=f"torch 1.13.1 is not the pinned {pin}"):
+        build_bundle(a1, tmp_path / "c.zip", track=torch, wheels=other)
+    assert not (tmp_path / "c.zip").exists()
+
+
+def test_a_wheels_folder_that_cannot_install_is_refused_in_one_line(tmp_path):
+    click_wheel = "click-8.1.7-py3-none-any.whl"
+    empty = _fake_wheels(tmp_path / "empty")
+    (empty / "numpy.tar.gz").write_text("")
+    numpy_310 = NUMPY_311.replace("cp311", "cp310")
+    out = tmp_path / "hw1.zip"
+    for folder, message in (
+            (tmp_path / "absent", "no such folder"),
+            (empty, "no .whl file in it"),
+            (_fake_wheels(tmp_path / "no-click", NUMPY_311), "no wheel for click"),
+            (_fake_wheels(tmp_path / "neither", "tomli-2.0.1-py3-none-any.whl"),
+             "no wheel for numpy or click"),
+            # A numpy for Python 3.10, where dlgrade also needs tomli.
+            (_fake_wheels(tmp_path / "py310", numpy_310, click_wheel), "no wheel for tomli")):
+        bad = CliRunner().invoke(gradescope_command, ["hw1", str(out), "--wheels", str(folder),
+                                                      "--course", str(FIXTURE)])
+        assert bad.exit_code == 2, bad.output
+        assert bad.output.strip() == f"Error: --wheels {folder}: {message}" + (
+            "" if "no wheel" not in message else " (see the README's Gradescope paragraph "
+                                                 "for the pip download line)"), bad.output
+        assert not out.exists()
+    # The distribution name is normalised: Click_-named and upper-case wheels count.
+    names = _fake_wheels(tmp_path / "names", "NumPy-2.2.6-cp311-cp311-linux_x86_64.whl",
+                         "Click-8.1.7-py3-none-any.whl")
+    good = CliRunner().invoke(gradescope_command, ["hw1", str(out), "--wheels", str(names),
+                                                   "--course", str(FIXTURE)])
+    assert good.exit_code == 0, good.output
+
+
+def _dead_network_env(**extra):
+    """This environment with every way pip could reach an index closed: no pip config
+    (this machine's points at local indexes), a dead index and dead proxies."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PIP_") and k.lower() not in ("no_proxy", "all_proxy")}
+    dead = "http://127.0.0.1:9"  # the discard port: nothing listens
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=f"{dead}/simple", PIP_RETRIES="0",
+               PIP_DEFAULT_TIMEOUT="2", HTTP_PROXY=dead, HTTPS_PROXY=dead, http_proxy=dead,
+               https_proxy=dead, **extra)
+    return env
+
+
+@pytest.mark.slow
+def test_setup_sh_installs_offline_from_the_wheels(bundle, hw1, tmp_path):
+    """The offline path for real: wheels of numpy and click fetched here, a bundle built
+    with them, and its own setup.sh run with the network closed, into a fresh venv that
+    then grades a student through run_autograder."""
+    if os.geteuid() != 0:
+        pytest.skip("setup.sh chowns the course to root, as Gradescope runs it")
+    import importlib.metadata as metadata
+
+    wheels = tmp_path / "wheels"
+    wanted = [f"{name}=={metadata.version(name)}" for name in ("numpy", "click")]
+    if sys.version_info < (3, 11):
+        wanted.append("tomli")
+    fetched = subprocess.run([sys.executable, "-m", "pip", "download", "-q", *wanted,
+                              "--only-binary=:all:", "-d", str(wheels)],
+                             capture_output=True, text=True, timeout=300)
+    if fetched.returncode != 0:
+        pytest.skip("pip download cannot reach a registry: "
+                    + (fetched.stderr.strip().splitlines() or ["no output"])[-1])
+    out = tmp_path / "hw1.zip"
+    build_bundle(hw1, out, wheels=wheels)
+    home = tmp_path / "autograder"
+    with zipfile.ZipFile(out) as z:
+        z.extractall(home / "source")
+    bin_dir = tmp_path / "bin"  # setup.sh's python3: this Python, never apt-get
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    env = _dead_network_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+                            DLGRADE_SOURCE=str(home / "source"), DLGRADE_VENV=str(home / "venv"))
+    # The closed network is closed: pip cannot fetch click from anywhere.
+    blocked = subprocess.run([sys.executable, "-m", "pip", "download", "--no-cache-dir",
+                              "click", "-d", str(tmp_path / "nothing")], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert blocked.returncode != 0, blocked.stdout
+    done = subprocess.run(["bash", str(home / "source" / "setup.sh")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    python = home / "venv" / "bin" / "python"
+    where = subprocess.run([str(python), "-I", "-c",
+                            "import click, dlgrade, numpy; print(dlgrade.__file__)"],
+                           capture_output=True, text=True, env=env)
+    assert where.returncode == 0, where.stderr
+    assert str(home / "venv") in where.stdout  # the wheel's copy, not this checkout
+    helped = subprocess.run([str(home / "venv" / "bin" / "dlgrade"), "--help"],
+                            capture_output=True, text=True, env=env)
+    assert helped.returncode == 0 and "gradescope" in helped.stdout, helped.stderr
+    (home / "submission").mkdir()
+    shutil.copy(STUDENTS / "wrong" / "ops.py", home / "submission")
+    graded = subprocess.run(["bash", str(home / "source" / "run_autograder")],
+                            env=dict(env, AUTOGRADER_ROOT=str(home)),
+                            capture_output=True, text=True, timeout=120)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    data = json.loads((home / "results" / "results.json").read_text())
+    assert data["score"] == pytest.approx(WRONG)

@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 from dlgrade.cli.errors import Failure, with_course
 from dlgrade.courses import registry
-from dlgrade.integrations.gradescope import VISIBILITIES, build_bundle, write_results
+from dlgrade.integrations.gradescope import (
+    VISIBILITIES,
+    WHEELS_DIR,
+    build_bundle,
+    wheel_distribution,
+    write_results,
+)
 from dlgrade.policy.deadlines import DeadlineError, parse_duration
 
 
@@ -27,13 +33,18 @@ from dlgrade.policy.deadlines import DeadlineError, parse_duration
               help="Lateness forgiven (with --late-penalty): 15m, 2h.")
 @click.option("--zero-after", type=click.IntRange(min=0), default=None,
               help="Days late after which the score is 0 (with --late-penalty).")
+@click.option("--wheels", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Wheels for Gradescope's image (numpy, click; torch): setup.sh installs "
+                   "from them alone, offline.")
 @with_course
 def gradescope_command(assignment: str, out: Path, track: str, visibility: str,
-                       late_penalty: float | None, grace: str, zero_after: int | None) -> None:
+                       late_penalty: float | None, grace: str, zero_after: int | None,
+                       wheels: Path | None) -> None:
     """Build Gradescope's autograder zip for ASSIGNMENT (a1, a1,a2 or all) as OUT.zip.
 
     Upload OUT.zip as the autograder of a Gradescope programming assignment; students
-    upload their .py files (or a folder holding them).
+    upload their .py files (or a folder holding them). With --wheels DIR setup.sh needs
+    no network: the wheels must suit the image's Python and platform.
     """
     chosen = registry.resolve(assignment)
     config = None
@@ -52,8 +63,16 @@ def gradescope_command(assignment: str, out: Path, track: str, visibility: str,
             raise click.UsageError(str(exc)) from None
     if out.suffix != ".zip":
         raise click.UsageError(f"{out} should end in .zip")
-    names = build_bundle(chosen, out, track=config, visibility=visibility, late=late)
+    names = build_bundle(chosen, out, track=config, visibility=visibility, late=late,
+                         wheels=wheels)
     click.echo(f"Wrote {out}: {', '.join(names)}")
+    if wheels is not None:  # not checked against the image's tags: say what went in
+        put = [n.split("/", 1)[1] for n in names if n.startswith(f"{WHEELS_DIR}/")]
+        click.echo(f"Wheels in {WHEELS_DIR}/ (setup.sh installs from them alone): "
+                   f"{', '.join(put)}")
+        if config and not any(wheel_distribution(n) == "torch" for n in put):
+            click.echo("No torch wheel among them: setup.sh downloads torch from "
+                       "download.pytorch.org.")
     click.echo("Upload it as the autograder of a Gradescope programming assignment "
                f"({', '.join(a.id for a in chosen)}; "
                f"{sum(a.points for a in chosen):g} points).")

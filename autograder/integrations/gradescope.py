@@ -13,6 +13,8 @@ root; the zip is unpacked into ``/autograder/source``; the student's files arriv
 * ``setup.sh``: makes a virtual environment in ``/autograder/venv`` and installs the wheel
   (numpy and click from PyPI; for ``--track torch`` the CPU build of torch at the version
   pinned in ``constraints.txt``, from PyTorch's CPU index);
+* ``wheels/`` (with ``--wheels DIR``): the wheels of DIR, from which setup.sh then installs
+  with ``pip --no-index``, so that setup needs no network (torch too, when among them);
 * ``run_autograder``: runs :func:`write_results` (``python -m dlgrade gradescope-run``), which
   grades the submission on the public and hidden cases exactly as ``dlgrade grade`` does
   (student code in a sandboxed child, never in the grading process) and writes one Gradescope
@@ -58,6 +60,8 @@ COURSE_DIR = "course"
 CONFIG_NAME = "dlgrade_gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+WHEELS_DIR = "wheels"
+NEEDED_WHEELS = ("numpy", "click")  # dlgrade's dependencies; tomli too below Python 3.11
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so the same course gives the same bytes
 MAX_OUTPUT = 8000  # characters of the student's printed output shown back to them
 
@@ -121,9 +125,10 @@ def build_wheel() -> tuple[str, bytes]:
     return name, buffer.getvalue()
 
 
-def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False,
+         compress: bool = True) -> None:
     entry = zipfile.ZipInfo(name, ZIP_TIME)
-    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     entry.external_attr = (0o100755 if executable else 0o100644) << 16
     archive.writestr(entry, data)
 
@@ -149,23 +154,88 @@ def torch_pin(project_root: Path | None = None) -> str:
     return f"torch=={version.split('+')[0]}"
 
 
+# ---------------------------------------------------------------- offline wheels
+
+
+def wheel_distribution(name: str) -> str:
+    """The distribution a wheel file installs, normalised (``Foo_Bar-1.0-...whl``:
+    ``foo-bar``): the file name's first ``-``-separated part, lowercase, ``_`` and ``.`` as
+    ``-``."""
+    return re.sub(r"[-_.]+", "-", name.split("-", 1)[0]).lower()
+
+
+def find_wheels(folder: Path) -> list[Path]:
+    """The ``*.whl`` files of ``folder`` (``--wheels``), sorted, once checked to hold what
+    an offline setup installs: numpy and click, and tomli when a numpy wheel is for Python
+    3.10 (dlgrade reads TOML with it there). Platform tags are not checked: only the image
+    knows which it takes."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BundleError(f"--wheels {folder}: no such folder")
+    found = sorted(p for p in folder.glob("*.whl") if p.is_file())
+    if not found:
+        raise BundleError(f"--wheels {folder}: no .whl file in it")
+    have = {wheel_distribution(p.name) for p in found}
+    needed = list(NEEDED_WHEELS)
+    if any("cp310" in p.name.split("-")[-3].split(".") for p in found
+           if wheel_distribution(p.name) == "numpy" and p.name.count("-") >= 4):
+        needed.append("tomli")
+    missing = [name for name in needed if name not in have]
+    if missing:
+        raise BundleError(f"--wheels {folder}: no wheel for {' or '.join(missing)} (see "
+                          "the README's Gradescope paragraph for the pip download line)")
+    return found
+
+
+def _check_torch_wheels(wheels: Sequence[Path], pin: str) -> None:
+    """A torch wheel among the offline wheels must be the pinned version, else pip finds
+    none at setup, on Gradescope."""
+    wanted = pin.split("==", 1)[1]
+    versions = sorted({p.name.split("-")[1] for p in wheels
+                       if wheel_distribution(p.name) == "torch" and p.name.count("-") >= 4})
+    if versions and wanted not in {v.split("+", 1)[0] for v in versions}:
+        raise BundleError(f"--wheels: torch {', '.join(versions)} is not the pinned {pin}")
+
+
 # ---------------------------------------------------------------- the scripts
 
 
-def setup_script(wheel: str, torch: str | None) -> str:
-    """``setup.sh``: Python >= 3.10 in a venv at /autograder/venv, then the wheel."""
+def setup_script(wheel: str, torch: str | None, wheels: Sequence[str] = ()) -> str:
+    """``setup.sh``: Python >= 3.10 in a venv at /autograder/venv, then the wheel.
+
+    ``wheels``: the file names under ``wheels/`` (``--wheels``); with them pip installs from
+    there alone (``--no-index``), torch too when a torch wheel is among them, and pip is
+    not upgraded, so setup needs no network. The header says what network it does need.
+    """
+    offline = f'--no-index --find-links "$SOURCE/{WHEELS_DIR}"'
+    torch_offline = any(wheel_distribution(name) == "torch" for name in wheels)
+    if wheels and torch and not torch_offline:
+        network = (f"# Network: download.pytorch.org for torch; the rest from {WHEELS_DIR}/ "
+                   "in this zip (--no-index).\n")
+    elif wheels:
+        network = f"# Network: none for pip: it installs from {WHEELS_DIR}/ in this zip alone " \
+                  "(--no-index).\n"
+    else:
+        network = ("# Network: pypi.org and files.pythonhosted.org for numpy, click (and tomli "
+                   "on Python 3.10)\n# and a newer pip" + ("; download.pytorch.org for torch.\n"
+                                                            if torch else ".\n"))
+    network += ("# apt-get reaches the image's apt mirrors only if it lacks Python >= 3.10 "
+                "with venv\n# (python3-venv).\n")
     torch_lines = ""
     if torch:
+        source = offline if torch_offline else f"--index-url {TORCH_CPU_INDEX}"
         torch_lines = (
             f"# The CPU build of torch (the default wheel pulls several GB of CUDA packages).\n"
-            f'"$VENV/bin/python" -m pip install --no-cache-dir --index-url {TORCH_CPU_INDEX} '
-            f'"{torch}"\n')
+            f'"$VENV/bin/python" -m pip install --no-cache-dir {source} "{torch}"\n')
+    upgrade = "" if wheels else '"$VENV/bin/python" -m pip install --no-cache-dir --upgrade pip\n'
+    install = f"{offline} " if wheels else ""
     return f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
 # Generated by `dlgrade gradescope`: installs dlgrade from the wheel in this zip.
+{network}# DLGRADE_SOURCE and DLGRADE_VENV exist for testing outside Gradescope.
 set -euo pipefail
-SOURCE=/autograder/source
-VENV=/autograder/venv
+SOURCE="${{DLGRADE_SOURCE:-/autograder/source}}"
+VENV="${{DLGRADE_VENV:-/autograder/venv}}"
 if ! python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' \\
         2>/dev/null; then
     apt-get update
@@ -177,8 +247,7 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     exit 1
 fi
 python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install --no-cache-dir --upgrade pip
-{torch_lines}"$VENV/bin/python" -m pip install --no-cache-dir "$SOURCE/{wheel}"
+{upgrade}{torch_lines}"$VENV/bin/python" -m pip install --no-cache-dir {install}"$SOURCE/{wheel}"
 # Readable by the unprivileged user dlgrade's sandbox drops student code to; the course
 # (solutions, secret) by root alone, whatever isolation this container's kernel gives.
 chmod -R a+rX "$VENV"
@@ -223,21 +292,29 @@ def bundle_config(assignments: Sequence[Assignment], *, track: dict[str, str] | 
 
 def build_bundle(assignments: Sequence[Assignment], out: Path, *,
                  track: dict[str, str] | None = None, visibility: str = "visible",
-                 late: dict[str, Any] | None = None) -> list[str]:
+                 late: dict[str, Any] | None = None, wheels: Path | None = None) -> list[str]:
     """Write Gradescope's autograder zip to ``out``; return the names it holds.
 
     ``late``: ``{"penalty_per_day": 0.1, "grace_seconds": 900, "zero_after": None}`` or None.
+    ``wheels``: a folder of wheels for Gradescope's image (see :func:`find_wheels`), put
+    under ``wheels/`` so that setup.sh installs offline; None: setup.sh downloads them.
     """
     if visibility not in VISIBILITIES:
         raise BundleError(f"unknown visibility {visibility!r} ({', '.join(VISIBILITIES)})")
+    offline = find_wheels(wheels) if wheels is not None else []
     wheel_name, wheel = build_wheel()
     pin = torch_pin() if track and track.get("name") == "torch" else None
+    if pin:
+        _check_torch_wheels(offline, pin)
     config = bundle_config(assignments, track=track, visibility=visibility, late=late)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        _add(bundle, "setup.sh", setup_script(wheel_name, pin).encode(), executable=True)
+        setup = setup_script(wheel_name, pin, [p.name for p in offline])
+        _add(bundle, "setup.sh", setup.encode(), executable=True)
         _add(bundle, "run_autograder", run_script().encode(), executable=True)
         _add(bundle, wheel_name, wheel)
+        for path in offline:  # already compressed: stored as they are
+            _add(bundle, f"{WHEELS_DIR}/{path.name}", path.read_bytes(), compress=False)
         _add(bundle, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
         if pin:
             _add(bundle, "constraints.txt", f"{pin}\n".encode())
