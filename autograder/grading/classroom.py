@@ -82,7 +82,7 @@ def run_task(task: Task) -> SubmissionResult:
 class Executor(Protocol):
     """Runs tasks and yields their results as they finish (in any order)."""
 
-    def run(self, tasks: list[Task]) -> Iterator[SubmissionResult]: ...
+    def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]: ...
 
 
 def default_workers() -> int:
@@ -99,7 +99,7 @@ class LocalExecutor:
 
     workers: int = field(default_factory=lambda: default_workers())
 
-    def run(self, tasks: list[Task]) -> Iterator[SubmissionResult]:
+    def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]:
         pool = ThreadPoolExecutor(max_workers=max(1, self.workers))
         pending: set[Future[SubmissionResult]] = set()
         queue = iter(tasks)
@@ -127,14 +127,14 @@ class DaskExecutor:
 
     address: object
 
-    def run(self, tasks: list[Task]) -> Iterator[SubmissionResult]:
+    def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]:
         try:
             from distributed import Client, as_completed
         except ImportError:
             raise RuntimeError("the dask executor needs `pip install distributed`") from None
         client = self.address if isinstance(self.address, Client) else Client(self.address)
         try:
-            futures = client.map(run_task, tasks, pure=False)
+            futures = client.map(run_task, list(tasks), pure=False)
             for future in as_completed(futures):
                 yield future.result()
         finally:
@@ -204,19 +204,25 @@ def grade_class(
     prints = {a.id: registry.fingerprint(a) + suffix for a in assignments}
     done: dict[str, SubmissionResult] = {}
     skipped: list[str] = []
-    tasks = []
     # student -> assignment -> hash of the bytes its task carries: files are read once, and
     # the hash recorded is that of what was graded, even if the folder changes meanwhile.
     hashes: dict[str, dict[str, str]] = {}
-    for submission in submissions:
-        loaded = submission.load()
-        hashes[submission.student] = {a.id: content_hash(loaded, list(a.modules))
-                                      for a in assignments}
-        stored = None
-        if gradebook is not None and not force:
-            stored = gradebook.load(submission.student, assignments,
-                                    hashes[submission.student], prints)
-        if stored is not None:
+
+    def tasks() -> Iterator[Task]:
+        # Made as the executor asks for them (a local one keeps 2 x workers in flight), so
+        # a class's files are never all in memory at once.
+        for submission in submissions:
+            loaded = submission.load()
+            hashes[submission.student] = {a.id: content_hash(loaded, list(a.modules))
+                                          for a in assignments}
+            stored = None
+            if gradebook is not None and not force:
+                stored = gradebook.load(submission.student, assignments,
+                                        hashes[submission.student], prints)
+            if stored is None:
+                yield make_task(submission, assignments, track=track, loaded=loaded,
+                                feedback=feedback)
+                continue
             # The gradebook keeps grades, not notices: said again from the files.
             stored.notices = handouts.notices(
                 submission, (m for a in assignments for m in a.modules),
@@ -225,11 +231,9 @@ def grade_class(
             skipped.append(submission.student)
             if on_result is not None:
                 on_result(stored, False)
-        else:
-            tasks.append(make_task(submission, assignments, track=track, loaded=loaded,
-                                   feedback=feedback))
+
     graded = []
-    for result in executor.run(tasks):
+    for result in executor.run(tasks()):
         if gradebook is not None and not gradebook.read_only:
             gradebook.record(result, [(a, hashes[result.student][a.id], prints[a.id])
                                       for a in assignments])
