@@ -31,6 +31,7 @@ from dlgrade.grading.classroom import LocalExecutor, grade_class
 from dlgrade.load.submission import Submission
 from dlgrade.results import SubmissionResult
 from dlgrade.sandbox import capabilities, cgroup
+from processes import descendants
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference" / "activations.py"
@@ -301,24 +302,8 @@ def sigmoid_forward(x):
 
 
 def _descendants(pid: int) -> dict[int, str]:
-    """pid -> start time of every process below ``pid`` (from /proc, parent links)."""
-    parents: dict[int, tuple[int, str]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(name)] = (int(fields[1]), fields[19])
-    found: dict[int, str] = {}
-    frontier = [pid]
-    while frontier:
-        current = frontier.pop()
-        for child, (parent, start) in parents.items():
-            if parent == current and child not in found:
-                found[child] = start
-                frontier.append(child)
-    return found
+    """pid -> start time of every process below ``pid``."""
+    return {child: process.start for child, process in descendants(pid).items()}
 
 
 def _running(pid: int, start: str) -> bool:

@@ -19,6 +19,7 @@ from dlgrade.grading.classroom import DaskExecutor, LocalExecutor, grade_class
 from dlgrade.load.submission import discover
 from dlgrade.store.gradebook import Gradebook, GradebookError
 from fixture_course import FIXTURE, copy_fixture
+from processes import descendants
 
 STUDENTS = ["broken", "late", "right", "wrong"]  # tests/fixtures/course/students
 
@@ -177,21 +178,7 @@ def test_the_gradebook_folder_is_made(tmp_path):
 
 def _zombies_below(pid: int) -> list[int]:
     """Zombie processes among the descendants of ``pid``."""
-    parents, states = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry)], states[int(entry)] = int(fields[1]), fields[0]
-    tree, frontier = set(), [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
-        tree.update(children)
-        frontier += children
-    return sorted(p for p in tree if states.get(p) == "Z")
+    return sorted(p for p, process in descendants(pid).items() if process.state == "Z")
 
 
 def test_no_child_is_left_a_zombie(fixture_course, class_dir):
