@@ -27,7 +27,14 @@ from typing import Any
 
 from dlgrade.courses import registry
 from dlgrade.outputs import atomic
-from dlgrade.policy.deadlines import LateResult, SubmissionTime, apply_totals, submission_time
+from dlgrade.policy.deadlines import (
+    SOURCE_CSV,
+    LateResult,
+    SubmissionTime,
+    apply_totals,
+    for_student,
+    submission_time,
+)
 from dlgrade.results import SubmissionResult
 from dlgrade.sandbox.text import clean
 from dlgrade.spec.exercise import Assignment
@@ -406,7 +413,6 @@ def late_from_gradebook(table: Table, deadlines: Mapping[str, Any],
             if row.student in folders:
                 when[a] = submission_time(folders[row.student], times, a)
             elif times:
-                key = next((k for k in ((row.student, a), (row.student, None)) if k in times),
-                           None)
-                when[a] = SubmissionTime(times[key], "instructor CSV") if key else None
+                given = for_student(times, row.student, a)
+                when[a] = SubmissionTime(given, SOURCE_CSV) if given is not None else None
         row.late = apply_totals(row.student, totals, deadlines, when, extensions)

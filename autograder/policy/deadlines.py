@@ -30,16 +30,17 @@ import csv
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dlgrade.load.submission import Submission, _kind
 from dlgrade.results import SubmissionResult
 from dlgrade.spec.exercise import Assignment
 
+T = TypeVar("T")
 DAY = timedelta(days=1)
 TIMESTAMP_FILE = "timestamp.txt"
 
@@ -218,32 +219,53 @@ class Extension:
 Extensions = Mapping[tuple[str, str | None], Extension]
 
 
-def read_extensions(path: Path) -> dict[tuple[str, str | None], Extension]:
-    """The ``--extensions`` CSV: a header with ``student`` and either ``due`` (a date-time) or
-    ``days`` (extra days), or both columns with one filled per row, and optionally
-    ``assignment`` (blank: every assignment). One row per student (and assignment)."""
+def _read_rows(path: Path, header_ok: Callable[[set[str]], bool], wanted: str
+               ) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line, row)`` for each row of a student CSV that names a student (header names
+    lowercased, values stripped); a header that is not ``header_ok`` is refused, saying it
+    must name the columns ``wanted``."""
     path = Path(path)
-    found: dict[tuple[str, str | None], Extension] = {}
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
-            fields = [h.strip().lower() for h in reader.fieldnames or []]
-            if "student" not in fields or not {"due", "days"} & set(fields):
-                raise DeadlineError(f"{path}: the header must name the columns student and "
-                                    "due or days (and optionally assignment)")
+            if not header_ok({h.strip().lower() for h in reader.fieldnames or []}):
+                raise DeadlineError(f"{path}: the header must name the columns {wanted} "
+                                    "(and optionally assignment)")
             for line, row in enumerate(reader, start=2):
                 row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-                if not row.get("student"):
-                    continue
-                key = (row["student"], row.get("assignment") or None)
-                if key in found:
-                    raise DeadlineError(f"{path}, line {line}: a second extension for "
-                                        f"{_who(key)}")
-                found[key] = _extension(row, f"{path}, line {line}")
+                if row.get("student"):
+                    yield line, row
     except OSError as exc:
         raise DeadlineError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise DeadlineError(f"{path} is not a readable CSV file: {exc}") from None
+
+
+def _key(row: Mapping[str, str]) -> tuple[str, str | None]:
+    return row["student"], row.get("assignment") or None
+
+
+def for_student(table: Mapping[tuple[str, str | None], T] | None, student: str,
+                assignment: str | None) -> T | None:
+    """The entry of a per-student table (extensions, submission times) for ``student`` on
+    ``assignment``: its own row, else the student's row for every assignment, else None."""
+    for key in ((student, assignment), (student, None)):
+        if table and key in table:
+            return table[key]
+    return None
+
+
+def read_extensions(path: Path) -> dict[tuple[str, str | None], Extension]:
+    """The ``--extensions`` CSV: a header with ``student`` and either ``due`` (a date-time) or
+    ``days`` (extra days), or both columns with one filled per row, and optionally
+    ``assignment`` (blank: every assignment). One row per student (and assignment)."""
+    found: dict[tuple[str, str | None], Extension] = {}
+    for line, row in _read_rows(path, lambda h: "student" in h and bool({"due", "days"} & h),
+                                "student and due or days"):
+        key = _key(row)
+        if key in found:
+            raise DeadlineError(f"{path}, line {line}: a second extension for {_who(key)}")
+        found[key] = _extension(row, f"{path}, line {line}")
     return found
 
 
@@ -274,12 +296,7 @@ def extension_for(extensions: Extensions | None, student: str,
                   assignment: str | None) -> Extension | None:
     """The student's extension on ``assignment`` (a row for it, else one for every
     assignment); None when there is none."""
-    if not extensions:
-        return None
-    for key in ((student, assignment), (student, None)):
-        if key in extensions:
-            return extensions[key]
-    return None
+    return for_student(extensions, student, assignment)
 
 
 def unused_extensions(extensions: Extensions | None, students: Iterable[str],
@@ -315,28 +332,13 @@ Times = Mapping[tuple[str, str | None], datetime]
 def read_times(path: Path) -> dict[tuple[str, str | None], datetime]:
     """The instructor's CSV: a header with ``student`` and ``submitted_at`` and optionally
     ``assignment`` (blank: every assignment); one row per student (and assignment)."""
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            fields = [h.strip().lower() for h in reader.fieldnames or []]
-            if "student" not in fields or "submitted_at" not in fields:
-                raise DeadlineError(f"{path}: the header must name the columns student and "
-                                    "submitted_at (and optionally assignment)")
-            found: dict[tuple[str, str | None], datetime] = {}
-            for line, row in enumerate(reader, start=2):
-                row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-                if not row.get("student"):
-                    continue
-                try:
-                    when = parse_datetime(row["submitted_at"])
-                except DeadlineError as exc:
-                    raise DeadlineError(f"{path}, line {line}: {exc}") from None
-                found[(row["student"], row.get("assignment") or None)] = when
-    except OSError as exc:
-        raise DeadlineError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise DeadlineError(f"{path} is not a readable CSV file: {exc}") from None
+    found: dict[tuple[str, str | None], datetime] = {}
+    for line, row in _read_rows(path, lambda h: {"student", "submitted_at"} <= h,
+                                "student and submitted_at"):
+        try:
+            found[_key(row)] = parse_datetime(row["submitted_at"])
+        except DeadlineError as exc:
+            raise DeadlineError(f"{path}, line {line}: {exc}") from None
     return found
 
 
@@ -416,10 +418,9 @@ def submission_time(submission: Submission, times: Times | None = None,
     """When ``submission`` was handed in (for ``assignment``): the instructor's CSV (a row
     for this assignment, else one for every assignment), else nbgrader's timestamp.txt where
     nbgrader collected it, else the newest file modification time; None when nothing says."""
-    if times:
-        for key in ((submission.student, assignment), (submission.student, None)):
-            if key in times:
-                return SubmissionTime(_aware(times[key]), SOURCE_CSV)
+    given = for_student(times, submission.student, assignment)
+    if given is not None:
+        return SubmissionTime(_aware(given), SOURCE_CSV)
     stamp = nbgrader_timestamp(submission, assignment)
     if stamp is not None:
         return SubmissionTime(stamp, SOURCE_NBGRADER)
