@@ -193,3 +193,28 @@ def test_a_version_that_cannot_be_a_stamp_is_refused(tmp_path):
     toml.write_text(toml.read_text() + 'version = "1, interface 000000000000"\n')
     with pytest.raises(courses.CourseError, match="version must be at most 40"):
         api.load_course(root)
+
+
+def test_a_huge_hostile_file_is_never_parsed_whole(versions):
+    """A forged stamp over 1 MiB of code (20,000 functions, an unclosed signature, deep
+    nesting): the notice is given, from the def lines alone, without parsing the file (a
+    whole parse took 270 MB of the grading process)."""
+    import tracemalloc
+
+    _, v2 = versions
+    current = templates.current_handout(api.load_course(v2), "ops")
+    body = "".join(f"def f{i}(a, b=1, *c, **e):\n    return a + b * {i}\n"
+                   for i in range(20000))
+    text = ("# dlgrade handout: ops.py, interface 000000000000\n" + body
+            + "def cube_forward(x, (((:\n" + "(" * 5000 + "\n"
+            + "def sq_loss(pred, target):\n    pass\n")
+    assert len(text) > 1 << 20
+    tracemalloc.start()
+    try:
+        said = handouts.outdated(current, text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert said is not None and "sq_loss(pred, target) is now sq_loss(pred, target, " \
+        "scale=1.0, reduction='sum')" in said
+    assert peak < 8 << 20, peak
