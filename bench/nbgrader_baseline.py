@@ -19,7 +19,9 @@ nbgrader's own: a grade cell is all or nothing (no partial credit per check), an
 runs in the same kernel as the tests.
 
 Usage: ``python bench/nbgrader_baseline.py --copies 8`` (needs ``pip install nbgrader``; it is
-not a dependency of dlgrade).
+not a dependency of dlgrade). ``bench_peers.py`` and ``bench_grading.py`` use
+:func:`prepare_course` and :func:`autograde_command` to time ``nbgrader autograde`` as they
+time every other grader (the whole process tree, kernels included).
 """
 
 from __future__ import annotations
@@ -255,10 +257,23 @@ def build_notebook(activations: str, losses: str):
 
 
 def _student_sources(path: pathlib.Path) -> tuple[str, str]:
-    if path.is_file():  # one file holding both modules
-        return (path.read_text(),) * 2
-    files = (path / "activations.py", path / "losses.py")
-    return tuple(f.read_text() if f.exists() else "# no file handed in\n" for f in files)
+    if path.is_file():  # one file (or notebook) holding both modules
+        return (_code(path),) * 2
+    files = [next((path / f"{m}{s}" for s in (".py", ".ipynb") if (path / f"{m}{s}").exists()),
+                  None) for m in ("activations", "losses")]
+    return tuple(_code(f) if f is not None else "# no file handed in\n" for f in files)
+
+
+def _code(path: pathlib.Path) -> str:
+    """A .py file's text, or a notebook's code cells joined: what the student would have in
+    the solution cell of nbgrader's notebook (magics stay: the kernel runs them)."""
+    if path.suffix != ".ipynb":
+        return path.read_text()
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    return "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                       for c in cells if c.get("cell_type") == "code")
 
 
 def _nbgrader(workdir: pathlib.Path, *args: str) -> None:
@@ -268,24 +283,26 @@ def _nbgrader(workdir: pathlib.Path, *args: str) -> None:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
 
 
-def run_nbgrader(submissions: list[tuple[str, pathlib.Path]], workdir: pathlib.Path) -> dict:
-    """Grade the given students with `nbgrader autograde` and report timings.
-    submissions: (student name, folder containing activations.py and losses.py, or one .py
-    file holding both). Returns {"seconds": wall seconds of the autograde step,
-    "per_submission": seconds/N, "peak_rss_mb": peak RSS of the autograde process tree (of
-    its largest process, from wait4), "scores": {student: total score},
-    "nbgrader_version": str}."""
+def _imports() -> None:
     try:
-        import nbformat
-        import nbgrader
+        import nbformat  # noqa: F401
+        import nbgrader  # noqa: F401
         from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-        from nbgrader.api import Gradebook
     except ImportError as error:
         raise RuntimeError("the nbgrader baseline needs nbgrader: pip install nbgrader") from error
     try:
         KernelSpecManager().get_kernel_spec("python3")
     except NoSuchKernel as error:
         raise RuntimeError("nbgrader needs the python3 kernel: pip install ipykernel") from error
+
+
+def prepare_course(submissions: list[tuple[str, pathlib.Path]], workdir: pathlib.Path) -> None:
+    """The nbgrader course in ``workdir``, ready for ``nbgrader autograde`` (not timed):
+    config, the ps1 source notebook, ``generate_assignment``, and one submitted notebook per
+    student. ``submissions``: (student name, folder holding activations.py and losses.py (or
+    .ipynb), or one .py file or notebook holding both)."""
+    _imports()
+    import nbformat
 
     workdir.mkdir(parents=True, exist_ok=True)
     for old in ("source", "release", "submitted", "autograded", "feedback"):
@@ -310,10 +327,41 @@ def run_nbgrader(submissions: list[tuple[str, pathlib.Path]], workdir: pathlib.P
         (workdir / "submitted" / student / "ps1").mkdir(parents=True)
         nbformat.write(notebook, workdir / "submitted" / student / "ps1" / "ps1.ipynb")
 
+
+def autograde_command() -> list[str]:
+    """What is timed, run in the course folder."""
+    return [sys.executable, "-m", "nbgrader", "autograde", "ps1", "--force"]
+
+
+def read_scores(workdir: pathlib.Path, students: list[str]) -> dict[str, dict[str, float]]:
+    """Per student, the total score and the grade cells with full marks (``passed``)."""
+    from nbgrader.api import Gradebook
+
+    found = {}
+    with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gradebook:
+        for student in students:
+            submission = gradebook.find_submission("ps1", student)
+            grades = [g for nb in submission.notebooks for g in nb.grades
+                      if g.max_score and g.name != "setup"]
+            found[student] = {"score": submission.score,
+                              "passed": sum(g.score >= g.max_score for g in grades)}
+    return found
+
+
+def run_nbgrader(submissions: list[tuple[str, pathlib.Path]], workdir: pathlib.Path) -> dict:
+    """Grade the given students with `nbgrader autograde` and report timings.
+    submissions: (student name, folder containing activations.py and losses.py, or one .py
+    file holding both). Returns {"seconds": wall seconds of the autograde step,
+    "per_submission": seconds/N, "peak_rss_mb": peak RSS of the autograde process tree (of
+    its largest process, from wait4), "scores": {student: total score},
+    "nbgrader_version": str}."""
+    prepare_course(submissions, workdir)
+    import nbgrader
+
     log = (workdir / "autograde.log").open("w")
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", "ps1", "--force"],
-                               cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(autograde_command(), cwd=workdir, stdout=log,
+                               stderr=subprocess.STDOUT)
     # wait4 gives this command's rusage, its reaped descendants (the kernels) included, so
     # ru_maxrss is the peak RSS of the largest process in the autograde tree.
     _, status, usage = os.wait4(process.pid, 0)
@@ -323,8 +371,7 @@ def run_nbgrader(submissions: list[tuple[str, pathlib.Path]], workdir: pathlib.P
     if process.returncode:
         raise RuntimeError(f"nbgrader autograde failed, see {workdir / 'autograde.log'}")
     scale = 1 / 2**20 if sys.platform == "darwin" else 1 / 2**10  # ru_maxrss: bytes / KiB
-    with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gradebook:
-        scores = {s: gradebook.find_submission("ps1", s).score for s, _ in submissions}
+    scores = {s: r["score"] for s, r in read_scores(workdir, [s for s, _ in submissions]).items()}
     return {"seconds": seconds, "per_submission": seconds / max(1, len(submissions)),
             "peak_rss_mb": usage.ru_maxrss * scale,
             "scores": scores, "nbgrader_version": nbgrader.__version__}
