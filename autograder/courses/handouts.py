@@ -82,14 +82,16 @@ def _interface(tree: ast.Module) -> dict[str, tuple[str, str]]:
     def visit(body: Iterable[ast.stmt], prefix: str) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                name = f"{prefix}{node.name}"
-                found[name] = (f"{node.name}({ast.unparse(node.args)})",
-                               ast.get_docstring(node) or "")
+                found[f"{prefix}{node.name}"] = (_signature(node), ast.get_docstring(node) or "")
             elif isinstance(node, ast.ClassDef):
                 visit(node.body, f"{prefix}{node.name}.")
 
     visit(tree.body, "")
     return found
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    return f"{node.name}({ast.unparse(node.args)})"
 
 
 def _signatures(text: str, names: Iterable[str]) -> dict[str, str]:
@@ -113,7 +115,7 @@ def _signatures(text: str, names: Iterable[str]) -> dict[str, str]:
         except (SyntaxError, ValueError, IndexError):
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[name] = f"{node.name}({ast.unparse(node.args)})"
+            found[name] = _signature(node)
     return found
 
 

@@ -940,13 +940,13 @@ class _ProgramRun:
         main = next(iter(scenario.inputs.values()), None)
         sizes = ({"N (the batch size)": main.shape[0]}
                  if main is not None and np.ndim(main) >= 1 else {})
-        why = explain(value, expected.reference[name], name=name, inputs=dict(scenario.inputs),
-                      known=known, sizes=sizes, show_values=not scenario.hidden,
-                      dtypes=self.dtypes)
         matched = known_mistake(value, known, self.dtypes)
+        mistake = known[matched] if matched is not None else None
+        why = explain(value, expected.reference[name], name=name, inputs=dict(scenario.inputs),
+                      known=[mistake] if mistake else (), sizes=sizes,
+                      show_values=not scenario.hidden, dtypes=self.dtypes)
         return False, (f"{where}: {name} {first}{result.message}"
-                       + (f". {why}" if why else "")), (
-            known[matched][0] if matched is not None else "")
+                       + (f". {why}" if why else "")), mistake[0] if mistake else ""
 
     def grade(self, expected: tuple[ProgramExpectation, ...]) -> ExerciseResult:
         ex = self.exercise

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 LEVELS = ("none", "mistake", "full")
-DAY = timedelta(days=1)
 #: Where a results.json says which level it gave (Gradescope's ``extra_data``).
 RECORD_KEY = "hidden_feedback"
 
@@ -96,7 +95,7 @@ def budgeted(feedback: Feedback, metadata: Mapping[str, Any]) -> tuple[str, str]
     """The level a Gradescope submission gets under the course's daily budget, and a line
     for the student saying so ("" without a budget). ``metadata``: Gradescope's
     submission_metadata.json; its ``previous_submissions`` carry their results.json."""
-    from dlgrade.policy.deadlines import DeadlineError, parse_datetime
+    from dlgrade.policy.deadlines import DAY, DeadlineError, parse_datetime
 
     if not feedback.per_day:
         return feedback.hidden, ""

@@ -95,7 +95,7 @@ class Child:
     def place(self, filename: str, lineno: int) -> str | None:
         """``hw.py, line 7`` (or ``hw.ipynb, code cell 3, line 2``) for a place in one of
         the student's files here, as the student knows it; None for any other file."""
-        real = os.path.realpath(filename)
+        real = self._realpath(filename)
         if os.path.dirname(real) != self.directory:
             return None
         here = os.path.basename(real)
