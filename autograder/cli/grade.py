@@ -24,6 +24,7 @@ from dlgrade.load.submission import from_path, survey
 from dlgrade.outputs import atomic, report
 from dlgrade.outputs.exports import export_results
 from dlgrade.policy.deadlines import apply_class, times_from_option, unused_extensions
+from dlgrade.sandbox.parsing import parse
 from dlgrade.spec.exercise import Assignment
 from dlgrade.store.gradebook import Gradebook
 
@@ -56,7 +57,7 @@ def _defined_names(path: Path) -> set[str]:
     names: set[str] = set()
     for code in from_path(path).files().values():
         try:
-            tree = ast.parse(code)
+            tree = parse(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return set()
         names |= {node.name for node in tree.body if isinstance(

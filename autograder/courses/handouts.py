@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dlgrade.sandbox.parsing import parse
+
 if TYPE_CHECKING:
     from dlgrade.load.submission import Submission
 
@@ -63,7 +65,7 @@ class Handout:
 
 def describe(file: str, version: str, template: str) -> Handout:
     """The handout of a template's text (trusted course code: it must parse)."""
-    tree = ast.parse(template)
+    tree = parse(template)
     found = _interface(tree)
     digest = hashlib.sha256(json.dumps(
         [[name, sig, doc] for name, (sig, doc) in found.items()]).encode()).hexdigest()
@@ -111,7 +113,7 @@ def _signatures(text: str, names: Iterable[str]) -> dict[str, str]:
         if end is None:
             continue
         try:
-            node = ast.parse(f"{head[:end + 1]}: pass\n").body[0]
+            node = parse(f"{head[:end + 1]}: pass\n").body[0]
         except (SyntaxError, ValueError, IndexError):
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -33,6 +33,7 @@ from typing import Any
 from dlgrade.courses import course, kit, registry, templates
 from dlgrade.courses.templates import current_handout
 from dlgrade.load.notebooks import GRADE_CELL_MARK
+from dlgrade.sandbox.parsing import parse
 from dlgrade.spec.exercise import Assignment, Exercise
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -77,7 +78,7 @@ def build_notebook(assignment: Assignment) -> dict[str, Any]:
 
 
 def _module_cells(module: str, source: str, exercises: list[Exercise]) -> list[dict[str, Any]]:
-    tree = ast.parse(source)
+    tree = parse(source)
     lines = source.splitlines()
     body = tree.body
     cells: list[dict[str, Any]] = []

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 import numpy as np
-from dlgrade.sandbox import text
+from dlgrade.sandbox import parsing, text
 
 HEADER_LIMIT = 1 << 20  # bytes of JSON per message
 NPY_HEADER_LIMIT = 4096  # bytes of .npy header per frame
@@ -189,7 +189,8 @@ def _parse_header(blob: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
         version = np.lib.format.read_magic(stream)
         reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                   else np.lib.format.read_array_header_2_0)
-        shape, fortran, dtype = reader(stream, max_header_size=NPY_HEADER_LIMIT)
+        with parsing.LOCK:  # it builds an AST (ast.literal_eval)
+            shape, fortran, dtype = reader(stream, max_header_size=NPY_HEADER_LIMIT)
     except (ValueError, SyntaxError, TypeError) as exc:
         raise WireError(f"bad .npy header: {exc}") from None
     return tuple(shape), bool(fortran), dtype, stream.tell()
