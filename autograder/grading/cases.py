@@ -10,6 +10,7 @@ huge magnitudes.
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 import zlib
 from collections.abc import Callable, Mapping
@@ -41,11 +42,15 @@ class Case:
     dout: np.ndarray | None
     probes: dict[str, list[tuple[int, ...]]]
 
-    def describe(self) -> str:
-        """Where a failure happened, without values: ``public case 2 (shape (4, 5), alpha=0.2)``."""
+    @functools.cached_property
+    def _described(self) -> str:
         shape = next(iter(self.inputs.values())).shape
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.label} (shape {shape}{', ' + params if params else ''})"
+
+    def describe(self) -> str:
+        """Where a failure happened, without values: ``public case 2 (shape (4, 5), alpha=0.2)``."""
+        return self._described
 
 
 def fresh(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ Observation names (the values checks compare) are ``out`` / ``loss`` for the for
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -172,7 +173,7 @@ class Exercise:
         """Observation name of the forward value: ``out`` or ``loss``."""
         return "out" if self.kind == "layer" else "loss"
 
-    @property
+    @functools.cached_property
     def grad_names(self) -> tuple[str, ...]:
         """Observation names of the gradients, e.g. ``("dx",)``."""
         return tuple("d" + name for name in self.wrt)
