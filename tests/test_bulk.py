@@ -192,3 +192,137 @@ def test_no_child_is_left_a_zombie(fixture_course, class_dir):
     while set(_zombies_below(os.getpid())) - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert set(_zombies_below(os.getpid())) - before == set()
+
+
+# --- workers as forked grading processes -------------------------------------------------
+
+
+def _everything(results):
+    """All a report shows of each student: scores, statuses, messages, hints, output."""
+    return [(r.student, r.output, [(e.id, e.score, e.status, e.message, e.hint,
+                                    [(c.name, c.score, c.passed, c.message) for c in e.checks])
+                                   for e in r.exercises]) for r in results]
+
+
+def test_forked_workers_grade_exactly_as_threads_do(fixture_course, class_dir):
+    students, hw1 = discover(class_dir), [fixture_course.assignment("hw1")]
+    threads = grade_class(students, hw1, executor=LocalExecutor(3, processes=False))
+    forked = grade_class(students, hw1, executor=LocalExecutor(3, processes=True))
+    assert _everything(forked.results) == _everything(threads.results)
+    assert _scores(forked.results) == _scores(grade_class(
+        students, hw1, executor=LocalExecutor(1)).results)
+
+
+def _run_folders() -> set[str]:
+    from dlgrade.sandbox import capabilities
+
+    return {p.name for p in capabilities.scratch_base().glob("run-*")}
+
+
+def test_forked_workers_leave_no_run_folder_and_no_process(fixture_course, class_dir):
+    students, hw1 = discover(class_dir), [fixture_course.assignment("hw1")]
+    grade_class(students[:1], hw1, executor=LocalExecutor(1))  # this process's own run
+    before, processes = _run_folders(), set(descendants(os.getpid()))
+    grade_class(students * 2, hw1, executor=LocalExecutor(3, processes=True))
+    deadline = time.monotonic() + 3.0
+    while (_run_folders() - before or set(descendants(os.getpid())) - processes) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _run_folders() - before == set()  # each worker removed its own at exit
+    assert set(descendants(os.getpid())) - processes == set()
+
+
+STUCK = """import numpy as np
+
+
+def cube_forward(x):
+    while True:
+        pass
+
+
+def cube_backward(dout, cache):
+    return dout
+
+
+def sq_loss(pred, target, scale=1.0):
+    while True:
+        pass
+"""
+
+
+def test_no_worker_or_child_outlives_a_killed_grading_process(tmp_path):
+    """SIGKILL of the grading process alone (not its group: as the OOM killer does): its
+    forked workers die with it, and so do their zygotes and the students' children, even
+    mid-way through a student stuck in a loop."""
+    folder = tmp_path / "class"
+    for i in range(4):
+        (folder / f"s{i}").mkdir(parents=True)
+        (folder / f"s{i}" / "ops.py").write_text(STUCK)
+    command = [sys.executable, "-m", "dlgrade", "grade", "hw1", str(folder), "--course",
+               str(FIXTURE), "--no-gradebook", "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        deadline, below = time.monotonic() + 60, {}
+        while time.monotonic() < deadline:  # two workers, each with a zygote and a child
+            below = descendants(process.pid)
+            if sum(1 for p in below.values() if p.parent == process.pid) >= 2 and len(
+                    below) >= 6:
+                break
+            time.sleep(0.05)
+        assert len(below) >= 6, below
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 5
+        alive = below
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+            alive = {pid: p for pid, p in below.items() if _same_process_alive(pid, p)}
+        assert alive == {}, alive
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _same_process_alive(pid: int, process) -> bool:
+    """Whether ``pid`` is still the process seen before (same start time), and not a
+    zombie waiting for init."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[19] == process.start and fields[0] != "Z"
+
+
+def test_ctrl_c_stops_forked_workers_at_once_and_says_so(tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group) in the middle of students stuck in
+    a loop: the run stops within seconds, not after their time limits, with the one line
+    that says nothing is lost, no traceback, and nothing left running."""
+    folder = tmp_path / "class"
+    for i in range(4):
+        (folder / f"s{i}").mkdir(parents=True)
+        (folder / f"s{i}" / "ops.py").write_text(STUCK)
+    command = [sys.executable, "-m", "dlgrade", "grade", "hw1", str(folder), "--course",
+               str(FIXTURE), "--gradebook", str(tmp_path / "book.sqlite"), "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    try:
+        deadline, below = time.monotonic() + 60, {}
+        while time.monotonic() < deadline and len(below) < 6:
+            below = descendants(process.pid)
+            time.sleep(0.05)
+        time.sleep(0.3)  # the children are in the loop by now
+        started = time.monotonic()
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+        assert time.monotonic() - started < 5.0  # the loops' 10 s limits were not waited for
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 2, output
+    assert "interrupted: every student graded so far is saved" in output
+    assert "Traceback" not in output
+    time.sleep(0.5)
+    assert {pid: p for pid, p in below.items() if _same_process_alive(pid, p)} == {}

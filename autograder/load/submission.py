@@ -247,6 +247,14 @@ _CACHE_LOCK = threading.Lock()
 _CACHE: dict[str, tuple[Path, tuple[str, ...]]] = {}
 
 
+def _new_cache_lock() -> None:
+    global _CACHE_LOCK
+    _CACHE_LOCK = threading.Lock()  # another thread may have held it at a fork
+
+
+os.register_at_fork(after_in_child=_new_cache_lock)
+
+
 @functools.cache
 def _cache_dir() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="dlgrade-notebooks-"))

@@ -327,6 +327,20 @@ def _run() -> tuple[Path, int, cgroup.Pool]:
     return found
 
 
+def end_run() -> None:
+    """End this process's run now (its cgroups and its folder go), as its exit handler
+    would: for a process that leaves by ``os._exit`` (a forked grading worker)."""
+    _end_run(os.getpid())
+
+
+def _new_guard() -> None:
+    global _run_guard
+    _run_guard = threading.Lock()  # another thread may have held it at a fork
+
+
+os.register_at_fork(after_in_child=_new_guard)
+
+
 def _end_run(pid: int) -> None:
     """At exit of the process that made it: its cgroups and its folder go."""
     found = _runs.pop(pid, None) if os.getpid() == pid else None

@@ -12,11 +12,20 @@ thread. Every AST the grading process builds is built under :data:`LOCK`.
 from __future__ import annotations
 
 import ast
+import os
 import threading
 
 #: Held while any AST is built in this process (parses are short: a module, a ``def``
 #: line, a ``.npy`` header).
 LOCK = threading.Lock()
+
+
+def _new_lock() -> None:
+    global LOCK
+    LOCK = threading.Lock()  # another thread may have held it at a fork
+
+
+os.register_at_fork(after_in_child=_new_lock)
 
 
 def parse(source: str) -> ast.Module:

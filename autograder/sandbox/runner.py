@@ -444,6 +444,26 @@ def _watcher() -> _Watcher:
     return _watchers[0]
 
 
+def _forget_after_fork() -> None:
+    """In a process forked from a grading process (a worker of a class's grading): the
+    parent's zygotes and scratch watcher are the parent's (its zygote's socket is its
+    conversation, which this process must not join), and a lock another thread held at
+    the fork would never be released here. This process starts its own on first use."""
+    global _zygote_lock
+    _zygote_lock = threading.Lock()
+    for handle in (*_zygotes.values(), *EARLY.values()):
+        try:
+            handle.control.close()  # this process's copy: the parent's zygote lives on
+        except OSError:
+            pass
+    _zygotes.clear()
+    EARLY.clear()
+    _watchers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _copy_support(files: dict[str, bytes], work: Path) -> None:
     """The course's support files, written over anything of the student's by that name."""
     for top in {Path(r).parts[0] for r in files if len(Path(r).parts) > 1}:
