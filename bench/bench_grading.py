@@ -243,11 +243,26 @@ def _descendants(root: int, parents: dict[int, int]) -> set[int]:
     return tree
 
 
-def _tree_rss(root: int, include_root: bool = True) -> int:
-    """Sum of RSS (bytes) of ``root``'s descendants (and of ``root``, unless told not)."""
+def _tree_rss(root: int, include_root: bool = True) -> tuple[int, int]:
+    """Sums of RSS and of PSS (bytes) over ``root``'s descendants (and ``root``, unless
+    told not). RSS counts a page shared by forked processes (a zygote's numpy, the
+    reference outputs a forked worker inherits) once per process; PSS divides it among
+    them, so it is what the tree really holds. A process whose PSS cannot be read counts
+    its RSS."""
     parents, rss = _process_table()
     tree = _descendants(root, parents) | ({root} if include_root else set())
-    return sum(rss.get(p, 0) for p in tree)
+    return sum(rss.get(p, 0) for p in tree), sum(_pss(p, rss.get(p, 0)) for p in tree)
+
+
+def _pss(pid: int, fallback: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return fallback
 
 
 def run_tree(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -258,8 +273,9 @@ def run_tree(command: list[str], *, cwd: Path | None = None, env: dict[str, str]
     the change in RUSAGE_CHILDREN. Returns wall seconds (until the main process exits), CPU
     seconds (user + system) of the whole tree, the peak RSS of the largest process among
     the main process and the descendants it waited for (MB, from wait4), and the peak sum of
-    RSS over the tree, sampled every 20 ms (MB); ``leftovers``: processes still running when
-    the main one exited (all reaped here), ``killed``: those that had to be killed;
+    RSS over the tree, sampled every 20 ms (MB), and of PSS (``tree_pss_mb``);
+    ``leftovers``: processes still running when the main one exited (all reaped here),
+    ``killed``: those that had to be killed;
     ``cpu_seconds_main_waited``: the CPU a timer without the subreaper would count."""
     become_subreaper()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -271,13 +287,13 @@ def run_tree(command: list[str], *, cwd: Path | None = None, env: dict[str, str]
     finally:
         if log is not None:
             out.close()
-    peak = [0]
+    peak = [0, 0]  # RSS, PSS
     done = threading.Event()
     me = os.getpid()
 
     def sample() -> None:
         while not done.wait(0.02):
-            peak[0] = max(peak[0], _tree_rss(me, include_root=False))
+            peak[:] = map(max, peak, _tree_rss(me, include_root=False))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -293,7 +309,8 @@ def run_tree(command: list[str], *, cwd: Path | None = None, env: dict[str, str]
         raise RuntimeError(f"{command} failed with status {process.returncode}{where}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"seconds": seconds, "cpu_seconds": cpu, "max_rss_mb": usage.ru_maxrss / 1024,
-            "tree_rss_mb": peak[0] / 2**20, "leftovers": leftovers, "killed": killed,
+            "tree_rss_mb": peak[0] / 2**20, "tree_pss_mb": peak[1] / 2**20,
+            "leftovers": leftovers, "killed": killed,
             "returncode": process.returncode,
             # What a timer without the subreaper sees: the main process and the descendants
             # it waited for itself (wait4's rusage).
@@ -397,10 +414,11 @@ def main() -> None:
         print(f"{n} submissions ({names}, {exercises} exercises each), {os.cpu_count()} cores;"
               f" median of {args.repeat} runs; CPU of the whole process tree\n")
         print(f"{'':46} {'s/submission':>12} {'CPU s/sub':>10} {'max RSS MB':>11} "
-              f"{'tree RSS MB':>12}")
+              f"{'tree RSS MB':>12} {'tree PSS MB':>12}")
         for label, row in rows.items():
             print(f"{label:46} {row['seconds'] / n:12.3f} {row['cpu_seconds'] / n:10.3f} "
-                  f"{row['max_rss_mb']:11.0f} {row['tree_rss_mb']:12.0f}")
+                  f"{row['max_rss_mb']:11.0f} {row['tree_rss_mb']:12.0f} "
+                  f"{row.get('tree_pss_mb', row['tree_rss_mb']):12.0f}")
         parallel, serial, base = (r["seconds"] for r in list(rows.values())[:3])
         print(f"\nisolation cost (1 worker vs the pipeline in one process): {serial / base:.2f}x"
               " (bench/bench_peers.py has the real floor: the numeric work alone)")

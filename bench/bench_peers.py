@@ -42,9 +42,10 @@ rounds (round r runs every configuration once, in an order rotated by r), ``--ro
 (dlgrade's zygote, which the grader starts in a session of its own and never waits for;
 kernels; pytest workers) is waited for here; the CPU time of the whole tree is the change
 in RUSAGE_CHILDREN, user + system. Reported: the median over rounds of wall seconds per
-submission, of CPU seconds per submission, and of the peak sum of RSS over the tree
-(sampled every 20 ms); each peer's wall time over dlgrade's, and dlgrade's over the real
-floor's; and how many exercises each configuration passed, read from its own output.
+submission, of CPU seconds per submission, and of the peak sums of RSS and of PSS (shared
+pages divided among the processes sharing them) over the tree (sampled every 20 ms); each
+peer's wall time over dlgrade's, and dlgrade's over the real floor's; and how many
+exercises each configuration passed, read from its own output.
 
 The class (``--students``, 40): distinct students, no two files alike (per-student comments
 in every function, and mutants round-robin), so nothing can be reused per content:
@@ -677,7 +678,7 @@ def main() -> int:
         rows = {}
         for key in keys:
             median = {m: statistics.median(run[m] for run in runs[key])
-                      for m in ("seconds", "cpu_seconds", "tree_rss_mb",
+                      for m in ("seconds", "cpu_seconds", "tree_rss_mb", "tree_pss_mb",
                                 "cpu_seconds_main_waited")}
             try:
                 passed = chosen[key]["passed"](work / f"{key}.log", chosen[key].get(
@@ -687,6 +688,7 @@ def main() -> int:
             rows[key] = {"label": chosen[key]["label"], "wall_s_per_submission":
                          median["seconds"] / n, "cpu_s_per_submission":
                          median["cpu_seconds"] / n, "peak_tree_rss_mb": median["tree_rss_mb"],
+                         "peak_tree_pss_mb": median["tree_pss_mb"],
                          "cpu_s_per_submission_main_waited":
                          median["cpu_seconds_main_waited"] / n,
                          "exercises_passed": passed,
@@ -716,7 +718,7 @@ def report(rows: dict[str, dict[str, Any]], n: int, rounds: int) -> None:
     print(f"\n{n} submissions; median of {rounds} paired round(s); CPU and RSS of the whole "
           "process tree")
     print(f"{'':46} {'wall s/sub':>10} {'CPU s/sub':>10} {'tree RSS MB':>11} "
-          f"{'vs dlgrade':>10} {'passed':>7}")
+          f"{'tree PSS MB':>11} {'vs dlgrade':>10} {'passed':>7}")
     for key, row in rows.items():
         wall = row["wall_s_per_submission"]
         ratio = f"{wall / base:.2f}x" if base and key != "dlgrade" else "-"
@@ -724,7 +726,8 @@ def report(rows: dict[str, dict[str, Any]], n: int, rounds: int) -> None:
             ratio = f"({wall / floor:.2f}x floor)"
         row["wall_vs_dlgrade"] = wall / base if base else None
         print(f"{row['label']:46} {wall:10.3f} {row['cpu_s_per_submission']:10.3f} "
-              f"{row['peak_tree_rss_mb']:11.0f} {ratio:>10} {row['exercises_passed']:>7}")
+              f"{row['peak_tree_rss_mb']:11.0f} {row['peak_tree_pss_mb']:11.0f} {ratio:>10} "
+              f"{row['exercises_passed']:>7}")
     if base and floor:
         cpu = rows["dlgrade"]["cpu_s_per_submission"] / rows["floor"]["cpu_s_per_submission"]
         rows["dlgrade"]["wall_vs_floor"] = base / floor

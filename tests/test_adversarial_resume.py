@@ -43,6 +43,9 @@ class Spy:
             self.before()
         yield from self.inner.run(tasks)
 
+    def children_here(self) -> bool:
+        return self.inner.children_here()
+
 
 def _class(tmp_path: Path, files: dict[str, str]) -> Path:
     """A class of two: ``honest`` (the fixture's right ops.py) and ``mallory`` (``files``)."""

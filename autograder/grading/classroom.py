@@ -96,6 +96,11 @@ class Executor(Protocol):
 
     def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]: ...
 
+    def children_here(self) -> bool:
+        """Whether the students' children are started by this process (then its warm
+        worker is worth starting early), not by forked or remote workers."""
+        ...
+
 
 def default_workers() -> int:
     """One more than the cores: a worker spends part of its time waiting on its child, so
@@ -127,9 +132,16 @@ class LocalExecutor:
     workers: int = field(default_factory=lambda: default_workers())
     processes: bool | None = None  # None: forked processes where they can be
 
+    def forks(self) -> bool:
+        """Whether the workers are forked processes (else threads of this process)."""
+        wanted = self.processes if self.processes is not None else can_fork_workers()
+        return wanted and self.workers > 1
+
+    def children_here(self) -> bool:
+        return not self.forks()
+
     def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]:
-        forked = (self.processes if self.processes is not None else can_fork_workers()
-                  ) and self.workers > 1
+        forked = self.forks()
         context = multiprocessing.get_context("fork")
         stop = context.Event() if forked else None  # once set, a worker starts no more tasks
         pool: PoolExecutor = (
@@ -201,6 +213,9 @@ class DaskExecutor:
 
     address: object
 
+    def children_here(self) -> bool:
+        return False
+
     def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]:
         try:
             from distributed import Client, as_completed
@@ -216,17 +231,18 @@ class DaskExecutor:
                 client.close()
 
 
-def warm_up(assignments: list[Assignment], track: dict[str, str] | None = None) -> None:
-    """Start the isolation probe and the warm worker (separate processes) while this thread
-    computes every reference output the run will need."""
+def warm_up(assignments: list[Assignment], track: dict[str, str] | None = None, *,
+            warm_worker: bool = True) -> None:
+    """Start the isolation probe and (``warm_worker``) the warm worker, separate processes,
+    while this thread computes every reference output the run will need."""
     from dlgrade.grading.grader import expectations, program_expectations
     from dlgrade.sandbox import capabilities, runner
 
     libraries = tuple(dict.fromkeys(lib for a in assignments for lib in a.libraries))
     if track and track.get("name") == "torch":
         libraries = tuple(dict.fromkeys((*libraries, "torch")))
-    starter = threading.Thread(target=lambda: (capabilities.detect(), runner.zygote(libraries)),
-                               daemon=True)
+    starter = threading.Thread(target=lambda: (
+        capabilities.detect(), runner.zygote(libraries) if warm_worker else None), daemon=True)
     starter.start()
     for a in assignments:
         for exercise in a.exercises:
@@ -269,7 +285,7 @@ def grade_class(
         feedback: what failed hidden cases say (``none``, ``mistake``, ``full``); "": the
             course's ``[feedback] hidden``.
     """
-    warm_up(assignments, track)
+    warm_up(assignments, track, warm_worker=executor.children_here())
     # Grades of one track are never reused for another.
     suffix = "" if not track else "+" + "-".join(v for _, v in sorted(track.items()))
     # Nor are grades given at one feedback level reused for another (the messages differ).
