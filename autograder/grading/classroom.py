@@ -9,6 +9,7 @@ files and course are unchanged (same content hash, same course fingerprint).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.util
 import os
@@ -150,9 +151,18 @@ class LocalExecutor:
             if forked else ThreadPoolExecutor(max_workers=max(1, self.workers)))
         pending: set[Future[SubmissionResult]] = set()
         queue = iter(tasks)
+        first = forked
         try:
             for task in queue:  # keep at most 2 x workers in flight, so an interrupt is cheap
+                if first:
+                    # This submit forks the workers: what they inherit is frozen out of their
+                    # garbage collector's walks, which would unshare its pages (tree PSS at
+                    # 640 students: 300 -> 255 MB).
+                    gc.freeze()
                 pending.add(pool.submit(_run_in_worker if forked else run_task, task))
+                if first:
+                    gc.unfreeze()
+                    first = False
                 if len(pending) >= 2 * self.workers:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     yield from (_result(f) for f in done)
