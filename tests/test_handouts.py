@@ -218,3 +218,53 @@ def test_a_huge_hostile_file_is_never_parsed_whole(versions):
     assert said is not None and "sq_loss(pred, target) is now sq_loss(pred, target, " \
         "scale=1.0, reduction='sum')" in said
     assert peak < 8 << 20, peak
+
+
+def test_a_method_is_read_from_its_own_class_and_a_function_from_the_top_level():
+    """The notice compares each signature with the student's own definition of it: a
+    helper class's method or a nested class's of the same name, or a top-level function
+    named like a method, is not it."""
+    current = handouts.Handout("autograd.py", "2", "111111111111", {
+        "Value.__add__": "__add__(self, other)", "Value.backward": "backward(self)",
+        "relu": "relu(x)"})
+    text = """# dlgrade handout: autograd.py, version 1, interface 000000000000 (keep this line)
+class Helper:
+    def __add__(self, other, scale):
+        pass
+
+
+def backward(grad, extra):
+    pass
+
+
+class Value:
+    \"\"\"A scalar.
+
+with a line at the margin inside the docstring\"\"\"
+
+    def __add__(self, other):
+        return self
+
+    class Tape:
+        def backward(self, node):
+            pass
+
+    def backward(self):
+        pass
+
+
+def relu(x, inplace):
+    pass
+"""
+    said = handouts.outdated(current, text)
+    assert "relu(x, inplace) is now relu(x)" in said
+    assert "__add__" not in said and "backward" not in said
+
+
+def test_a_class_s_block_ends_where_its_indentation_does():
+    current = handouts.Handout("m.py", "", "111111111111", {"A.f": "f(self)"})
+    text = ("# dlgrade handout: m.py, interface 000000000000\n"
+            "class A:\n    x = 1\n\ndef f(self, y):\n    pass\n")
+    said = handouts.outdated(current, text)
+    assert "new in the current handout" not in said  # A has no f of its own: not compared
+    assert "f(self, y)" not in said

@@ -103,9 +103,7 @@ def _signatures(text: str, names: Iterable[str]) -> dict[str, str]:
     ``def`` line found is parsed alone (at most 2,000 characters of it)."""
     found = {}
     for name in names:
-        short = name.rsplit(".", 1)[-1]
-        match = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(short)}[ \t]*\(",
-                          text, re.MULTILINE)
+        match = _definition(text, name)
         if match is None:
             continue
         head = text[match.start():match.start() + 2000].lstrip()
@@ -119,6 +117,33 @@ def _signatures(text: str, names: Iterable[str]) -> dict[str, str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found[name] = _signature(node)
     return found
+
+
+def _definition(text: str, name: str) -> re.Match[str] | None:
+    """Where ``name`` is defined in ``text``: a function at the top level (``forward``), a
+    method at its class's body depth (``Value.__add__``: not the ``__add__`` of a class
+    before it, of a class nested in it, nor a top-level one); nested classes likewise. A
+    class's block ends at the next ``def``, ``class`` or decorator indented no deeper than
+    its ``class`` line."""
+    start, end, indent = 0, len(text), ""
+    *classes, function = name.split(".")
+    for cls in classes:
+        header = re.compile(rf"^{re.escape(indent)}class[ \t]+{re.escape(cls)}\b[^\n]*\n",
+                            re.MULTILINE).search(text, start, end)
+        if header is None:
+            return None
+        # The next def, class or decorator no deeper than this class ends its block (not
+        # any line at the margin: a docstring may hold one).
+        below = re.compile(rf"^[ \t]{{0,{len(indent)}}}(?:def|class|async[ \t]+def|@)\b",
+                           re.MULTILINE)
+        stop = below.search(text, header.end(), end)
+        start, end = header.end(), stop.start() if stop is not None else end
+        body = re.compile(r"^([ \t]+)[^#\s]", re.MULTILINE).search(text, start, end)
+        if body is None:
+            return None
+        indent = body[1]
+    return re.compile(rf"^{re.escape(indent)}(?:async[ \t]+)?def[ \t]+{re.escape(function)}"
+                      r"[ \t]*\(", re.MULTILINE).search(text, start, end)
 
 
 def _close(text: str, start: int) -> int | None:
