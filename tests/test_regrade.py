@@ -104,6 +104,40 @@ def test_dry_run_refuses_outputs(setting, extra, message):
     assert result.exit_code == 2 and message in result.output, result.output
 
 
+def _output_options() -> list[str]:
+    """Every option of ``grade`` that names something it would write: a path that need not
+    exist (inputs say ``exists=True``), a SQLAlchemy URL, and --no-gradebook; not the
+    gradebook itself, which --dry-run reads."""
+    import click
+    from dlgrade.cli.grade import grade
+
+    found = []
+    for param in grade.params:
+        if not isinstance(param, click.Option) or param.name in ("gradebook", "course"):
+            continue
+        writes = (isinstance(param.type, click.Path) and not param.type.exists
+                  ) or param.name in ("nbgrader_db", "no_gradebook")
+        if writes:
+            found.append(param.opts[0])
+    return found
+
+
+def test_every_output_option_is_refused_by_a_dry_run(setting, tmp_path):
+    """Derived from the command itself, so an output option added later is refused too (or
+    this test names it)."""
+    course, klass, book = setting
+    options = _output_options()
+    assert {"--json", "--csv", "--canvas", "--html", "--similarity", "--nbgrader-db",
+            "--no-gradebook"} <= set(options)
+    for option in options:
+        target = tmp_path / f"out{option}"
+        extra = [option] if option == "--no-gradebook" else [option, str(target)]
+        result = _grade(course, klass, book, "--dry-run", *extra)
+        assert result.exit_code == 2 and f"drop {option}" in result.output, (option,
+                                                                             result.output)
+        assert not target.exists()
+
+
 def test_dry_run_needs_a_gradebook_and_never_makes_one(setting, tmp_path):
     course, klass, _ = setting
     missing = tmp_path / "nowhere" / "book.sqlite"
