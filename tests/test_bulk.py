@@ -326,3 +326,35 @@ def test_ctrl_c_stops_forked_workers_at_once_and_says_so(tmp_path):
     assert "Traceback" not in output
     time.sleep(0.5)
     assert {pid: p for pid, p in below.items() if _same_process_alive(pid, p)} == {}
+
+
+def test_a_worker_killed_from_outside_costs_one_line(tmp_path):
+    """SIGKILL of one forked worker mid-run (as the OOM killer would): the run stops with the
+    one line saying so and how to finish, not an internal error or a traceback."""
+    folder = tmp_path / "class"
+    for i in range(4):
+        (folder / f"s{i}").mkdir(parents=True)
+        (folder / f"s{i}" / "ops.py").write_text(STUCK)
+    command = [sys.executable, "-m", "dlgrade", "grade", "hw1", str(folder), "--course",
+               str(FIXTURE), "--gradebook", str(tmp_path / "book.sqlite"), "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    try:
+        deadline, busy = time.monotonic() + 60, []
+        while time.monotonic() < deadline and len(busy) < 2:
+            # the workers, once each has a student's child running its loop
+            busy = [pid for pid, p in descendants(process.pid).items()
+                    if p.parent == process.pid
+                    and any(q.state == "R" for q in descendants(pid).values())]
+            time.sleep(0.05)
+        assert len(busy) == 2
+        os.kill(busy[0], signal.SIGKILL)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 2, output
+    assert "a grading worker process was killed from outside" in output
+    assert "run the same command again to finish" in output
+    assert "Traceback" not in output and "internal error" not in output

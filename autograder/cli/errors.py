@@ -22,6 +22,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
     """Errors that say what is wrong in their message: shown as one line, exit code 2.
     Imported when an error happens, so that no command loads every module for them."""
     from dlgrade.courses.templates import TemplateError
+    from dlgrade.grading.classroom import WorkerDied
     from dlgrade.integrations.gradescope import BundleError
     from dlgrade.integrations.nbgrader_gradebook import NbgraderMissing
     from dlgrade.load.submission import SubmissionError
@@ -31,7 +32,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from dlgrade.store.gradebook import GradebookError
 
     return (SubmissionError, GradebookError, TemplateError, SpecError, DeadlineError,
-            ExportError, course.CourseError, BundleError, NbgraderMissing, OSError)
+            ExportError, course.CourseError, BundleError, NbgraderMissing, WorkerDied, OSError)
 
 
 class Failure(click.ClickException):

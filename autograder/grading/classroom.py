@@ -190,13 +190,17 @@ def _run_in_worker(task: Task) -> SubmissionResult:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class WorkerDied(RuntimeError):
+    """A forked grading worker was killed from outside (the OOM killer, a signal)."""
+
+
 def _result(future: Future[SubmissionResult]) -> SubmissionResult:
     try:
         return future.result()
     except BrokenProcessPool:
-        raise RuntimeError("a grading worker process died (killed from outside, or out of "
-                           "memory); every student graded before it is saved: run the "
-                           "same command again to finish") from None
+        raise WorkerDied("a grading worker process was killed from outside (out of memory, "
+                         "or a signal); every student graded before it is in the gradebook: "
+                         "run the same command again to finish") from None
 
 
 #: In a forked worker: the run's stop event (see LocalExecutor.run).
