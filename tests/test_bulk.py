@@ -358,3 +358,20 @@ def test_a_worker_killed_from_outside_costs_one_line(tmp_path):
     assert "a grading worker process was killed from outside" in output
     assert "run the same command again to finish" in output
     assert "Traceback" not in output and "internal error" not in output
+
+
+def test_workers_are_not_forked_beside_another_thread():
+    """A process running other threads (a notebook kernel's) could be forked while one of
+    them holds a lock; left to itself the executor then keeps its workers as threads."""
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert LocalExecutor(3).forks() is False
+        assert LocalExecutor(3, processes=True).forks() is True  # asked for: forked
+        assert LocalExecutor(1, processes=True).forks() is False  # one worker: this process
+    finally:
+        release.set()
+        other.join()

@@ -134,8 +134,12 @@ class LocalExecutor:
     processes: bool | None = None  # None: forked processes where they can be
 
     def forks(self) -> bool:
-        """Whether the workers are forked processes (else threads of this process)."""
-        wanted = self.processes if self.processes is not None else can_fork_workers()
+        """Whether the workers are forked processes (else threads of this process). Left
+        to itself (``processes=None``) it forks only from a process that runs no other
+        thread: in a notebook kernel, say, another thread may hold a lock at the fork that
+        the worker would then wait on forever."""
+        wanted = (self.processes if self.processes is not None
+                  else can_fork_workers() and threading.active_count() == 1)
         return wanted and self.workers > 1
 
     def children_here(self) -> bool:
