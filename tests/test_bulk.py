@@ -250,18 +250,33 @@ def sq_loss(pred, target, scale=1.0):
 """
 
 
-def test_no_worker_or_child_outlives_a_killed_grading_process(tmp_path):
-    """SIGKILL of the grading process alone (not its group: as the OOM killer does): its
-    forked workers die with it, and so do their zygotes and the students' children, even
-    mid-way through a student stuck in a loop."""
+def _grading_stuck_students(tmp_path: Path, *options: str) -> subprocess.Popen:
+    """``dlgrade grade --workers 2`` of four students stuck in a loop, in a session of its
+    own (its output piped, as text)."""
     folder = tmp_path / "class"
     for i in range(4):
         (folder / f"s{i}").mkdir(parents=True)
         (folder / f"s{i}" / "ops.py").write_text(STUCK)
     command = [sys.executable, "-m", "dlgrade", "grade", "hw1", str(folder), "--course",
-               str(FIXTURE), "--no-gradebook", "--workers", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+               str(FIXTURE), "--workers", "2", *options]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Whatever a test left running of the run: killed, its output pipe closed."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.stdout is not None:
+        process.stdout.close()
+    process.wait()
+
+
+def test_no_worker_or_child_outlives_a_killed_grading_process(tmp_path):
+    """SIGKILL of the grading process alone (not its group: as the OOM killer does): its
+    forked workers die with it, and so do their zygotes and the students' children, even
+    mid-way through a student stuck in a loop."""
+    process = _grading_stuck_students(tmp_path, "--no-gradebook")
     try:
         deadline, below = time.monotonic() + 60, {}
         while time.monotonic() < deadline:  # two workers, each with a zygote and a child
@@ -280,9 +295,7 @@ def test_no_worker_or_child_outlives_a_killed_grading_process(tmp_path):
             alive = {pid: p for pid, p in below.items() if _same_process_alive(pid, p)}
         assert alive == {}, alive
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _stop(process)
 
 
 def _same_process_alive(pid: int, process) -> bool:
@@ -299,14 +312,7 @@ def test_ctrl_c_stops_forked_workers_at_once_and_says_so(tmp_path):
     """Ctrl-C (SIGINT to the terminal's process group) in the middle of students stuck in
     a loop: the run stops within seconds, not after their time limits, with the one line
     that says nothing is lost, no traceback, and nothing left running."""
-    folder = tmp_path / "class"
-    for i in range(4):
-        (folder / f"s{i}").mkdir(parents=True)
-        (folder / f"s{i}" / "ops.py").write_text(STUCK)
-    command = [sys.executable, "-m", "dlgrade", "grade", "hw1", str(folder), "--course",
-               str(FIXTURE), "--gradebook", str(tmp_path / "book.sqlite"), "--workers", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
+    process = _grading_stuck_students(tmp_path, "--gradebook", str(tmp_path / "book.sqlite"))
     try:
         deadline, below = time.monotonic() + 60, {}
         while time.monotonic() < deadline and len(below) < 6:
@@ -318,9 +324,7 @@ def test_ctrl_c_stops_forked_workers_at_once_and_says_so(tmp_path):
         output, _ = process.communicate(timeout=30)
         assert time.monotonic() - started < 5.0  # the loops' 10 s limits were not waited for
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _stop(process)
     assert process.returncode == 2, output
     assert "interrupted: every student graded so far is saved" in output
     assert "Traceback" not in output
@@ -331,14 +335,7 @@ def test_ctrl_c_stops_forked_workers_at_once_and_says_so(tmp_path):
 def test_a_worker_killed_from_outside_costs_one_line(tmp_path):
     """SIGKILL of one forked worker mid-run (as the OOM killer would): the run stops with the
     one line saying so and how to finish, not an internal error or a traceback."""
-    folder = tmp_path / "class"
-    for i in range(4):
-        (folder / f"s{i}").mkdir(parents=True)
-        (folder / f"s{i}" / "ops.py").write_text(STUCK)
-    command = [sys.executable, "-m", "dlgrade", "grade", "hw1", str(folder), "--course",
-               str(FIXTURE), "--gradebook", str(tmp_path / "book.sqlite"), "--workers", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
+    process = _grading_stuck_students(tmp_path, "--gradebook", str(tmp_path / "book.sqlite"))
     try:
         deadline, busy = time.monotonic() + 60, []
         while time.monotonic() < deadline and len(busy) < 2:
@@ -351,9 +348,7 @@ def test_a_worker_killed_from_outside_costs_one_line(tmp_path):
         os.kill(busy[0], signal.SIGKILL)
         output, _ = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _stop(process)
     assert process.returncode == 2, output
     assert "a grading worker process was killed from outside" in output
     assert "run the same command again to finish" in output
