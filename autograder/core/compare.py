@@ -23,6 +23,7 @@ then closeness ``|actual - expected| <= atol + rtol * |expected|`` elementwise i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,16 +90,11 @@ def accepts(dtype: Any, dtypes: Dtypes | None = None) -> tuple[float, float] | N
     return None
 
 
+@functools.cache
 def _name(dtype: np.dtype) -> str:
     """``dtype.name``, remembered: numpy computes it in Python each time (5 us, a quarter
     of a whole comparison), and answers only ever have a handful of dtypes."""
-    name = _NAMES.get(dtype)
-    if name is None:
-        name = _NAMES[dtype] = dtype.name
-    return name
-
-
-_NAMES: dict[np.dtype, str] = {}
+    return dtype.name
 
 
 def names(dtypes: Dtypes | None = None) -> str:
@@ -249,16 +245,11 @@ def compare(
     )
 
 
+@functools.cache
 def _passed(total: int) -> Comparison:
     """``Comparison(True, total=total)``, one per size (frozen, so shared safely): making
     a frozen dataclass costs 3 us, a seventh of a whole comparison."""
-    found = _PASSED.get(total)
-    if found is None:
-        found = _PASSED[total] = Comparison(True, total=total)
-    return found
-
-
-_PASSED: dict[int, Comparison] = {}
+    return Comparison(True, total=total)
 
 
 def assert_close(
