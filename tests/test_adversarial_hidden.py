@@ -211,6 +211,36 @@ def test_hidden_inputs_printed_by_the_student_never_reach_the_student(
     assert "sq input" in result.withheld_output
 
 
+def test_after_the_first_hidden_batch_an_exercise_takes_one_round_trip(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first exercise's public cases go alone (what they print is shown); once the
+    child has had hidden inputs all it prints is withheld anyway, so each later exercise's
+    public and hidden cases share one round trip, public first, and grade the same."""
+    from dlgrade.sandbox import runner
+
+    trips: list[tuple[str, int]] = []
+    batch = runner.Session.batch
+
+    def counted(self, module, steps, timeout, max_bytes=None):
+        trips.append((steps[0].fn, len(steps)))
+        return batch(self, module, steps, timeout, max_bytes)
+
+    monkeypatch.setattr(runner.Session, "batch", counted)
+    with using(load(FIXTURE)) as course:
+        exercises = course.assignment("hw1").exercises
+        cases = {e.id: build_cases(e, True) for e in exercises}
+    result = _grade(tmp_path / "honest", HONEST)
+    assert result.score == result.max_score
+    first, *later = exercises
+    steps = {e.id: len(cases[e.id]) * (2 if e.kind == "layer" else 1) for e in exercises}
+    public = sum(1 for c in cases[first.id] if not c.hidden)
+    public_steps = public * (2 if first.kind == "layer" else 1)
+    assert trips == [(first.functions[0], public_steps),
+                     (first.functions[0], steps[first.id] - public_steps),
+                     *((e.functions[0], steps[e.id]) for e in later)]
+    assert later  # the fixture has an exercise after the first
+
+
 # ---------------------------------------------------------------- point 1: gradient check
 
 # A forward that spots the finite-difference probes (one entry of an input it saw moved by a

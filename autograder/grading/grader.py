@@ -224,6 +224,12 @@ class Grader:
             self._hidden_from = len(self._session.output())
         return self._session
 
+    def withholding(self) -> bool:
+        """Whether the live child has had hidden inputs, so that all it prints from now
+        on is withheld from the student whatever the next request carries."""
+        return (self._session is not None and self._session.alive
+                and self._hidden_from is not None)
+
     def _stop(self) -> None:
         if self._session is not None:
             text = self._session.cleanup()
@@ -356,15 +362,18 @@ class _ExerciseRun:
                 steps.append(Step(ex.functions[0], args, case.params))
             slots.append(slot)
         # The hidden cases' steps go in a batch of their own, after the others: what the
-        # child prints from then on is withheld from the student (Grader.session).
-        hidden = [any(expected[n].case.hidden for n, slot in enumerate(slots)
-                      if i in slot.values()) for i in range(len(steps))]
+        # child prints from then on is withheld from the student (Grader.session). Once a
+        # live child has had hidden inputs, everything it prints is withheld anyway, so the
+        # public and hidden steps share one round trip (in the same order).
+        merged = self.grader.withholding()
+        hidden = [merged or any(expected[n].case.hidden for n, slot in enumerate(slots)
+                                if i in slot.values()) for i in range(len(steps))]
         replies: list[Reply] = [Reply(False, kind="skipped")] * len(steps)
         for secret in (False, True):
             part = [i for i in range(len(steps)) if hidden[i] == secret]
             if not part:
                 continue
-            cases = tuple(e for e in expected if e.case.hidden == secret)
+            cases = tuple(e for e in expected if merged or e.case.hidden == secret)
             got = self.grader.session(hidden=secret).batch(
                 ex.module, [steps[i] for i in part], self._left(),
                 _reply_budget(cases, [steps[i] for i in part]))
