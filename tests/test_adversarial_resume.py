@@ -43,8 +43,8 @@ class Spy:
             self.before()
         yield from self.inner.run(tasks)
 
-    def children_here(self) -> bool:
-        return self.inner.children_here()
+    def warm_worker_here(self) -> bool:
+        return self.inner.warm_worker_here()
 
 
 def _class(tmp_path: Path, files: dict[str, str]) -> Path:

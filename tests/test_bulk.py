@@ -298,6 +298,13 @@ def test_no_worker_or_child_outlives_a_killed_grading_process(tmp_path):
         _stop(process)
 
 
+def _is_zygote(pid: int) -> bool:
+    try:
+        return b"dlgrade.sandbox.zygote" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _same_process_alive(pid: int, process) -> bool:
     """Whether ``pid`` is still the process seen before (same start time), and not a
     zombie waiting for init."""
@@ -332,20 +339,45 @@ def test_ctrl_c_stops_forked_workers_at_once_and_says_so(tmp_path):
     assert {pid: p for pid, p in below.items() if _same_process_alive(pid, p)} == {}
 
 
+def test_forked_workers_share_one_zygote(tmp_path):
+    """The workers share the grading process's zygote (numpy imported once, not once per
+    worker): while two students' children run, the grading process has one zygote, below
+    which both children are, and the workers start no process of their own."""
+    process = _grading_stuck_students(tmp_path, "--no-gradebook")
+    try:
+        deadline, below, loops = time.monotonic() + 60, {}, []
+        while time.monotonic() < deadline and len(loops) < 2:
+            below = descendants(process.pid)
+            loops = [pid for pid, p in below.items()
+                     if p.state == "R" and p.parent != process.pid]
+            time.sleep(0.05)
+        direct = [pid for pid, p in below.items() if p.parent == process.pid]
+        zygotes = [pid for pid in direct if _is_zygote(pid)]
+        workers = [pid for pid in direct if pid not in zygotes]
+        assert len(zygotes) == 1 and len(workers) == 2, below
+        assert all(set(descendants(pid)) == set() for pid in workers)
+        assert set(loops) <= set(descendants(zygotes[0]))
+    finally:
+        _stop(process)
+
+
 def test_a_worker_killed_from_outside_costs_one_line(tmp_path):
     """SIGKILL of one forked worker mid-run (as the OOM killer would): the run stops with the
     one line saying so and how to finish, not an internal error or a traceback."""
     process = _grading_stuck_students(tmp_path, "--gradebook", str(tmp_path / "book.sqlite"))
     try:
-        deadline, busy = time.monotonic() + 60, []
-        while time.monotonic() < deadline and len(busy) < 2:
-            # the workers, once each has a student's child running its loop
-            busy = [pid for pid, p in descendants(process.pid).items()
-                    if p.parent == process.pid
-                    and any(q.state == "R" for q in descendants(pid).values())]
+        deadline, workers, loops = time.monotonic() + 60, [], []
+        while time.monotonic() < deadline and (len(workers) < 2 or len(loops) < 2):
+            # the workers (the zygote they share aside), once two students' children run
+            # their loops (below the zygote)
+            below = descendants(process.pid)
+            workers = [pid for pid, p in below.items()
+                       if p.parent == process.pid and not _is_zygote(pid)]
+            loops = [pid for pid, p in below.items()
+                     if p.state == "R" and p.parent != process.pid]
             time.sleep(0.05)
-        assert len(busy) == 2
-        os.kill(busy[0], signal.SIGKILL)
+        assert len(workers) == 2 and len(loops) >= 2, (workers, loops)
+        os.kill(workers[0], signal.SIGKILL)
         output, _ = process.communicate(timeout=60)
     finally:
         _stop(process)

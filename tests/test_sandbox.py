@@ -136,11 +136,56 @@ def test_session_kills_the_whole_process_group(tmp_path):
     assert _live_members(pgid) == []
 
 
+def test_a_closed_child_leaves_not_even_a_zombie(tmp_path):
+    """A child is two processes (the outer one and PID 1 of its namespace), killed as a
+    group once its student is graded: the inner one, orphaned when the outer dies first,
+    is adopted and reaped by the zygote, not left a zombie of an init that may be slow to
+    reap it (this machine's left 10 for 40 students)."""
+    path = tmp_path / "activations.py"
+    path.write_text("def double(x):\n    return 2 * x\n")
+    groups = []
+    for _ in range(8):  # which of the two dies first varies
+        with Session({"activations": path}, tmp_path, Limits()) as session:
+            assert session.call("activations", "double", [1.0], {}, timeout=10).ok
+        groups.append(session.process.pid)
+    assert [pid for g in groups for pid in _members(g, zombies=True, wait=1.0)] == []
+
+
+def test_a_closed_zygote_channel_kills_the_children_it_spawned(tmp_path, monkeypatch):
+    """A forked grading worker talks to the shared zygote over a channel of its own; when
+    the worker dies (its channel closes) the zygote kills the children it spawned, and
+    goes on serving the others."""
+    from dlgrade.sandbox import runner
+
+    shared = runner.zygote(("numpy",))
+    assert shared is not None
+    channel = shared.channel()
+    monkeypatch.setitem(runner._zygotes, ("numpy",), channel)
+    path = tmp_path / "activations.py"
+    path.write_text("def double(x):\n    return 2 * x\n")
+    session = Session({"activations": path}, tmp_path, Limits())
+    assert session.call("activations", "double", [2.0], {}, timeout=10).value == 4.0
+    pgid = session.process.pid
+    channel.close()  # as when its worker is killed
+    assert _live_members(pgid) == []
+    session.cleanup()
+    monkeypatch.setitem(runner._zygotes, ("numpy",), shared)
+    with Session({"activations": path}, tmp_path, Limits()) as again:
+        assert again.call("activations", "double", [3.0], {}, timeout=10).value == 6.0
+    assert runner._zygotes[("numpy",)] is shared and shared.alive()
+
+
 def _live_members(pgid: int) -> list[int]:
     """Processes of a group that are still running (zombies awaiting their reaper are dead)."""
+    return _members(pgid, zombies=False)
+
+
+def _members(pgid: int, *, zombies: bool, wait: float = 5.0) -> list[int]:
+    """The processes of a group (with ``zombies``, those awaiting a reaper too), once
+    there are none or ``wait`` seconds went by."""
     import time
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + wait
     while True:
         live = []
         for entry in os.listdir("/proc"):
@@ -150,7 +195,7 @@ def _live_members(pgid: int) -> list[int]:
                 except OSError:
                     continue
                 fields = stat.rsplit(")", 1)[1].split()
-                if int(fields[2]) == pgid and fields[0] != "Z":
+                if int(fields[2]) == pgid and (zombies or fields[0] != "Z"):
                     live.append(int(entry))
         if not live or time.monotonic() > deadline:
             return live

@@ -38,7 +38,7 @@ from dlgrade.courses.templates import current_handout
 from dlgrade.grading.grader import grade_submission
 from dlgrade.load.submission import Loaded, Submission, content_hash
 from dlgrade.results import SubmissionResult
-from dlgrade.sandbox import capabilities, jail
+from dlgrade.sandbox import capabilities, jail, runner
 from dlgrade.spec.exercise import Assignment
 from dlgrade.store.gradebook import Gradebook
 
@@ -97,9 +97,10 @@ class Executor(Protocol):
 
     def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]: ...
 
-    def children_here(self) -> bool:
-        """Whether the students' children are started by this process (then its warm
-        worker is worth starting early), not by forked or remote workers."""
+    def warm_worker_here(self) -> bool:
+        """Whether a warm worker (zygote) started by this process serves the students'
+        children (so it is worth starting early): this process's threads use it, and its
+        forked workers share it; remote workers have their own."""
         ...
 
 
@@ -142,16 +143,18 @@ class LocalExecutor:
                   else can_fork_workers() and threading.active_count() == 1)
         return wanted and self.workers > 1
 
-    def children_here(self) -> bool:
-        return not self.forks()
+    def warm_worker_here(self) -> bool:
+        return True
 
     def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]:
         forked = self.forks()
         context = multiprocessing.get_context("fork")
         stop = context.Event() if forked else None  # once set, a worker starts no more tasks
+        numbers = context.Value("i", 0) if forked else None  # each worker takes the next
         pool: PoolExecutor = (
             ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                initializer=_worker_started, initargs=(os.getpid(), stop))
+                                initializer=_worker_started,
+                                initargs=(os.getpid(), stop, numbers))
             if forked else ThreadPoolExecutor(max_workers=max(1, self.workers)))
         pending: set[Future[SubmissionResult]] = set()
         queue = iter(tasks)
@@ -160,9 +163,12 @@ class LocalExecutor:
             # garbage collector's walks, which would unshare its pages (tree PSS at 640
             # students: 300 -> 255 MB). Here it only spares the collector those walks.
             gc.freeze()
+            runner.share_zygotes(self.workers)  # one zygote for all (see share_zygotes)
         try:
             for task in queue:  # keep at most 2 x workers in flight, so an interrupt is cheap
                 pending.add(pool.submit(_run_in_worker if forked else run_task, task))
+                if forked:  # with fork, the first submit started every worker
+                    runner.release_shared()
                 if len(pending) >= 2 * self.workers:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     yield from (_result(f) for f in done)
@@ -170,6 +176,8 @@ class LocalExecutor:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (_result(f) for f in done)
         finally:
+            if forked:
+                runner.release_shared()  # no task at all: nothing was forked
             if stop is not None:  # the tasks a worker already holds in its queue too
                 stop.set()
             for future in pending:
@@ -209,13 +217,16 @@ def _result(future: Future[SubmissionResult]) -> SubmissionResult:
 _stop: Any = None
 
 
-def _worker_started(parent: int, stop: Any) -> None:
+def _worker_started(parent: int, stop: Any, numbers: Any) -> None:
     """In a forked worker, before its first task."""
     jail.die_with_parent()
     if os.getppid() != parent:  # the grading process died before the line above
         os._exit(70)
     global _stop
     _stop = stop
+    with numbers.get_lock():
+        number, numbers.value = numbers.value, numbers.value + 1
+    runner.take_shared(number)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # see _run_in_worker
     # A worker leaves by os._exit, past atexit: its run folder and cgroups go here.
     multiprocessing.util.Finalize(None, capabilities.end_run, exitpriority=100)
@@ -230,7 +241,7 @@ class DaskExecutor:
 
     address: object
 
-    def children_here(self) -> bool:
+    def warm_worker_here(self) -> bool:
         return False
 
     def run(self, tasks: Iterable[Task]) -> Iterator[SubmissionResult]:
@@ -302,7 +313,7 @@ def grade_class(
         feedback: what failed hidden cases say (``none``, ``mistake``, ``full``); "": the
             course's ``[feedback] hidden``.
     """
-    warm_up(assignments, track, warm_worker=executor.children_here())
+    warm_up(assignments, track, warm_worker=executor.warm_worker_here())
     # Grades of one track are never reused for another.
     suffix = "" if not track else "+" + "-".join(v for _, v in sorted(track.items()))
     # Nor are grades given at one feedback level reused for another (the messages differ).

@@ -48,6 +48,7 @@ MS_PRIVATE = 1 << 18
 PR_SET_PDEATHSIG = 1
 PR_GET_PDEATHSIG = 2
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
 # Landlock (linux/landlock.h); syscall numbers are the same on x86-64 and arm64.
@@ -198,6 +199,13 @@ def drop_privileges(uid: int, gid: int) -> None:
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if signal_number.value:  # a change of uid clears it: still die with the parent
         _libc.prctl(PR_SET_PDEATHSIG, signal_number.value, 0, 0, 0)
+
+
+def adopt_orphans() -> None:
+    """Become the reaper of this process's orphaned descendants (PR_SET_CHILD_SUBREAPER):
+    when a child's outer process dies before PID 1 of its namespace, that process is
+    reparented here, to be reaped at once, not by an init that may never reap it."""
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def die_with_parent() -> None:
