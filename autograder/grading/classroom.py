@@ -345,13 +345,14 @@ def grade_class(
             stored.notices = handouts.notices(
                 submission, (m for a in assignments for m in a.modules),
                 lambda m: current_handout(course.active(), m))
-            done[submission.student] = stored
+            done[submission.student] = stored.compact()
             skipped.append(submission.student)
             if on_result is not None:
                 on_result(stored, False)
 
     graded = []
     for result in executor.run(tasks()):
+        result = result.compact()  # every student's is kept for the report
         if gradebook is not None and not gradebook.read_only:
             gradebook.record(result, [(a, hashes[result.student][a.id], prints[a.id])
                                       for a in assignments])
