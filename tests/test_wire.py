@@ -96,3 +96,31 @@ def test_reader_rejects_oversized_header():
     finally:
         os.close(r)
         os.close(w)
+
+
+def test_a_case_s_arrays_are_read_only_and_encoded_once_per_process():
+    """Every student is sent the same case inputs: they are read-only (nothing may change
+    them between students) and the grader encodes each once; a writeable array, which
+    may change between two requests, is encoded every time."""
+    from dlgrade.courses.course import load, using
+    from dlgrade.grading.cases import build_cases
+    from dlgrade.sandbox import runner
+    from fixture_course import FIXTURE
+
+    with using(load(FIXTURE)) as course:
+        case = build_cases(course.assignment("hw1").exercises[0], True)[0]
+    x = next(iter(case.inputs.values()))
+    with pytest.raises(ValueError):
+        x[...] = 0
+    first, again = [], []
+    runner._encode(x, first)
+    runner._encode(x, again)
+    assert first[0] is again[0]
+    assert np.array_equal(wire.decode_frame(first[0]), x)
+    copy = np.array(x)
+    first, again = [], []
+    runner._encode(copy, first)
+    copy[...] = 1.0
+    runner._encode(copy, again)
+    assert np.array_equal(wire.decode_frame(again[0]), copy)
+    assert not np.array_equal(wire.decode_frame(first[0]), copy)

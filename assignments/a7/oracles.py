@@ -25,12 +25,13 @@ def _tensors(inputs: dict[str, np.ndarray], names: tuple[str, ...]):
 
 
 def _set(cell: Any, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
-    """Replace a cell's parameters by leaf tensors (torch's modules then use ours)."""
+    """Replace a cell's parameters by leaf tensors (torch's modules then use ours), copies
+    of the case's arrays (which are read-only, and shared by every student's grading)."""
     import torch
 
     for name, value in (("weight_ih", weight_ih), ("weight_hh", weight_hh),
                         ("bias_ih", bias_ih), ("bias_hh", bias_hh)):
-        setattr(cell, name, torch.nn.Parameter(torch.as_tensor(value, dtype=torch.float64)))
+        setattr(cell, name, torch.nn.Parameter(torch.tensor(value, dtype=torch.float64)))
 
 
 def rnn_step(inputs: dict[str, np.ndarray], params: dict[str, Any], dout: np.ndarray):
@@ -55,7 +56,7 @@ def rnn_sequence(inputs: dict[str, np.ndarray], params: dict[str, Any], dout: np
     rnn = torch.nn.RNN(d, h, nonlinearity="tanh", batch_first=True).double()
     for name, value in (("weight_ih_l0", inputs["Wx"].T), ("weight_hh_l0", inputs["Wh"].T),
                         ("bias_ih_l0", inputs["b"]), ("bias_hh_l0", np.zeros(h))):
-        setattr(rnn, name, torch.nn.Parameter(torch.as_tensor(value, dtype=torch.float64)))
+        setattr(rnn, name, torch.nn.Parameter(torch.tensor(value, dtype=torch.float64)))
     rnn.flatten_parameters()
     out, _ = rnn(t["x"], t["h0"].unsqueeze(0))
     out.backward(torch.tensor(dout, dtype=torch.float64))

@@ -32,6 +32,8 @@ class Case:
 
     ``dout`` is the upstream gradient handed to a layer's backward pass (None for losses);
     ``probes`` maps each differentiable input to the indices the gradient check perturbs.
+    Its arrays are read-only: every student is sent the same ones (the grader encodes
+    each once, see :mod:`dlgrade.sandbox.runner`), and trusted calls get copies.
     """
 
     label: str
@@ -41,6 +43,11 @@ class Case:
     huge: bool
     dout: np.ndarray | None
     probes: dict[str, list[tuple[int, ...]]]
+
+    def __post_init__(self) -> None:
+        for array in (*self.inputs.values(), self.dout):
+            if isinstance(array, np.ndarray):
+                array.setflags(write=False)
 
     @functools.cached_property
     def _described(self) -> str:
