@@ -87,6 +87,29 @@ def test_reader_enforces_size_cap_and_deadline():
         os.close(w)
 
 
+@pytest.mark.parametrize("sizes", [[3 << 20, 0, 5, 1 << 20], [7] * 1500, []])
+def test_a_message_crosses_a_pipe_whole_in_parts(sizes):
+    """Frames larger than a pipe holds (written in parts), empty ones, and more than one
+    writev takes: the reader gets every frame, byte for byte, in order."""
+    import threading
+
+    frames = [bytes([n % 251]) * size for n, size in enumerate(sizes)]
+    r, w = os.pipe()
+    got = {}
+    reader = threading.Thread(target=lambda: got.update(
+        message=wire.Reader(r, max_bytes=1 << 30).read(deadline=None)))
+    reader.start()
+    try:
+        wire.write_message(w, {"ok": True}, frames)
+        reader.join(timeout=30)
+    finally:
+        os.close(w)
+        os.close(r)
+    header, received = got["message"]
+    assert header["ok"] is True and header["frames"] == sizes
+    assert [bytes(f) for f in received] == frames
+
+
 def test_reader_rejects_oversized_header():
     r, w = os.pipe()
     try:
