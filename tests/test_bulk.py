@@ -191,7 +191,18 @@ def test_no_child_is_left_a_zombie(fixture_course, class_dir):
     deadline = time.monotonic() + 2.0
     while set(_zombies_below(os.getpid())) - before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert set(_zombies_below(os.getpid())) - before == set()
+    left = set(_zombies_below(os.getpid())) - before
+    assert left == set(), {pid: _whose(pid) for pid in left}
+
+
+def _whose(pid: int) -> str:
+    """A zombie's parent, as the failure message names it."""
+    try:
+        parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        command = Path(f"/proc/{parent}/cmdline").read_bytes().replace(b"\0", b" ")
+        return f"parent {parent}: {command.decode(errors='replace')[:200]}"
+    except OSError as exc:
+        return str(exc)
 
 
 # --- workers as forked grading processes -------------------------------------------------

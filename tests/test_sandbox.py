@@ -175,6 +175,36 @@ def test_a_closed_zygote_channel_kills_the_children_it_spawned(tmp_path, monkeyp
     assert runner._zygotes[("numpy",)] is shared and shared.alive()
 
 
+def test_a_worker_gone_before_its_answer_leaves_the_shared_zygote_serving(
+        tmp_path, monkeypatch):
+    """A worker killed between its request and the zygote's answer: the answer cannot be
+    sent, and the zygote drops that channel (killing its children), not itself."""
+    import json
+    import socket
+    import time
+
+    from dlgrade.sandbox import runner
+
+    shared = runner.zygote(("numpy",))
+    assert shared is not None
+    channel = shared.channel()
+    monkeypatch.setitem(runner._zygotes, ("numpy",), channel)
+    path = tmp_path / "activations.py"
+    path.write_text("def double(x):\n    return 2 * x\n")
+    session = Session({"activations": path}, tmp_path, Limits())
+    pgid = session.process.pid
+    request = {"op": "wait", "pid": pgid, "timeout": 0.5}  # answered in 0.5 s
+    socket.send_fds(channel.control, [json.dumps(request).encode()], [])
+    channel.close()
+    time.sleep(0.8)
+    assert shared.alive()
+    assert _live_members(pgid) == []
+    session.cleanup()
+    monkeypatch.setitem(runner._zygotes, ("numpy",), shared)
+    with Session({"activations": path}, tmp_path, Limits()) as again:
+        assert again.call("activations", "double", [3.0], {}, timeout=10).value == 6.0
+
+
 def _live_members(pgid: int) -> list[int]:
     """Processes of a group that are still running (zombies awaiting their reaper are dead)."""
     return _members(pgid, zombies=False)

@@ -129,7 +129,11 @@ def serve(control_fd: int, preload: list[str]) -> None:
     # zombie until the grader's next request), its status kept for the grader's "wait".
     signal.signal(signal.SIGCHLD, lambda *_: _reap(finished))
     while True:
-        ready, _, _ = select.select(channels, [], [])
+        # Woken once a second as well, a backstop for the reaping: Python runs the SIGCHLD
+        # handler in this thread only, and numpy's BLAS threads live here too.
+        ready, _, _ = select.select(channels, [], [], 1.0)
+        if not ready:
+            _reap(finished)
         for channel in ready:
             try:
                 message, fds, _, _ = socket.recv_fds(channel, MESSAGE_LIMIT, 3)
@@ -159,7 +163,12 @@ def serve(control_fd: int, preload: list[str]) -> None:
                 return
             for pid in [p for p in spawned if p in finished]:
                 del spawned[pid]  # ended: only ever waited for, never killed
-            channel.send(json.dumps(reply).encode())
+            try:
+                channel.send(json.dumps(reply).encode())
+            except OSError:  # its worker died before the answer: the others carry on
+                if channel is control:
+                    return
+                _close_channel(channel, channels, spawned, finished)
 
 
 def _close_channel(channel: socket.socket, channels: list[socket.socket],
