@@ -151,10 +151,10 @@ def test_a_closed_child_leaves_not_even_a_zombie(tmp_path):
     assert [pid for g in groups for pid in _members(g, zombies=True, wait=1.0)] == []
 
 
-def test_a_closed_zygote_channel_kills_the_children_it_spawned(tmp_path, monkeypatch):
-    """A forked grading worker talks to the shared zygote over a channel of its own; when
-    the worker dies (its channel closes) the zygote kills the children it spawned, and
-    goes on serving the others."""
+def _on_a_channel(tmp_path, monkeypatch):
+    """A session spawned as a forked worker's would be: over a channel of its own to this
+    process's zygote. Returns the zygote, the channel, the session and the module's path;
+    :func:`_served_by` then checks the zygote still serves this process."""
     from dlgrade.sandbox import runner
 
     shared = runner.zygote(("numpy",))
@@ -163,16 +163,29 @@ def test_a_closed_zygote_channel_kills_the_children_it_spawned(tmp_path, monkeyp
     monkeypatch.setitem(runner._zygotes, ("numpy",), channel)
     path = tmp_path / "activations.py"
     path.write_text("def double(x):\n    return 2 * x\n")
-    session = Session({"activations": path}, tmp_path, Limits())
+    return shared, channel, Session({"activations": path}, tmp_path, Limits()), path
+
+
+def _served_by(shared, path, tmp_path, monkeypatch) -> None:
+    from dlgrade.sandbox import runner
+
+    monkeypatch.setitem(runner._zygotes, ("numpy",), shared)
+    with Session({"activations": path}, tmp_path, Limits()) as again:
+        assert again.call("activations", "double", [3.0], {}, timeout=10).value == 6.0
+    assert runner._zygotes[("numpy",)] is shared and shared.alive()
+
+
+def test_a_closed_zygote_channel_kills_the_children_it_spawned(tmp_path, monkeypatch):
+    """A forked grading worker talks to the shared zygote over a channel of its own; when
+    the worker dies (its channel closes) the zygote kills the children it spawned, and
+    goes on serving the others."""
+    shared, channel, session, path = _on_a_channel(tmp_path, monkeypatch)
     assert session.call("activations", "double", [2.0], {}, timeout=10).value == 4.0
     pgid = session.process.pid
     channel.close()  # as when its worker is killed
     assert _live_members(pgid) == []
     session.cleanup()
-    monkeypatch.setitem(runner._zygotes, ("numpy",), shared)
-    with Session({"activations": path}, tmp_path, Limits()) as again:
-        assert again.call("activations", "double", [3.0], {}, timeout=10).value == 6.0
-    assert runner._zygotes[("numpy",)] is shared and shared.alive()
+    _served_by(shared, path, tmp_path, monkeypatch)
 
 
 def test_a_worker_gone_before_its_answer_leaves_the_shared_zygote_serving(
@@ -183,15 +196,7 @@ def test_a_worker_gone_before_its_answer_leaves_the_shared_zygote_serving(
     import socket
     import time
 
-    from dlgrade.sandbox import runner
-
-    shared = runner.zygote(("numpy",))
-    assert shared is not None
-    channel = shared.channel()
-    monkeypatch.setitem(runner._zygotes, ("numpy",), channel)
-    path = tmp_path / "activations.py"
-    path.write_text("def double(x):\n    return 2 * x\n")
-    session = Session({"activations": path}, tmp_path, Limits())
+    shared, channel, session, path = _on_a_channel(tmp_path, monkeypatch)
     pgid = session.process.pid
     request = {"op": "wait", "pid": pgid, "timeout": 0.5}  # answered in 0.5 s
     socket.send_fds(channel.control, [json.dumps(request).encode()], [])
@@ -200,9 +205,7 @@ def test_a_worker_gone_before_its_answer_leaves_the_shared_zygote_serving(
     assert shared.alive()
     assert _live_members(pgid) == []
     session.cleanup()
-    monkeypatch.setitem(runner._zygotes, ("numpy",), shared)
-    with Session({"activations": path}, tmp_path, Limits()) as again:
-        assert again.call("activations", "double", [3.0], {}, timeout=10).value == 6.0
+    _served_by(shared, path, tmp_path, monkeypatch)
 
 
 def _live_members(pgid: int) -> list[int]:
