@@ -201,10 +201,11 @@ def _parse_header(blob: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
 # ---------------------------------------------------------------- framing
 
 
-def pack(header: dict[str, Any], frames: list[bytes]) -> bytes:
+def _head(header: dict[str, Any], frames: list[bytes]) -> bytes:
+    """What precedes a message's frames: ``u32 length | JSON header`` listing their lengths."""
     header = dict(header, frames=[len(f) for f in frames])
     raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
-    return b"".join([struct.pack(">I", len(raw)), raw, *frames])
+    return struct.pack(">I", len(raw)) + raw
 
 
 #: Buffers one writev may take (Linux's IOV_MAX).
@@ -212,10 +213,9 @@ IOV_MAX = 1024
 
 
 def write_message(fd: int, header: dict[str, Any], frames: list[bytes]) -> None:
-    """:func:`pack`'s bytes, written without joining the frames into one copy first."""
-    header = dict(header, frames=[len(f) for f in frames])
-    raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
-    buffers = [memoryview(b) for b in (struct.pack(">I", len(raw)) + raw, *frames) if len(b)]
+    """One message (see the module's docstring), written without joining the frames into
+    one copy first."""
+    buffers = [memoryview(b) for b in (_head(header, frames), *frames) if len(b)]
     first = 0
     while first < len(buffers):
         written = os.writev(fd, buffers[first:first + IOV_MAX])
