@@ -22,6 +22,7 @@ The zygote exits when its first socket closes (the grader is gone).
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import os
@@ -237,10 +238,9 @@ class Zygote:
             raise
         finally:
             theirs.close()
-        handle = Zygote.__new__(Zygote)
-        handle.preload, handle.process, handle.pid = self.preload, None, self.pid
-        handle.control, handle.lock = ours, threading.Lock()
-        handle.start_timeout, handle._first, handle._closed = self.start_timeout, False, False
+        handle = copy.copy(self)  # the same zygote (preload, pid, start timeout) ...
+        handle.process, handle.control, handle.lock = None, ours, threading.Lock()
+        handle._first = handle._closed = False  # ... over its own, already answered, socket
         return handle
 
     def _transact(self, command: dict[str, Any], fds: list[int], timeout: float
