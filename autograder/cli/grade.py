@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,8 @@ from dlgrade.cli.options import (
 from dlgrade.courses import registry
 from dlgrade.grading.grader import grade_submission
 from dlgrade.load.submission import from_path, survey
-from dlgrade.outputs import atomic, report
-from dlgrade.outputs.exports import export_results
+from dlgrade.outputs import report
+from dlgrade.outputs.exports import export_results, write_scores_json
 from dlgrade.policy.deadlines import apply_class, times_from_option, unused_extensions
 from dlgrade.sandbox.parsing import parse
 from dlgrade.spec.exercise import Assignment
@@ -243,9 +242,7 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
             click.echo(f"\n===== {r.student} =====")
             click.echo(report.student_report(r))
     if json_out is not None:
-        scores = {r.student: {e.id: e.to_json() for e in r.exercises}
-                  for r in outcome.results}
-        atomic.write_text(json_out, json.dumps(scores, indent=2))
+        write_scores_json(outcome.results, json_out)
         click.echo(f"Scores written to {json_out}")
     if html_dir is not None:
         from dlgrade.outputs.html_report import write_reports

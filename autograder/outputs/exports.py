@@ -1,7 +1,8 @@
 """Grades out to a spreadsheet or an LMS: CSV, Canvas's gradebook import CSV, and JSON.
 
-Grades come from a run (a list of :class:`~dlgrade.results.SubmissionResult`) or from the
-SQLite gradebook (:mod:`dlgrade.store.gradebook`), and are first put in one :class:`Table`:
+Grades come from a run (its :class:`~dlgrade.results.SubmissionResult` objects, walked
+once) or from the SQLite gradebook (:mod:`dlgrade.store.gradebook`), and are first put in
+one :class:`Table`:
 
 * ``csv``: one row per student, one column per exercise (its id), then the total (and, with
   deadlines, the raw total and the late penalty before it). Blank: never graded, not 0.
@@ -20,7 +21,7 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,19 +121,22 @@ class Table:
 # ---------------------------------------------------------------- sources
 
 
-def table_from_results(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
+def table_from_results(results: Iterable[SubmissionResult], assignments: Sequence[Assignment],
                        late: Late | None = None) -> Table:
-    """A table from a grading run (``late``: from :func:`dlgrade.policy.deadlines.apply_class`)."""
+    """A table from a grading run (``late``: from :func:`dlgrade.policy.deadlines.apply_class`),
+    rows by student name. One walk over ``results`` (a class's may be read back from disk
+    one student at a time): the rows, not the results, are sorted."""
     columns = [Column(e.id, e.title, e.points, a.id) for a in assignments for e in a.exercises]
+    wanted = {c.id for c in columns}
     rows = []
-    for result in sorted(results, key=lambda r: r.student):
+    for result in results:
         row = Row(result.student, late=dict((late or {}).get(result.student, {})))
-        wanted = {c.id for c in columns}
         for e in result.exercises:
             if e.id in wanted:
                 row.scores[e.id] = e.score
                 row.statuses[e.id] = e.status
         rows.append(row)
+    rows.sort(key=lambda r: r.student)
     return Table(columns, rows, {a.id: a.title for a in assignments})
 
 
@@ -374,7 +378,7 @@ def render(table: Table, fmt: str, *, roster: Sequence[RosterEntry] | None = Non
     raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
-def export_results(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
+def export_results(results: Iterable[SubmissionResult], assignments: Sequence[Assignment],
                    path: Path, fmt: str, *, late: Late | None = None,
                    roster: Path | None = None, names: Mapping[str, str] | None = None
                    ) -> list[str]:
@@ -387,6 +391,19 @@ def export_results(results: Sequence[SubmissionResult], assignments: Sequence[As
                             names=names)
     atomic.write_text(path, text)
     return warnings
+
+
+def write_scores_json(results: Iterable[SubmissionResult], path: Path) -> None:
+    """``dlgrade grade --json``: ``{student: {exercise id: ExerciseResult.to_json()}}``,
+    exactly as ``json.dumps(..., indent=2)`` would write it, written one student at a time
+    (atomically: the old file stays until the new one is whole)."""
+    with atomic.writing(path) as f:
+        first = True
+        for r in results:
+            one = json.dumps({r.student: {e.id: e.to_json() for e in r.exercises}}, indent=2)
+            f.write((("{\n" if first else ",\n") + one[2:-2]).encode())  # one[2:-2]: its item
+            first = False
+        f.write(b"{}" if first else b"\n}")
 
 
 # ---------------------------------------------------------------- late penalties

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,39 +54,44 @@ a{color:#2f5fc4}
 """
 
 
-def write_reports(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
+def write_reports(results: Iterable[SubmissionResult], assignments: Sequence[Assignment],
                   out_dir: Path, *, late: Late | None = None,
                   skipped: Sequence[Skipped] = ()) -> Path:
     """Write the class overview and one page per student; returns the overview's path.
     ``late`` (from :func:`dlgrade.policy.deadlines.apply_class`) adds submission times and late
     penalties to both; ``skipped`` (entries of the class folder not graded) are listed on
-    the overview."""
+    the overview. One walk over ``results``: a class's may be read back from disk one
+    student at a time."""
     out_dir = Path(out_dir)
     (out_dir / "students").mkdir(parents=True, exist_ok=True)
-    pages = student_page_names([r.student for r in results])
     late = late or {}
+    overview = _Overview(assignments, late)
     for result in results:
-        _write(out_dir / "students" / pages[result.student],
+        page = overview.add(result)
+        _write(out_dir / "students" / page,
                student_page(result, assignments, back="../index.html",
                             late=late.get(result.student)))
     index = out_dir / "index.html"
-    _write(index, class_page(results, assignments, pages, late=late, skipped=skipped))
+    _write(index, overview.page(skipped))
     return index
 
 
-def student_page_names(students: Sequence[str]) -> dict[str, str]:
+def student_page_names(students: Iterable[str]) -> dict[str, str]:
     """A safe, unique file name per student (names come from folder names)."""
-    names: dict[str, str] = {}
     used: set[str] = set()
-    for student in students:
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", student).strip("._") or "student"
-        name, n = f"{stem}.html", 1
-        while name.lower() in used:
-            n += 1
-            name = f"{stem}-{n}.html"
-        used.add(name.lower())
-        names[student] = name
-    return names
+    return {student: _page_name(student, used) for student in students}
+
+
+def _page_name(student: str, used: set[str]) -> str:
+    """The next safe file name for ``student`` not in ``used`` (lower-cased; added to it):
+    the same, student after student, as :func:`student_page_names` of them all."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", student).strip("._") or "student"
+    name, n = f"{stem}.html", 1
+    while name.lower() in used:
+        n += 1
+        name = f"{stem}-{n}.html"
+    used.add(name.lower())
+    return name
 
 
 # ---------------------------------------------------------------- one student
@@ -175,80 +180,121 @@ def _exercise_block(e: ExerciseResult) -> str:
 # ---------------------------------------------------------------- the class
 
 
-def class_page(results: Sequence[SubmissionResult], assignments: Sequence[Assignment],
-               pages: dict[str, str] | None = None, *, late: Late | None = None,
+def class_page(results: Iterable[SubmissionResult], assignments: Sequence[Assignment],
+               pages: Mapping[str, str] | None = None, *, late: Late | None = None,
                skipped: Sequence[Skipped] = ()) -> str:
     """The class overview: plots, the most common mistakes, and every student's totals
     (with ``late``, also each student's late penalty and final total), then what in the
-    class folder was not graded (``skipped``)."""
-    pages = pages or student_page_names([r.student for r in results])
-    late = late or {}
-    total = sum(a.points for a in assignments)
-    n = len(results)
-    mean = sum(r.score for r in results) / n if n else 0.0
-    parts = ["<h1>Class overview</h1>",
-             f'<p class="sub">{n} students · {", ".join(_e(a.id) for a in assignments)} · '
-             f"mean {mean:.2f} / {total:g}</p>"]
-    parts.append('<div class="grid"><div><h2>Score distribution</h2>'
-                 + histogram([r.score for r in results], total) + "</div>"
-                 + "<div><h2>Pass rate per exercise</h2>"
-                 + pass_rates(results, assignments) + "</div></div>")
-    mistakes = common_mistakes(results)
-    parts.append("<h2>Most common mistakes</h2>")
-    if mistakes:
-        parts.append("<table><tr><th>exercise</th><th>mistake</th>"
-                     '<th class="num">students</th></tr>'
-                     + "".join(f"<tr><td>{_e(ex)}</td><td>{_e(what)}</td>"
-                               f'<td class="num">{count}</td></tr>'
-                               for (ex, what), count in mistakes[:15]) + "</table>")
-    else:
-        parts.append("<p>None: every exercise was fully right for everyone.</p>")
-    parts.append("<h2>Students</h2>")
-    header = "".join(f'<th class="num">{_e(a.id)}</th>' for a in assignments)
-    rows = []
+    class folder was not graded (``skipped``). ``pages``: each student's page file name
+    (default: :func:`student_page_names`)."""
+    overview = _Overview(assignments, late or {}, pages)
     for r in results:
+        overview.add(r)
+    return overview.page(skipped)
+
+
+class _Overview:
+    """The class overview, gathered student by student (see :func:`class_page`)."""
+
+    def __init__(self, assignments: Sequence[Assignment], late: Late,
+                 pages: Mapping[str, str] | None = None) -> None:
+        self.assignments, self.late, self.pages = assignments, late, pages or None
+        self.used: set[str] = set()  # page names given so far (pages=None)
+        self.scores: list[float] = []
+        self.rows: list[str] = []
+        self.graded: Counter[str] = Counter()
+        self.passed: Counter[str] = Counter()
+        self.mistakes: Counter[tuple[str, str]] = Counter()
+
+    def add(self, r: SubmissionResult) -> str:
+        """Count one student in; returns the file name of their page."""
+        page = (self.pages[r.student] if self.pages is not None
+                else _page_name(r.student, self.used))
+        self.scores.append(r.score)
+        self.graded.update(e.id for e in r.exercises)
+        self.passed.update(e.id for e in r.exercises if e.status == "passed")
+        self.mistakes.update(_mistakes(r))
         by_id = {e.id: e for e in r.exercises}
         cells = "".join(
             f'<td class="num">{sum(by_id[e.id].score for e in a.exercises if e.id in by_id):.2f}'
-            "</td>" for a in assignments)
-        if late:
-            penalty = sum(lr.penalty for lr in late.get(r.student, {}).values())
+            "</td>" for a in self.assignments)
+        if self.late:
+            penalty = sum(lr.penalty for lr in self.late.get(r.student, {}).values())
             cells += (f'<td class="num">{-penalty:.2f}</td>' if penalty
                       else '<td class="num"></td>')
             final = r.score - penalty
         else:
             final = r.score
         old = ' <span class="bad">(older handout)</span>' if r.notices else ""
-        rows.append(f'<tr><td><a href="students/{_e(pages[r.student])}">{_e(r.student)}</a>'
-                    f'{old}</td>{cells}<td class="num"><b>{final:.2f}</b> / {r.max_score:g}</td>'
-                    f"<td>{_bar(final, r.max_score)}</td></tr>")
-    if late:
-        header += '<th class="num">late penalty</th>'
-    parts.append(f'<table><tr><th>student</th>{header}<th class="num">total</th><th></th></tr>'
-                 + "".join(rows) + "</table>")
-    if skipped:
-        parts.append(f"<h2>Not graded ({len(skipped)})</h2><table><tr><th>entry</th>"
-                     "<th>why</th></tr>" + "".join(f"<tr><td>{_e(s.name)}</td><td>"
-                                                   f"{_e(s.reason)}</td></tr>" for s in skipped)
-                     + "</table>")
-    return _page("dlgrade class overview", "\n".join(parts))
+        self.rows.append(
+            f'<tr><td><a href="students/{_e(page)}">{_e(r.student)}</a>'
+            f'{old}</td>{cells}<td class="num"><b>{final:.2f}</b> / {r.max_score:g}</td>'
+            f"<td>{_bar(final, r.max_score)}</td></tr>")
+        return page
+
+    def page(self, skipped: Sequence[Skipped]) -> str:
+        total = sum(a.points for a in self.assignments)
+        n = len(self.scores)
+        mean = sum(self.scores) / n if n else 0.0
+        rates = [(e.id, self.passed[e.id] / self.graded[e.id])
+                 for a in self.assignments for e in a.exercises if self.graded[e.id]]
+        parts = ["<h1>Class overview</h1>",
+                 f'<p class="sub">{n} students · '
+                 f'{", ".join(_e(a.id) for a in self.assignments)} · '
+                 f"mean {mean:.2f} / {total:g}</p>"]
+        parts.append('<div class="grid"><div><h2>Score distribution</h2>'
+                     + histogram(self.scores, total) + "</div>"
+                     + "<div><h2>Pass rate per exercise</h2>"
+                     + pass_rates(rates) + "</div></div>")
+        mistakes = _most_common(self.mistakes)
+        parts.append("<h2>Most common mistakes</h2>")
+        if mistakes:
+            parts.append("<table><tr><th>exercise</th><th>mistake</th>"
+                         '<th class="num">students</th></tr>'
+                         + "".join(f"<tr><td>{_e(ex)}</td><td>{_e(what)}</td>"
+                                   f'<td class="num">{count}</td></tr>'
+                                   for (ex, what), count in mistakes[:15]) + "</table>")
+        else:
+            parts.append("<p>None: every exercise was fully right for everyone.</p>")
+        parts.append("<h2>Students</h2>")
+        header = "".join(f'<th class="num">{_e(a.id)}</th>' for a in self.assignments)
+        if self.late:
+            header += '<th class="num">late penalty</th>'
+        parts.append(f'<table><tr><th>student</th>{header}<th class="num">total</th>'
+                     "<th></th></tr>" + "".join(self.rows) + "</table>")
+        if skipped:
+            parts.append(f"<h2>Not graded ({len(skipped)})</h2><table><tr><th>entry</th>"
+                         "<th>why</th></tr>" + "".join(f"<tr><td>{_e(s.name)}</td><td>"
+                                                       f"{_e(s.reason)}</td></tr>"
+                                                       for s in skipped)
+                         + "</table>")
+        return _page("dlgrade class overview", "\n".join(parts))
 
 
-def common_mistakes(results: Sequence[SubmissionResult]) -> list[tuple[tuple[str, str], int]]:
+def common_mistakes(results: Iterable[SubmissionResult]) -> list[tuple[tuple[str, str], int]]:
     """``((exercise id, mistake), number of students)``, most frequent first. A mistake is
     the one the feedback names, else the kind of failure (an exception, a timeout...)."""
     counts: Counter[tuple[str, str]] = Counter()
     for r in results:
-        seen: set[tuple[str, str]] = set()
-        for e in r.exercises:
-            if e.status in ("passed", "not_attempted", "missing"):
-                continue  # nothing handed in is not a mistake
-            if e.status in ("syntax", "import"):  # one broken file, counted once
-                key = (f"{e.id.split('.')[0]} (the whole file)", mistake_of(e))
-            else:
-                key = (e.id, mistake_of(e))
-            seen.add(key)
-        counts.update(seen)
+        counts.update(_mistakes(r))
+    return _most_common(counts)
+
+
+def _mistakes(r: SubmissionResult) -> set[tuple[str, str]]:
+    """``(exercise id, mistake)`` of each exercise one student got wrong (a broken file is
+    one mistake of its assignment, not one per exercise)."""
+    seen: set[tuple[str, str]] = set()
+    for e in r.exercises:
+        if e.status in ("passed", "not_attempted", "missing"):
+            continue  # nothing handed in is not a mistake
+        if e.status in ("syntax", "import"):  # one broken file, counted once
+            seen.add((f"{e.id.split('.')[0]} (the whole file)", mistake_of(e)))
+        else:
+            seen.add((e.id, mistake_of(e)))
+    return seen
+
+
+def _most_common(counts: Counter[tuple[str, str]]) -> list[tuple[tuple[str, str], int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -308,14 +354,9 @@ def histogram(scores: Sequence[float], maximum: float, bins: int = 10) -> str:
             f'stroke="#8a93a3"/>{"".join(bars)}{ticks}</svg>')
 
 
-def pass_rates(results: Sequence[SubmissionResult], assignments: Sequence[Assignment]) -> str:
-    """Share of students with full marks, per exercise, as horizontal SVG bars."""
-    rows = []
-    for a in assignments:
-        for e in a.exercises:
-            graded = [x for r in results for x in r.exercises if x.id == e.id]
-            if graded:
-                rows.append((e.id, sum(x.status == "passed" for x in graded) / len(graded)))
+def pass_rates(rows: Sequence[tuple[str, float]]) -> str:
+    """Share of students with full marks, per exercise (``(exercise id, share)``), as
+    horizontal SVG bars."""
     line, label, width = 16, 200, 460
     height = line * len(rows) + 10
     bars = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -192,41 +193,42 @@ def _details(e: ExerciseResult, width: int) -> str:
     return "\n".join(body)
 
 
-def class_report(results: Sequence[SubmissionResult], assignments: Sequence[Assignment], *,
+def class_report(results: Iterable[SubmissionResult], assignments: Sequence[Assignment], *,
                  skipped: Sequence[Skipped] = ()) -> str:
     """Students by rows, assignment totals by columns, then per-exercise pass rates, then
-    the entries of the class folder that were not graded (``skipped``) and why."""
+    the entries of the class folder that were not graded (``skipped``) and why. One walk
+    over ``results`` (a class's may be read back from disk one student at a time)."""
     headers = ("student", *(a.id for a in assignments), "total", "exercises passed")
-    rows = []
+    rows, old = [], []
+    passed_by_id: Counter[str] = Counter()
+    total = maximum = 0.0
     for r in results:
         by_id = {e.id: e for e in r.exercises}
         cells = [r.student]
         for a in assignments:
             got = sum(by_id[e.id].score for e in a.exercises if e.id in by_id)
             cells.append(_points(got, a.points))
-        passed = sum(1 for e in r.exercises if e.status == "passed")
-        cells += [_points(r.score, r.max_score), f"{passed}/{len(r.exercises)}"]
+        passed = [e.id for e in r.exercises if e.status == "passed"]
+        passed_by_id.update(passed)
+        cells += [_points(r.score, r.max_score), f"{len(passed)}/{len(r.exercises)}"]
+        maximum = maximum if rows else r.max_score  # the first student's, as printed
         rows.append(tuple(cells))
+        total += r.score
+        if r.notices:
+            old.append(f"  {r.student}: " + ", ".join(n.split(" ", 1)[0] for n in r.notices))
     lines = [_table(headers, rows)]
-    if results:
-        mean = sum(r.score for r in results) / len(results)
-        lines.append(f"\n{len(results)} students, mean {mean:.2f} / {results[0].max_score:g}")
-        rates = []
-        for a in assignments:
-            for e in a.exercises:
-                passed = sum(1 for r in results for x in r.exercises
-                             if x.id == e.id and x.status == "passed")
-                rates.append((passed / len(results), e.id, passed))
-        hardest = [f"{eid} ({n}/{len(results)})" for rate, eid, n in sorted(rates)[:5]
-                   if rate < 1]
+    n = len(rows)
+    if n:
+        lines.append(f"\n{n} students, mean {total / n:.2f} / {maximum:g}")
+        rates = [(passed_by_id[e.id] / n, e.id, passed_by_id[e.id])
+                 for a in assignments for e in a.exercises]
+        hardest = [f"{eid} ({k}/{n})" for rate, eid, k in sorted(rates)[:5] if rate < 1]
         if hardest:
             lines.append("Fewest full marks: " + ", ".join(hardest))
-    old = [r for r in results if r.notices]
     if old:
         lines.append(f"\nWritten against an older handout ({len(old)}; --details says what "
                      "changed):")
-        lines += [f"  {r.student}: " + ", ".join(n.split(" ", 1)[0] for n in r.notices)
-                  for r in old]
+        lines += old
     if skipped:
         lines.append(f"\nLeft out of the table ({len(skipped)}):")
         lines += [f"  {s.name}: {s.reason}" for s in skipped]
