@@ -41,6 +41,7 @@ from dlgrade.results import SubmissionResult
 from dlgrade.sandbox import capabilities, jail, runner
 from dlgrade.spec.exercise import Assignment
 from dlgrade.store.gradebook import Gradebook
+from dlgrade.store.result_log import ResultLog
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,9 @@ def warm_up(assignments: list[Assignment], track: dict[str, str] | None = None, 
 
 @dataclass
 class ClassResult:
-    results: list[SubmissionResult]  # every student, in name order
+    #: Every student, in the class's order: on disk, read back one at a time (a list of
+    #: results would grow this process with the class).
+    results: ResultLog
     graded: list[str]  # graded in this run
     skipped: list[str]  # unchanged since they were last graded: taken from the gradebook
 
@@ -320,7 +323,7 @@ def grade_class(
     level = feedback or course.active().feedback.hidden
     suffix += "" if level == "full" else f"+feedback-{level}"
     prints = {a.id: registry.fingerprint(a) + suffix for a in assignments}
-    done: dict[str, SubmissionResult] = {}
+    done = ResultLog(capabilities.run_folder())
     skipped: list[str] = []
     # student -> assignment -> hash of the bytes its task carries: files are read once, and
     # the hash recorded is that of what was graded, even if the folder changes meanwhile.
@@ -345,20 +348,19 @@ def grade_class(
             stored.notices = handouts.notices(
                 submission, (m for a in assignments for m in a.modules),
                 lambda m: current_handout(course.active(), m))
-            done[submission.student] = stored.compact()
+            done.add(stored)
             skipped.append(submission.student)
             if on_result is not None:
                 on_result(stored, False)
 
     graded = []
     for result in executor.run(tasks()):
-        result = result.compact()  # every student's is kept for the report
         if gradebook is not None and not gradebook.read_only:
             gradebook.record(result, [(a, hashes[result.student][a.id], prints[a.id])
                                       for a in assignments])
-        done[result.student] = result
+        done.add(result)
         graded.append(result.student)
         if on_result is not None:
             on_result(result, True)
-    order = [s.student for s in submissions]
-    return ClassResult([done[s] for s in order if s in done], graded, skipped)
+    done.arrange(s.student for s in submissions)
+    return ClassResult(done, graded, skipped)
