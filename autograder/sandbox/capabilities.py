@@ -233,21 +233,19 @@ def readable_paths() -> list[str]:
 
 def _entries(directory: str, skip: set[str]) -> set[str]:
     """``directory`` itself when nothing in it is to be hidden (one Landlock rule), else
-    each of its entries but the hidden ones."""
+    each of its entries but the hidden ones. ``directory`` is a real path, so only a link
+    among its entries needs resolving to be compared with ``skip`` (resolving all of them
+    was 30 ms of every check: a site-packages holds hundreds)."""
     try:
-        names = os.listdir(directory)
+        with os.scandir(directory) as found:
+            entries = [(e.name, os.path.realpath(e.path) if e.is_symlink() else e.path)
+                       for e in found]
     except OSError:
         return set()
-    if not PRIVATE_PACKAGES & set(names) and not any(
-            os.path.realpath(os.path.join(directory, n)) in skip for n in names):
+    hidden = {name for name, real in entries if name in PRIVATE_PACKAGES or real in skip}
+    if not hidden:
         return {directory}
-    found = set()
-    for name in names:
-        path = os.path.join(directory, name)
-        if name in PRIVATE_PACKAGES or os.path.realpath(path) in skip:
-            continue
-        found.add(path)
-    return found
+    return {os.path.join(directory, name) for name, _ in entries if name not in hidden}
 
 
 def jail_config(scratch: Path, limits: dict[str, int],
