@@ -140,16 +140,61 @@ def test_a_damaged_kit_is_one_line(tmp_path, damage, expected):
         data.write_text(text.replace('"format":1', '"format":99'))
     elif damage == "tag":
         data.write_text(text.replace('"$":"array"', '"$":"object"', 1))
-    else:  # an object array needs pickle to load: refused, never unpickled
-        np.save(out / kit.DATA_DIR / "x.npy", np.array([object()], dtype=object),
-                allow_pickle=True)
-        with open(out / kit.DATA_DIR / kit.ARRAYS_FILE, "wb") as f:
-            np.savez(f, a0=np.array([{"x": 1}], dtype=object))
+    else:  # every array an object array, which needs pickle to load: refused, never unpickled
+        arrays = out / kit.DATA_DIR / kit.ARRAYS_FILE
+        with np.load(arrays) as npz:
+            names = list(npz.files)
+        with open(arrays, "wb") as f:
+            np.savez(f, **{name: np.array([{"x": 1}], dtype=object) for name in names})
     (out / "ops.py").write_text((FIXTURE / "students" / "right" / "ops.py").read_text())
     done = subprocess.run([sys.executable, "-m", "dlgrade", "check"], cwd=out,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+def _array_keys(tree: object) -> set[str]:
+    """The names of the arrays a kit.json entry refers to."""
+    if isinstance(tree, dict):
+        found = {tree["k"]} if tree.get("$") == "array" else set()
+        return found.union(*(_array_keys(v) for v in tree.values()))
+    if isinstance(tree, list):
+        return set().union(*(_array_keys(v) for v in tree))
+    return set()
+
+
+def test_a_check_reads_only_the_arrays_of_what_it_checks(tmp_path):
+    """A kit of hw1 and hw2 whose hw2 arrays are all damaged (object arrays, which need
+    pickle): checking hw1 never reads them; checking hw2 is refused in one line."""
+    from fixture_course import copy_fixture
+
+    course = copy_fixture(tmp_path / "course", ("hw1", "hw2"))
+    out = tmp_path / "kit"
+    assert CliRunner().invoke(main, ["kit", "hw1,hw2", str(out), "--course",
+                                     str(course)]).exit_code == 0
+    doc = json.loads((out / kit.DATA_DIR / kit.DATA_FILE).read_text())
+    by_id = {a["id"]: _array_keys(a["exercises"]) for a in doc["assignments"]}
+    damaged = by_id["hw2"] - by_id["hw1"]
+    assert damaged
+    arrays = out / kit.DATA_DIR / kit.ARRAYS_FILE
+    with np.load(arrays) as npz:
+        kept = {name: npz[name] for name in npz.files}
+    with open(arrays, "wb") as f:
+        np.savez(f, **{name: np.array([{"x": 1}], dtype=object) if name in damaged else value
+                       for name, value in kept.items()})
+    for name in ("ops.py", "layers.py"):
+        (out / name).write_text((FIXTURE / "students" / "right" / name).read_text())
+
+    def check(assignment: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "dlgrade", "check", "-a", assignment],
+                              cwd=out, capture_output=True, text=True, timeout=120)
+
+    hw1 = check("hw1")
+    assert hw1.returncode == 0, hw1.stdout + hw1.stderr
+    assert "Total: 8.00 / 8" in hw1.stdout
+    hw2 = check("hw2")
+    assert hw2.returncode == 2 and "cannot read the kit's arrays" in hw2.stderr
+    assert "Traceback" not in hw2.stderr and "object" in hw2.stderr
 
 
 def test_fixture_kit_names_the_mistake(tmp_path):
