@@ -283,3 +283,12 @@ def test_the_torch_track_uses_the_same_kit_data(a1a2_kit):
                                         track=track))
     assert per_check(results[0]) == per_check(results[1])
     assert results[1].score > 0
+
+
+def test_a_kit_s_arrays_over_the_size_limit_are_refused_in_plain_words(tmp_path, monkeypatch):
+    path = tmp_path / "arrays.npz"
+    np.savez(path, a0=np.zeros(1000))
+    monkeypatch.setattr(kit, "MAX_BYTES", 1 << 10)
+    with pytest.raises(courses.CourseError) as refused:
+        kit._Arrays(path, str(path))
+    assert str(refused.value) == f"{path}: larger than 0 MB"

@@ -33,6 +33,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -327,6 +328,7 @@ class KitData:
     handouts: dict[str, Handout] = dataclasses.field(default_factory=dict)
     #: id -> what fills in that exercise's cases, probes or programs (then dropped)
     pending: dict[str, Callable[[], None]] = dataclasses.field(default_factory=dict)
+    filling: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def _no_hidden(self, hidden: bool) -> None:
         if hidden:
@@ -334,9 +336,11 @@ class KitData:
                               "graded by the instructor with the course itself")
 
     def _ready(self, exercise: Exercise) -> None:
-        fill = self.pending.pop(exercise.id, None)
-        if fill is not None:
-            fill()
+        with self.filling:  # a second thread waits for the first one's fill
+            fill = self.pending.get(exercise.id)
+            if fill is not None:
+                fill()  # a damaged kit says so again at every ask
+                del self.pending[exercise.id]
 
     def expectations(self, exercise: Exercise, hidden: bool) -> tuple[Any, ...]:
         self._no_hidden(hidden)
@@ -367,11 +371,13 @@ class _Arrays(Mapping[str, np.ndarray]):
     def __init__(self, path: Path, where: str) -> None:
         self.where = where
         try:
-            if path.stat().st_size > MAX_BYTES:
-                raise CourseError(f"{where}: larger than {MAX_BYTES >> 20} MB")
-            self.zip = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+            too_big = path.stat().st_size > MAX_BYTES
+            if not too_big:
+                self.zip = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
         except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
             raise self.fail(exc) from None
+        if too_big:
+            raise CourseError(f"{where}: larger than {MAX_BYTES >> 20} MB")
         self.names = {name.removesuffix(".npy"): name for name in self.zip.namelist()}
         self.read: dict[str, np.ndarray] = {}
 
