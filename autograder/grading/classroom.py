@@ -327,20 +327,20 @@ def grade_class(
     skipped: list[str] = []
     # student -> assignment -> hash of the bytes its task carries: files are read once, and
     # the hash recorded is that of what was graded, even if the folder changes meanwhile.
-    hashes: dict[str, dict[str, str]] = {}
+    # Kept only while the student is in flight (a list: a class may list a student twice).
+    hashes: dict[str, list[dict[str, str]]] = {}
 
     def tasks() -> Iterator[Task]:
         # Made as the executor asks for them (a local one keeps 2 x workers in flight), so
         # a class's files are never all in memory at once.
         for submission in submissions:
             loaded = submission.load()
-            hashes[submission.student] = {a.id: content_hash(loaded, list(a.modules))
-                                          for a in assignments}
+            hashed = {a.id: content_hash(loaded, list(a.modules)) for a in assignments}
             stored = None
             if gradebook is not None and not force:
-                stored = gradebook.load(submission.student, assignments,
-                                        hashes[submission.student], prints)
+                stored = gradebook.load(submission.student, assignments, hashed, prints)
             if stored is None:
+                hashes.setdefault(submission.student, []).append(hashed)
                 yield make_task(submission, assignments, track=track, loaded=loaded,
                                 feedback=feedback)
                 continue
@@ -355,9 +355,11 @@ def grade_class(
 
     graded = []
     for result in executor.run(tasks()):
+        hashed = hashes[result.student].pop(0)
+        if not hashes[result.student]:
+            del hashes[result.student]
         if gradebook is not None and not gradebook.read_only:
-            gradebook.record(result, [(a, hashes[result.student][a.id], prints[a.id])
-                                      for a in assignments])
+            gradebook.record(result, [(a, hashed[a.id], prints[a.id]) for a in assignments])
         done.add(result)
         graded.append(result.student)
         if on_result is not None:
