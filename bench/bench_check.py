@@ -7,7 +7,9 @@ runs there ``--runs`` times as a student runs it: a fresh process each time, thr
 installed ``dlgrade`` script (not a shell shim: pyenv's adds ~0.1 s of its own). Printed:
 the median and the range of the wall time, and the median CPU time of the whole process
 tree (the check, its capability probe, its warm worker and the child), counted by making
-this process a child subreaper and reaping every descendant.
+this process a child subreaper and reaping every descendant; then, for scale, the median
+start of this interpreter doing nothing and importing numpy (the site's ``.pth`` files, an
+editable install's finder among them, are in both: a wheel install has no finder).
 
 Usage: ``python bench/bench_check.py [--assignment a1] [--runs 15] [--course]`` (``--course``
 checks inside the course itself, as an instructor does, instead of a kit).
@@ -84,6 +86,11 @@ def main() -> None:
             command = [str(script), "check", "-a", args.assignment, "-q"]
         run_once(command, folder)  # a warm disk: the first run reads everything once
         runs = [run_once(command, folder) for _ in range(args.runs)]
+        # What any command costs on this interpreter before dlgrade runs (its site: .pth
+        # files, an editable install's finder), and with numpy, which grading needs.
+        bare = [run_once([sys.executable, "-c", "pass"], folder)[0] for _ in range(args.runs)]
+        numpy = [run_once([sys.executable, "-c", "import numpy"], folder)[0]
+                 for _ in range(args.runs)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     walls = [w for w, _ in runs]
@@ -94,7 +101,9 @@ def main() -> None:
           f"(min {min(walls):.3f}, max {max(walls):.3f})")
     print(f"  CPU of the whole process tree: median "
           f"{statistics.median(c for _, c in runs):.3f} s")
-    print(f"  python: {sys.version.split()[0]}")
+    print(f"  python: {sys.version.split()[0]}; `python -c pass` median "
+          f"{statistics.median(bare):.3f} s, `python -c 'import numpy'` "
+          f"{statistics.median(numpy):.3f} s (the floor of any command here)")
 
 
 if __name__ == "__main__":
