@@ -413,3 +413,44 @@ def test_workers_are_not_forked_beside_another_thread():
     finally:
         release.set()
         other.join()
+
+
+def test_a_full_disk_mid_class_costs_one_line_and_no_graded_student(fixture_course,
+                                                                     class_dir, tmp_path,
+                                                                     monkeypatch):
+    """The class's results cannot be kept (the run folder's disk is full): one line that
+    says so and that the gradebook has every student graded so far; the next run grades
+    only the rest."""
+    import errno
+
+    from click.testing import CliRunner
+    from dlgrade.cli import main
+    from dlgrade.store.result_log import ResultLog
+
+    added = ResultLog.add
+    calls = []
+
+    def full_after_two(self, result):
+        calls.append(result.student)
+        if len(calls) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        added(self, result)
+
+    monkeypatch.setattr(ResultLog, "add", full_after_two)
+    book = tmp_path / "book.sqlite"
+    command = ["grade", "hw1", str(class_dir), "--course", str(FIXTURE), "--workers", "1",
+               "--gradebook", str(book)]
+    stopped = CliRunner().invoke(main, command)
+    assert stopped.exit_code == 2, stopped.output
+    assert ("grading stopped: [Errno 28] No space left on device: every student graded so "
+            "far is saved in the gradebook; run the same command again to finish"
+            ) in stopped.output
+    assert "Traceback" not in stopped.output
+    with sqlite3.connect(book) as db:
+        saved = {s for (s,) in db.execute("SELECT DISTINCT student FROM submissions")}
+    assert saved == set(calls)  # recorded before the log refused the third
+    monkeypatch.setattr(ResultLog, "add", added)
+    again = CliRunner().invoke(main, command)
+    assert again.exit_code == 0, again.output
+    assert f"{len(saved)} unchanged since their last grading" in again.output
+    assert f"{len(STUDENTS) - len(saved)} graded now" in again.output

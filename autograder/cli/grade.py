@@ -205,9 +205,13 @@ def grade(assignment: str, submissions: Path, json_out: Path | None, gradebook: 
             outcome = grade_class(students, chosen, executor=runner, gradebook=book,
                                   force=force, on_result=lambda r, now: bar.update(1),
                                   track=config, feedback=hidden_feedback or "")
-    except KeyboardInterrupt:
-        raise Failure("interrupted: every student graded so far is saved in the gradebook; "
-                      "run the same command again to finish") from None
+    except (KeyboardInterrupt, OSError) as exc:  # OSError: a full disk, say
+        kept = ("nothing was saved (a dry run)" if dry_run else
+                "nothing was saved (--no-gradebook)" if book is None else
+                "every student graded so far is saved in the gradebook; run the same "
+                "command again to finish")
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"grading stopped: {exc}"
+        raise Failure(f"{why}: {kept}") from None
     finally:
         if book is not None and not dry_run:
             book.close()
