@@ -11,7 +11,9 @@ Every case is a pure function of the exercise id (``seed_for``), so whatever the
   (N, Tq, Tk) when N is even (the rule is the sampler's; the function must accept both);
   every row but one allows at least one key and every mask forbids at least one; when
   Tq >= 3 the last query row (of the first batch element, or of every element for a shared
-  mask) is fully masked, the documented case that must give zeros;
+  mask) is fully masked, the documented case that must give zeros; and every mask has a
+  row that allows some keys and forbids others (were each row all allowed or all
+  forbidden, masking after the softmax, a known mistake, would give the right values);
 * multi-head cases have d_model divisible by 6, graded with 2 and 3 heads (a wrong head
   split then shows, which it cannot with one head);
 * positional encodings have d >= 4 and T >= 3, even and odd d.
@@ -74,6 +76,10 @@ def mask_for(rng: np.random.Generator, n: int, tq: int, tk: int) -> np.ndarray:
         rows[0, rng.integers(tk)] = False
     if tq >= 3:
         rows[tq - 1] = False  # the last query of the first (or the shared) mask: none allowed
+    if not any(row.any() and not row.all() for row in rows):  # (1-3% of hidden cases)
+        full = np.flatnonzero(rows.all(axis=1))
+        if len(full) and tk >= 2:
+            rows[full[rng.integers(len(full))], rng.integers(tk)] = False
     return rows.reshape(shape)
 
 
