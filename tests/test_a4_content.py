@@ -86,11 +86,14 @@ def test_independent_solution_passes_in_process():
 
 @pytest.mark.parametrize("rule", exercises.RULES)
 def test_trajectories_are_smooth(rule):
-    """A relative nudge of 1e-10 to w0 moves no iterate by more than 100 times as much (no
-    chaotic growth: the binding guarantee, that a correct float32 rule stays within half the
-    tolerance, is update_rule_cases' own redraw); and the trajectory gets closer to a
-    stationary point (it converges rather than wanders). A double-well case near its saddle
-    amplifies a nudge about 12 times under some secrets, which grades correctly."""
+    """A relative nudge of 1e-10 to w0 moves no iterate by more than 1e4 times as much (no
+    chaotic growth, which 80 steps would make exponential: the binding guarantee, that a
+    correct float32 rule stays within half the tolerance, is update_rule_cases' own redraw);
+    and the trajectory gets closer to a stationary point (it converges rather than wanders).
+    A double-well case that starts near its saddle amplifies a nudge: at most 30 times over
+    40 fresh secrets, 494 times under one secret a fresh clone drew (the bound was 100 then,
+    and failed), which grades correctly: float64 rounding (1e-16) grows to 5e-14 there,
+    against a tolerance of 1e-5."""
     for case in exercises.trajectory_cases(rule, True):
         config = case.config
         run = [trajectory(getattr(optim, rule), rule, case.w0 * (1 + eps),
@@ -98,7 +101,7 @@ def test_trajectories_are_smooth(rule):
                           _call)
                for eps in (0.0, 1e-10)]
         drift = np.max(np.abs(run[1]["w"] - run[0]["w"])) / (1e-10 * np.max(np.abs(case.w0)))
-        assert drift < 100, (rule, case.about, drift)
+        assert drift < 1e4, (rule, case.about, drift)
         assert np.all(np.isfinite(run[0]["w"])), (rule, case.about)
 
 
