@@ -180,14 +180,13 @@ def _exercise_block(e: ExerciseResult) -> str:
 # ---------------------------------------------------------------- the class
 
 
-def class_page(results: Iterable[SubmissionResult], assignments: Sequence[Assignment],
-               pages: Mapping[str, str] | None = None, *, late: Late | None = None,
-               skipped: Sequence[Skipped] = ()) -> str:
+def class_page(results: Iterable[SubmissionResult], assignments: Sequence[Assignment], *,
+               late: Late | None = None, skipped: Sequence[Skipped] = ()) -> str:
     """The class overview: plots, the most common mistakes, and every student's totals
     (with ``late``, also each student's late penalty and final total), then what in the
-    class folder was not graded (``skipped``). ``pages``: each student's page file name
-    (default: :func:`student_page_names`)."""
-    overview = _Overview(assignments, late or {}, pages)
+    class folder was not graded (``skipped``). Each student links to the page
+    :func:`student_page_names` names."""
+    overview = _Overview(assignments, late or {})
     for r in results:
         overview.add(r)
     return overview.page(skipped)
@@ -196,10 +195,9 @@ def class_page(results: Iterable[SubmissionResult], assignments: Sequence[Assign
 class _Overview:
     """The class overview, gathered student by student (see :func:`class_page`)."""
 
-    def __init__(self, assignments: Sequence[Assignment], late: Late,
-                 pages: Mapping[str, str] | None = None) -> None:
-        self.assignments, self.late, self.pages = assignments, late, pages or None
-        self.used: set[str] = set()  # page names given so far (pages=None)
+    def __init__(self, assignments: Sequence[Assignment], late: Late) -> None:
+        self.assignments, self.late = assignments, late
+        self.used: set[str] = set()  # the page names given so far
         self.scores: list[float] = []
         self.rows: list[str] = []
         self.graded: Counter[str] = Counter()
@@ -208,8 +206,7 @@ class _Overview:
 
     def add(self, r: SubmissionResult) -> str:
         """Count one student in; returns the file name of their page."""
-        page = (self.pages[r.student] if self.pages is not None
-                else _page_name(r.student, self.used))
+        page = _page_name(r.student, self.used)
         self.scores.append(r.score)
         self.graded.update(e.id for e in r.exercises)
         self.passed.update(e.id for e in r.exercises if e.status == "passed")
